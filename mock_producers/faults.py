@@ -1,0 +1,122 @@
+"""Latency and fault knobs, per producer, for tests and benchmarks.
+
+Set at start (``--latency skatteverket=200ms+50ms``, ``--fault lansstyrelsen=error500``)
+or at run time through the admin endpoint. Faults:
+
+- ``down``: the connection is closed without an answer
+- ``error500``: HTTP 500 with an error body
+- ``timeout``: the answer comes only after ``timeout_s`` (longer than any sane client waits)
+- ``malformed``: HTTP 200 with a truncated JSON body
+- ``invalid_events``: schema-invalid events mixed in with the valid ones
+- ``foreign_events``: events about another customer mixed in (a producer bug)
+- ``oversized``: a valid-looking body of ``oversized_mb`` megabytes, streamed
+- ``duplicates``: every event is sent twice
+- ``hostile``: markup and script in every text field, ``javascript:`` and ``data:`` links
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+
+FAULTS = ("none", "down", "error500", "timeout", "malformed", "invalid_events",
+          "foreign_events", "oversized", "duplicates", "hostile")
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
+
+
+class KnobError(ValueError):
+    """A knob setting that cannot be applied."""
+
+
+@dataclass
+class Knob:
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    fault: str = "none"
+    timeout_s: float = 30.0
+    oversized_mb: float = 20.0
+
+    def delay_s(self, rng: random.Random) -> float:
+        return (self.latency_ms + (rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0)) / 1000.0
+
+
+def parse_duration_ms(text: str) -> float:
+    """``200ms``, ``1.5s`` or a bare number of milliseconds."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise KnobError(f"not a duration: {text!r} (use e.g. 200ms or 1.5s)")
+    value = float(m.group(1))
+    return value * 1000 if m.group(2) == "s" else value
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """``slug=value`` -> (slug, value)."""
+    slug, sep, value = text.partition("=")
+    if not sep or not slug or not value:
+        raise KnobError(f"expected SLUG=VALUE, got {text!r}")
+    return slug.strip(), value.strip()
+
+
+class FaultBoard:
+    """Thread-safe knobs for every producer (and the registry, slug ``minaombud``)."""
+
+    def __init__(self, slugs):
+        self._slugs = set(slugs)
+        self._knobs: dict[str, Knob] = {}
+        self._lock = threading.Lock()
+        self._rng = random.Random(7)
+
+    def get(self, slug: str) -> Knob:
+        with self._lock:
+            return Knob(**asdict(self._knobs.get(slug, Knob())))
+
+    def set(self, slug: str, **settings) -> Knob:
+        if slug not in self._slugs:
+            raise KnobError(f"unknown producer {slug!r}")
+        allowed = {f.name for f in fields(Knob)}
+        unknown = set(settings) - allowed
+        if unknown:
+            raise KnobError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "fault" in settings and settings["fault"] not in FAULTS:
+            raise KnobError(f"unknown fault {settings['fault']!r}; one of {', '.join(FAULTS)}")
+        for name in ("latency_ms", "jitter_ms", "timeout_s", "oversized_mb"):
+            if name in settings:
+                value = settings[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600_000:
+                    raise KnobError(f"{name} must be a number from 0 to 600000")
+        with self._lock:
+            knob = self._knobs.setdefault(slug, Knob())
+            for name, value in settings.items():
+                setattr(knob, name, value)
+            return Knob(**asdict(knob))
+
+    def set_latency(self, assignment: str) -> None:
+        """Apply ``slug=200ms`` or ``slug=200ms+50ms`` (latency plus jitter)."""
+        slug, value = parse_assignment(assignment)
+        base, _, jitter = value.partition("+")
+        self.set(slug, latency_ms=parse_duration_ms(base), jitter_ms=parse_duration_ms(jitter) if jitter else 0.0)
+
+    def set_fault(self, assignment: str) -> None:
+        slug, value = parse_assignment(assignment)
+        self.set(slug, fault=value)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._knobs.clear()
+
+    def all(self) -> dict[str, dict]:
+        with self._lock:
+            return {slug: asdict(self._knobs.get(slug, Knob())) for slug in sorted(self._slugs)}
+
+    def wait(self, slug: str) -> Knob:
+        """Sleep for the producer's latency; return its knob for the fault to apply."""
+        knob = self.get(slug)
+        with self._lock:
+            delay = knob.delay_s(self._rng)
+        if delay > 0:
+            time.sleep(delay)
+        return knob

@@ -1,0 +1,28 @@
+"""The HTTP server for the mock world: Werkzeug's threaded server, with one change.
+
+The standard names a header with underscores, ``skv_client_correlation_id``.
+Werkzeug (like gunicorn and nginx) drops every header with an underscore,
+because ``a_b`` and ``a-b`` land in the same CGI variable and one could spoof the
+other. We let exactly that one header through, and when both spellings arrive
+the underscore one (the standard's) wins.
+"""
+
+from __future__ import annotations
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+CORRELATION_HEADER = "skv_client_correlation_id"
+
+
+class StandardHeadersHandler(WSGIRequestHandler):
+    def make_environ(self):
+        environ = super().make_environ()
+        for key, value in self.headers.items():
+            if key.lower() == CORRELATION_HEADER:
+                environ["HTTP_SKV_CLIENT_CORRELATION_ID"] = value.replace("\r\n", "")
+        return environ
+
+
+def serve(app, host: str, port: int):
+    """A threaded server bound to (host, port); port 0 picks a free one."""
+    return make_server(host, port, app, threaded=True, request_handler=StandardHeadersHandler)

@@ -1,0 +1,70 @@
+"""The standard's JSON Schemas, shipped as package data, and validation against them.
+
+Schemas refer to each other by relative ``$ref`` (``part.json``); a
+``referencing.Registry`` resolves those without any network access.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+BASE_URI = "https://schemas.mina-arenden.invalid/6.1/"
+NAMES = ("part", "kundhandelse", "fraga", "svar", "fel", "katalog", "producentfil", "ombud")
+
+
+@functools.cache
+def schema(name: str) -> dict:
+    """The schema document ``name`` (one of NAMES), as parsed JSON."""
+    if name not in NAMES:
+        raise KeyError(name)
+    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def registry() -> Registry:
+    """A registry holding every shipped schema under its ``$id``."""
+    resources_ = [(schema(n)["$id"], Resource.from_contents(schema(n))) for n in NAMES]
+    return Registry().with_resources(resources_)
+
+
+@functools.cache
+def validator(name: str, definition: str | None = None) -> Draft202012Validator:
+    """A validator for schema ``name``, or for its ``$defs/<definition>``."""
+    target: dict = {"$ref": schema(name)["$id"] + (f"#/$defs/{definition}" if definition else "")}
+    return Draft202012Validator(target, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def problems(name: str, instance, definition: str | None = None) -> list[str]:
+    """Readable problems with ``instance``, each naming the field path; empty when valid."""
+    found = []
+    for error in sorted(validator(name, definition).iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        found.append(f"{json_path(error.absolute_path)}: {short_message(error)}")
+    return found
+
+
+def json_path(path) -> str:
+    """``$.fraga.parter[0].kund`` style path for an error location."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def short_message(error) -> str:
+    """An error message that does not echo large or sensitive values back."""
+    if error.validator == "required":
+        return error.message.replace(" is a required property", " is required")
+    if error.validator == "additionalProperties":
+        return "unknown field(s): " + ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {}))))
+    if error.validator in ("pattern", "enum", "type", "format", "const"):
+        expected = error.schema.get(error.validator)
+        return f"does not match {error.validator} {expected!r}"
+    if error.validator in ("maxItems", "minItems", "maxLength", "minLength", "minimum", "maximum", "minProperties"):
+        return f"violates {error.validator} {error.validator_value}"
+    return error.message if len(error.message) < 200 else error.message[:200] + "…"

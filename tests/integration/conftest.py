@@ -1,0 +1,97 @@
+"""Real mock-producer servers on real loopback ports, started as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_WORLD = ROOT / "tests" / "fixtures" / "world"
+TODAY = "2026-11-27"
+
+
+class MockWorld:
+    """A running ``python -m mock_producers`` and helpers to talk to it."""
+
+    def __init__(self, *args: str):
+        env = {**os.environ, "MOCK_PRODUCER_API_KEY": DEMO_API_KEY, "MOCK_ADMIN_KEY": DEMO_ADMIN_KEY}
+        # The server logs every request: to a file, since a pipe nobody reads fills up and blocks it.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="mock_producers-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_producers", "--port", "0", "--today", TODAY, *args],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )
+        line = self.proc.stdout.readline()
+        if not line.startswith("Mock producers on "):
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"mock producers did not start: {line}{Path(self.log.name).read_text()}")
+        self.url = line.split()[3].rstrip(":")
+        self.http = requests.Session()
+
+    def stop(self) -> str:
+        """Stop the server; returns what it logged."""
+        self.proc.terminate()
+        try:
+            self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+        self.log.close()
+        text = Path(self.log.name).read_text()
+        os.unlink(self.log.name)
+        return text
+
+    def query(self, path: str, body, *, key: str | None = DEMO_API_KEY, correlation: str | None = "auto",
+              content_type: str = "application/json", headers: dict | None = None, timeout: float = 10):
+        """POST ``body`` to ``path`` (e.g. ``/alfa/kundhandelseFragaSynkron``) like a consumer would."""
+        h = {"Content-Type": content_type}
+        if key is not None:
+            h["X-API-Key"] = key
+        if correlation == "auto":
+            h["skv_client_correlation_id"] = str(uuid.uuid4())
+        elif correlation is not None:
+            h["skv_client_correlation_id"] = correlation
+        h.update(headers or {})
+        data = body if isinstance(body, (str, bytes)) else __import__("json").dumps(body)
+        return self.http.post(self.url + path, data=data, headers=h, timeout=timeout)
+
+    def admin(self, method: str, path: str, body=None, key: str = DEMO_ADMIN_KEY):
+        return self.http.request(method, self.url + "/_admin" + path, json=body, headers={"X-Admin-Key": key},
+                                 timeout=10)
+
+
+@pytest.fixture(scope="session")
+def world():
+    """The small fixture world: producers alfa and beta, a registry, 'today' fixed."""
+    w = MockWorld("--data", str(FIXTURE_WORLD))
+    yield w
+    w.stop()
+
+
+@pytest.fixture()
+def clean_world(world):
+    """``world`` with every knob, counter and the access check reset before and after the test."""
+    world.admin("DELETE", "/faults")
+    world.admin("DELETE", "/stats")
+    world.admin("PUT", "/access-check", {"enabled": True})
+    yield world
+    world.admin("DELETE", "/faults")
+    world.admin("PUT", "/access-check", {"enabled": True})
+
+
+@pytest.fixture(scope="session")
+def demo_world():
+    """The shipped demo data, as ``make demo`` serves it."""
+    w = MockWorld()
+    yield w
+    w.stop()
