@@ -31,7 +31,7 @@ class EventType:
 
     @classmethod
     def parse(cls, code: str) -> "EventType":
-        if not isinstance(code, str) or not _TYPE.match(code):
+        if not isinstance(code, str) or not _TYPE.fullmatch(code):
             raise InvalidEventType("kundhandelseTyp must look like PRODUCER.CASETYPE.EVENTTYPE (A-Z, 0-9, _)")
         return cls(code)
 
@@ -57,7 +57,7 @@ class EventType:
 
 def is_prefix(value: str) -> bool:
     """True for a well-formed type prefix such as ``SKV`` or ``SKV.MOMS``."""
-    return isinstance(value, str) and bool(_PREFIX.match(value))
+    return isinstance(value, str) and bool(_PREFIX.fullmatch(value))
 
 
 def matches_prefix(code: str, prefix: str) -> bool:

@@ -23,7 +23,7 @@ OMBUD_SAMNR = "samnr"
 OMBUD_ORGNR = "orgnr"
 OMBUD_GDNR = "gdnr"
 
-_INPUT = re.compile(r"^(\d{6}|\d{8})([-+]?)(\d{4})$")
+_INPUT = re.compile(r"^([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})\Z")
 
 
 class InvalidIdentity(ValueError):
@@ -39,9 +39,14 @@ class InvalidIdentity(ValueError):
         self.code = code
 
 
+def _is_digits(text: str, length: int) -> bool:
+    """Exactly ``length`` ASCII digits (``str.isdigit`` also accepts other scripts' digits)."""
+    return len(text) == length and text.isascii() and text.isdigit()
+
+
 def luhn_ok(ten_digits: str) -> bool:
     """True when the 10-digit string's last digit is its Luhn check digit."""
-    return len(ten_digits) == 10 and ten_digits.isdigit() and luhn_digit(ten_digits[:9]) == int(ten_digits[9])
+    return _is_digits(ten_digits, 10) and luhn_digit(ten_digits[:9]) == int(ten_digits[9])
 
 
 def luhn_digit(nine_digits: str) -> int:
@@ -119,10 +124,11 @@ def parse_person(value: str, *, today: dt.date | None = None) -> Identity:
 
 
 def _with_century(yymmdd: str, centenarian: bool, today: dt.date) -> str:
-    yy = int(yymmdd[:2])
-    century = today.year // 100 * 100
-    year = century + yy
-    if year > today.year:
+    yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
+    if dd > 60:  # samordningsnummer: the birth day plus 60
+        dd -= 60
+    year = today.year // 100 * 100 + yy
+    if (year, mm, dd) > (today.year, today.month, today.day):  # never a birth date in the future
         year -= 100
     if centenarian:
         year -= 100
@@ -130,7 +136,7 @@ def _with_century(yymmdd: str, centenarian: bool, today: dt.date) -> str:
 
 
 def _person_from_12(digits: str) -> Identity:
-    if not (len(digits) == 12 and digits.isdigit()):
+    if not _is_digits(digits, 12):
         raise InvalidIdentity("format", "a personal identity number has 12 digits")
     day = int(digits[6:8])
     kind = PERSONNUMMER
@@ -150,7 +156,7 @@ def parse_organisation(value: str) -> Identity:
     text = (value or "").strip().replace(" ", "").replace("-", "")
     if len(text) == 12 and text.startswith("16"):
         text = text[2:]
-    if not (len(text) == 10 and text.isdigit()):
+    if not _is_digits(text, 10):
         raise InvalidIdentity("format", "an organisation number has 10 digits")
     if int(text[2]) < 2:
         raise InvalidIdentity("format", "the third digit of an organisation number is at least 2")

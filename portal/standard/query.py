@@ -127,8 +127,10 @@ def matches(event: Event, part: Part, query: Query) -> bool:
     return True
 
 
-# Swedish alphabetical order puts å, ä, ö after z (Unicode puts ä before å).
-_SWEDISH = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "æ": "z\u0002", "ø": "z\u0003"})
+# Swedish alphabetical order: å, ä, ö after z (Unicode puts ä before å, and all three before z
+# only by accident of code points); é sorts as e and ü as y. The three characters after "z" in
+# ASCII ("{", "|", "}") keep å < ä < ö and put them after every word starting with z.
+_SWEDISH = str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}", "é": "e", "è": "e", "ü": "y"})
 
 
 def swedish_key(text: str) -> str:

@@ -61,7 +61,14 @@ def parse(value: str) -> dt.datetime:
     raise InvalidTidpunkt("tidpunkt must be RFC 3339 or 'YYYY-MM-DD HH:MM:SS' Swedish local time")
 
 
+# Before 1900 Stockholm kept local mean time (offset +01:12:12, not expressible in RFC 3339);
+# near year 9999 a conversion to another zone overflows. Neither is a plausible event time.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def _build(year, month, day, hour, minute, second, micro, tz) -> dt.datetime:
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        raise InvalidTidpunkt(f"tidpunkt must lie between the years {MIN_YEAR} and {MAX_YEAR}")
     try:
         return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
     except ValueError as exc:

@@ -1,0 +1,222 @@
+"""mandates: which fullmakter count on a day, and what sok/behorigheter answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import ORGNR10, PNR, PNR2, SAMNR, fullmakt
+
+from portal.standard import schemas
+from portal.standard.mandates import code_covers, find_permissions, roll, valid_on
+
+TODAY = dt.date(2026, 6, 15)
+SKV = "2021005448"
+LST = "2021002064"
+HOLDER = {"id": PNR, "typ": "pnr"}
+FIRM = {"id": ORGNR10, "typ": "orgnr", "namn": "Fiskodlarna AB"}
+PERSON_GIVER = {"id": PNR2, "typ": "pnr", "namn": "Anna Andersson"}
+
+
+def test_builder_is_schema_valid():
+    assert schemas.problems("ombud", fullmakt(aterkallad="2026-07-01"), "Fullmakt") == []
+
+
+# --- valid_on ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "day,expected",
+    [
+        (dt.date(2025, 12, 31), False),
+        (dt.date(2026, 1, 1), True),  # first day
+        (dt.date(2026, 6, 15), True),
+        (dt.date(2026, 12, 31), True),  # last day
+        (dt.date(2027, 1, 1), False),  # the day after giltigTom
+    ],
+)
+def test_valid_on_boundaries(day, expected):
+    assert valid_on(fullmakt(), day) is expected
+
+
+@pytest.mark.parametrize(
+    "day,expected",
+    [
+        (dt.date(2026, 6, 14), True),  # before the revocation
+        (dt.date(2026, 6, 15), False),  # on the day it is revoked
+        (dt.date(2026, 6, 16), False),  # after
+    ],
+)
+def test_valid_on_revocation(day, expected):
+    assert valid_on(fullmakt(aterkallad="2026-06-15"), day) is expected
+
+
+def test_single_day_mandate():
+    f = fullmakt(giltig_from="2026-06-15", giltig_tom="2026-06-15")
+    assert valid_on(f, TODAY)
+    assert not valid_on(f, TODAY + dt.timedelta(days=1))
+    assert not valid_on(f, TODAY - dt.timedelta(days=1))
+
+
+def test_roll():
+    assert roll("orgnr") == "ORGANISATION"
+    assert roll("pnr") == "PRIVAT" and roll("samnr") == "PRIVAT" and roll("gdnr") == "PRIVAT"
+
+
+# --- find_permissions ------------------------------------------------------------------
+
+
+def test_one_mandate_one_entry():
+    out = find_permissions([fullmakt()], HOLDER, today=TODAY)
+    assert out == [{
+        "fullmaktsgivare": {"id": ORGNR10, "typ": "orgnr", "roll": "ORGANISATION", "namn": "Fiskodlarna AB"},
+        "fullmaktshavare": [HOLDER],
+        "tredjeman": SKV,
+        "behorigheter": [{"kod": "SKV.MOMS", "typ": "aktiv", "fullmakt": "fm-1"}],
+    }]
+
+
+def test_answer_matches_the_contract_schema():
+    out = find_permissions([fullmakt(), fullmakt("fm-2", tredjeman=LST, koder=[("LST", ["passiv"])])],
+                           HOLDER, today=TODAY)
+    body = {"fullmaktsgivare": out, "page": {"size": 20, "number": 0, "totalElements": len(out), "totalPages": 1}}
+    assert schemas.problems("ombud", body, "SokBehorigheterSvar") == []
+
+
+def test_groups_per_grantor_and_third_party():
+    fullmakter = [
+        fullmakt("fm-1", tredjeman=SKV, koder=[("SKV.MOMS", ["aktiv"])]),
+        fullmakt("fm-2", tredjeman=SKV, koder=[("SKV.FSKATT", ["passiv"])]),
+        fullmakt("fm-3", tredjeman=LST, koder=[("LST.VATTENBRUK", ["aktiv"])]),
+        fullmakt("fm-4", giver=PERSON_GIVER, tredjeman=SKV, koder=[("SKV", ["passiv"])]),
+    ]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY)
+    summary = {(e["fullmaktsgivare"]["id"], e["tredjeman"]): [(b["kod"], b["typ"], b["fullmakt"])
+                                                              for b in e["behorigheter"]] for e in out}
+    assert summary == {
+        (ORGNR10, SKV): [("SKV.FSKATT", "passiv", "fm-2"), ("SKV.MOMS", "aktiv", "fm-1")],
+        (ORGNR10, LST): [("LST.VATTENBRUK", "aktiv", "fm-3")],
+        (PNR2, SKV): [("SKV", "passiv", "fm-4")],
+    }
+    assert len(out) == 3
+    roles = {e["fullmaktsgivare"]["id"]: e["fullmaktsgivare"]["roll"] for e in out}
+    assert roles == {ORGNR10: "ORGANISATION", PNR2: "PRIVAT"}
+
+
+@pytest.mark.parametrize("order", [("passiv", "aktiv"), ("aktiv", "passiv")])
+def test_aktiv_beats_passiv_across_mandates_and_names_the_mandate(order):
+    first, second = order
+    fullmakter = [
+        fullmakt(f"fm-{first}", koder=[("SKV.MOMS", [first])]),
+        fullmakt(f"fm-{second}", koder=[("SKV.MOMS", [second])]),
+    ]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY)
+    assert out[0]["behorigheter"] == [{"kod": "SKV.MOMS", "typ": "aktiv", "fullmakt": "fm-aktiv"}]
+
+
+def test_a_code_with_both_types_is_aktiv():
+    out = find_permissions([fullmakt(koder=[("SKV.MOMS", ["passiv", "aktiv"])])], HOLDER, today=TODAY)
+    assert out[0]["behorigheter"][0]["typ"] == "aktiv"
+
+
+def test_expired_or_revoked_aktiv_does_not_beat_a_valid_passiv():
+    fullmakter = [
+        fullmakt("fm-expired", koder=[("SKV.MOMS", ["aktiv"])], giltig_tom="2026-06-14"),
+        fullmakt("fm-revoked", koder=[("SKV.MOMS", ["aktiv"])], aterkallad="2026-06-15"),
+        fullmakt("fm-future", koder=[("SKV.MOMS", ["aktiv"])], giltig_from="2026-06-16"),
+        fullmakt("fm-passiv", koder=[("SKV.MOMS", ["passiv"])]),
+    ]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY)
+    assert out[0]["behorigheter"] == [{"kod": "SKV.MOMS", "typ": "passiv", "fullmakt": "fm-passiv"}]
+
+
+def test_only_expired_and_revoked_gives_nothing():
+    fullmakter = [fullmakt("a", giltig_tom="2026-06-14"), fullmakt("b", aterkallad="2026-01-01")]
+    assert find_permissions(fullmakter, HOLDER, today=TODAY) == []
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        {"id": PNR2, "typ": "pnr"},
+        {"id": PNR, "typ": "samnr"},  # same digits, other identity type
+        {"id": SAMNR, "typ": "samnr"},
+        {"id": ORGNR10, "typ": "orgnr"},  # the grantor is not a holder
+    ],
+)
+def test_holders_not_listed_get_nothing(holder):
+    assert find_permissions([fullmakt()], holder, today=TODAY) == []
+
+
+def test_any_listed_holder_gets_the_permissions():
+    f = fullmakt()
+    f["fullmaktshavare"] = [{"id": PNR2, "typ": "pnr"}, HOLDER]
+    out = find_permissions([f], HOLDER, today=TODAY)
+    assert out[0]["behorigheter"][0]["kod"] == "SKV.MOMS"
+    assert out[0]["fullmaktshavare"] == [{"id": PNR2, "typ": "pnr"}, HOLDER]
+
+
+def test_filter_by_tredjeman():
+    fullmakter = [fullmakt("fm-skv", tredjeman=SKV), fullmakt("fm-lst", tredjeman=LST, koder=[("LST", ["aktiv"])])]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY, tredjeman=LST)
+    assert [(e["tredjeman"], e["behorigheter"][0]["fullmakt"]) for e in out] == [(LST, "fm-lst")]
+    assert find_permissions(fullmakter, HOLDER, today=TODAY, tredjeman="2120000142") == []
+
+
+def test_filter_by_giver():
+    fullmakter = [fullmakt("fm-firm"), fullmakt("fm-person", giver=PERSON_GIVER)]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY, giver={"id": PNR2, "typ": "pnr"})
+    assert [e["fullmaktsgivare"]["id"] for e in out] == [PNR2]
+    # the giver's type must match too
+    assert find_permissions(fullmakter, HOLDER, today=TODAY, giver={"id": PNR2, "typ": "samnr"}) == []
+
+
+def test_filter_by_codes():
+    fullmakter = [fullmakt(koder=[("SKV.MOMS", ["aktiv"]), ("SKV.FSKATT", ["passiv"]), ("SKV.DEKL", ["aktiv"])])]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY, codes=["SKV.FSKATT", "SKV.DEKL"])
+    assert [b["kod"] for b in out[0]["behorigheter"]] == ["SKV.DEKL", "SKV.FSKATT"]
+    # codes are exact, not prefixes; an entry left with no permission disappears
+    assert find_permissions(fullmakter, HOLDER, today=TODAY, codes=["SKV"]) == []
+    # an empty list means every code
+    assert len(find_permissions(fullmakter, HOLDER, today=TODAY, codes=[])[0]["behorigheter"]) == 3
+
+
+def test_result_is_ordered_and_does_not_alias_the_input():
+    fullmakter = [fullmakt("b", tredjeman=SKV), fullmakt("a", tredjeman=LST, koder=[("LST", ["aktiv"])])]
+    out = find_permissions(fullmakter, HOLDER, today=TODAY)
+    assert [e["tredjeman"] for e in out] == sorted([SKV, LST])
+    out[0]["fullmaktshavare"][0]["id"] = "changed"
+    assert fullmakter[0]["fullmaktshavare"][0]["id"] == PNR and fullmakter[1]["fullmaktshavare"][0]["id"] == PNR
+
+
+# --- code_covers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code,event_type,expected",
+    [
+        ("SKV", "SKV.MOMS.BESLUT", True),
+        ("SKV.MOMS", "SKV.MOMS.BESLUT", True),
+        ("SKV.MOMS", "SKV.MOMSX.BESLUT", False),
+        ("SKV.MOMS", "SKV.FSKATT.BESLUT", False),
+        ("SKV.MOMS.BESLUT", "SKV.MOMS.BESLUT", True),
+        ("SKV", "LST.VATTENBRUK.BESLUT", False),
+        ("SK", "SKV.MOMS.BESLUT", False),
+    ],
+)
+def test_code_covers_plain_prefix(code, event_type, expected):
+    assert code_covers(code, event_type) is expected
+
+
+def test_code_covers_with_a_catalog_mapping():
+    catalog = {"VATTENBRUK_ALLT": ["LST.VATTENBRUK", "JV.VATTENBRUK"], "SKV.MOMS": ["SKV.MOMS.BESLUT"]}
+    assert code_covers("VATTENBRUK_ALLT", "LST.VATTENBRUK.TILLSTAND.BESLUT", catalog)
+    assert code_covers("VATTENBRUK_ALLT", "JV.VATTENBRUK.REGISTRERING.KLAR", catalog)
+    assert not code_covers("VATTENBRUK_ALLT", "LST.VATTENBRUKX.BESLUT", catalog)
+    assert not code_covers("VATTENBRUK_ALLT", "SKV.MOMS.BESLUT", catalog)
+    # a mapped code means its mapping, not its own spelling as a prefix
+    assert code_covers("SKV.MOMS", "SKV.MOMS.BESLUT", catalog)
+    assert not code_covers("SKV.MOMS", "SKV.MOMS.ANSTAND", catalog)
+    # unmapped codes still work as prefixes
+    assert code_covers("SKV", "SKV.MOMS.ANSTAND", catalog)
+    assert not code_covers("VATTENBRUK_ALLT", "LST.VATTENBRUK.TILLSTAND.BESLUT", {})
