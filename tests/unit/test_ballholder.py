@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import event_json
+from builders import event_json
 
 from portal.standard.ballholder import BallHolder, ball_holder
 from portal.standard.models import Event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ORGNR10, ORGNR12, PNR, PNR2, SAMNR
+from builders import ORGNR10, ORGNR12, PNR, PNR2, SAMNR
 from hypothesis import given
 from hypothesis import strategies as st
 

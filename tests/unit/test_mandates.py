@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ORGNR10, PNR, PNR2, SAMNR, fullmakt
+from builders import ORGNR10, PNR, PNR2, SAMNR, fullmakt
 
 from portal.standard import schemas
 from portal.standard.mandates import code_covers, find_permissions, roll, valid_on

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ORGNR12, PNR, PNR2, arende_json, event_json, kund_json, make_event
+from builders import ORGNR12, PNR, PNR2, arende_json, event_json, kund_json, make_event
 
 from portal.standard import schemas
 from portal.standard.models import Arende, Event, Kund, Part, safe_link

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import arende_json, fraga_body, kund_json, make_event
+from builders import arende_json, fraga_body, kund_json, make_event
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ANVANDARE, PNR, PNR2, arende_json, fraga_body, kund_json, make_event
+from builders import ANVANDARE, PNR, PNR2, arende_json, fraga_body, kund_json, make_event
 from hypothesis import given
 from hypothesis import strategies as st
 

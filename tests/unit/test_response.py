@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import PNR, arende_json, event_json, kund_json, svar_body
+from builders import PNR, arende_json, event_json, kund_json, svar_body
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ANVANDARE, ORGNR12, PNR, SAMNR, arende_json, event_json, fraga_body, kund_json
+from builders import ANVANDARE, ORGNR12, PNR, SAMNR, arende_json, event_json, fraga_body, kund_json
 
 from portal.standard import schemas
 from portal.standard.schemas import json_path, problems
@@ -185,7 +185,7 @@ def test_delfraga_definition():
 
 
 def test_ombud_fullmakt_definition_checks_dates():
-    from conftest import fullmakt
+    from builders import fullmakt
 
     assert problems("ombud", fullmakt(), "Fullmakt") == []
     found = problems("ombud", fullmakt(giltig_tom="2026-02-30"), "Fullmakt")

@@ -1,4 +1,4 @@
-"""Real mock-producer servers on real loopback ports, started as subprocesses."""
+"""A real mock world (``python -m mock_producers``) on a free loopback port, for tests of any kind."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import pytest
 import requests
 
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_WORLD = ROOT / "tests" / "fixtures" / "world"
 TODAY = "2026-11-27"
 
@@ -70,28 +69,3 @@ class MockWorld:
                                  timeout=10)
 
 
-@pytest.fixture(scope="session")
-def world():
-    """The small fixture world: producers alfa and beta, a registry, 'today' fixed."""
-    w = MockWorld("--data", str(FIXTURE_WORLD))
-    yield w
-    w.stop()
-
-
-@pytest.fixture()
-def clean_world(world):
-    """``world`` with every knob, counter and the access check reset before and after the test."""
-    world.admin("DELETE", "/faults")
-    world.admin("DELETE", "/stats")
-    world.admin("PUT", "/access-check", {"enabled": True})
-    yield world
-    world.admin("DELETE", "/faults")
-    world.admin("PUT", "/access-check", {"enabled": True})
-
-
-@pytest.fixture(scope="session")
-def demo_world():
-    """The shipped demo data, as ``make demo`` serves it."""
-    w = MockWorld()
-    yield w
-    w.stop()
