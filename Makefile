@@ -5,8 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 MOCK_PORT ?= 8081
+PORTAL_PORT ?= 8080
+MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install demo mock test test-unit test-integration chromium clean
+.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web chromium clean
 
 install: $(STAMP)
 
@@ -25,13 +27,33 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and we are not root: run 'sudo apt-get install -y chromium'"; exit 1; fi
 
-# The mock producers, forwarder and mandate registry with the demo data on 127.0.0.1.
-demo: install
+# Compiled catalogs are built, never committed, so they cannot drift from the .po files.
+translations: $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -l $* -i $< -o $@ >/dev/null
+
+# After changing user-visible strings: extract, merge into sv/en (en = source), then translate sv by hand.
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+		-o translations/messages.pot --no-location --omit-header --sort-output . >/dev/null
+	$(BIN)/python scripts/fill_translations.py
+	@grep -B1 -A1 'msgstr ""$$' translations/sv/LC_MESSAGES/messages.po | grep -v '^--' | tail -n +4 || true
+
+# The mock agencies, forwarder and registry on $(MOCK_PORT), and the portal (gunicorn) on $(PORTAL_PORT).
+demo: install translations
+	@trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT) & mock=$$!; \
+	sleep 1; \
+	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in as one of the demo identities above)"; echo; \
+	PORTAL_DEMO=1 $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORTAL_PORT) \
+		--access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
+
+# Only the mock world.
+mock: install
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT)
 
-mock: demo
-
-test: install chromium
+test: install translations chromium
 	$(BIN)/python -m pytest
 
 test-unit: install
@@ -39,6 +61,9 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/python -m pytest tests/integration
+
+test-web: install translations
+	$(BIN)/python -m pytest tests/web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,88 @@
+"""Acting for others, per request: who the user may act for now, and whom they act for.
+
+The registry's answer is trusted for at most ``representation_ttl_s`` seconds,
+so a revoked mandate stops working within that bound. The chosen party lives in
+the session as an opaque handle and is checked again on every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.ombud import RegistryUnavailable
+from portal.representation import Party, Representation, find_by_handle, party_handle, resolve
+from portal.runtime import config, correlation_id, runtime, store
+from portal.store import now
+
+bp = Blueprint("acting", __name__)
+log = logging.getLogger(__name__)
+
+REGISTRY_UNAVAILABLE = "registry_unavailable"
+
+
+def representation() -> Representation:
+    """Every party the current user may act for now (cached per request and up to the TTL)."""
+    if "representation" in g:
+        return g.representation
+    user = current_user
+    ttl = config().settings.representation_ttl_s
+    cached = store().cached_representation(user.handle) if ttl > 0 else None
+    if cached and now() - cached[0] < dt.timedelta(seconds=ttl):
+        rep = Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
+    else:
+        rep = _ask_registry(user)
+    g.representation = rep
+    return rep
+
+
+def _ask_registry(user) -> Representation:
+    client = runtime().ombud
+    try:
+        signatory = client.signatory_of(user.identity, correlation_id())
+        permissions = client.permissions(user.identity, correlation_id())
+    except RegistryUnavailable as exc:
+        # Fail closed: without the registry, the user acts only for themself. Not cached.
+        log.warning("registry unavailable correlation_id=%s reason=%s", correlation_id(), exc)
+        return Representation((resolve(user.identity, user.name, [], []).parties[0],), (REGISTRY_UNAVAILABLE,))
+    rep = resolve(user.identity, user.name, signatory, permissions)
+    store().save_representation(user.handle, {"parties": [p.to_json() for p in rep.parties],
+                                              "problems": list(rep.problems)})
+    return rep
+
+
+def handle_for(party: Party) -> str:
+    return party_handle(current_app.secret_key, current_user.nonce, party)
+
+
+def acting_party() -> Party:
+    """The party the user acts for in this request; themself unless a still-valid choice says otherwise."""
+    if "acting_party" in g:
+        return g.acting_party
+    rep = representation()
+    chosen = session.get("party")
+    party = None
+    if chosen:
+        party = find_by_handle(rep, chosen, current_app.secret_key, current_user.nonce)
+        if party is None:
+            session.pop("party", None)
+            flash(_("You can no longer act for the party you had chosen. You now see your own cases."), "warning")
+    g.acting_party = party or rep.parties[0]
+    return g.acting_party
+
+
+@bp.route("/act-as", methods=["POST"])
+@login_required
+def act_as():
+    handle = request.form.get("party", "")
+    party = find_by_handle(representation(), handle, current_app.secret_key, current_user.nonce)
+    if party is None:
+        log.info("act-as refused user=%s", current_user.handle)
+        abort(403)
+    session["party"] = handle
+    log.info("act-as user=%s basis=%s", current_user.handle, party.basis)
+    return redirect(url_for("cases.overview"))

@@ -1,0 +1,239 @@
+"""Portal configuration: a TOML file (env ``PORTAL_CONFIG``) plus ``PORTAL_*`` overrides.
+
+Bad configuration stops start-up with a ``ConfigError`` naming the problem:
+an unreadable file, an unknown key, a missing URL, a missing secret key
+outside test and demo mode.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from portal.standard.eventtypes import is_prefix
+from portal.standard.identity import InvalidIdentity, parse_organisation
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "portal" / "demo.toml"
+# The mock producers' key when MOCK_PRODUCER_API_KEY is unset; used only in demo and test mode.
+DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
+
+
+class ConfigError(ValueError):
+    """Configuration that the portal cannot start with."""
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    slug: str
+    name: str
+    orgnr: str  # 10 digits: Mina ombud's tredjeman
+    url: str  # base URL; the operation is {url}/kundhandelseFragaSynkron
+    api_key_env: str = "MOCK_PRODUCER_API_KEY"
+    timeout_s: float = 2.0
+    api_key: str = field(default="", repr=False)  # read from env api_key_env, never from the file
+
+
+@dataclass(frozen=True)
+class OmbudConfig:
+    url: str
+    api_key_env: str = "MOCK_PRODUCER_API_KEY"
+    timeout_s: float = 2.0
+    api_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class SituationConfig:
+    slug: str
+    name_sv: str
+    name_en: str
+    case_types: tuple[str, ...]
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_sv
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The ``[portal]`` table; each key can be overridden by env ``PORTAL_<KEY>``."""
+
+    secret_key: str = ""
+    database: str = str(ROOT / "instance" / "portal.db")
+    demo: bool = False
+    representation_ttl_s: float = 60.0
+    fresh_s: float = 60.0  # cached events younger than this are shown without asking producers
+    total_deadline_s: float = 5.0
+    full_refresh_h: float = 24.0
+    page_size: int = 500
+    max_pages: int = 20
+    overlap_days: int = 1
+    session_idle_min: float = 30.0
+    session_absolute_h: float = 8.0
+    demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: PortalSettings
+    producers: tuple[ProducerConfig, ...]
+    ombud: OmbudConfig
+    situations: tuple[SituationConfig, ...] = field(default_factory=tuple)
+    source: str = ""
+
+    def producer(self, slug: str) -> ProducerConfig | None:
+        return next((p for p in self.producers if p.slug == slug), None)
+
+
+_ENV_PREFIX = "PORTAL_"
+
+
+def load(path: str | os.PathLike | None = None, env: dict | None = None, *, testing: bool = False) -> Config:
+    """Read the config file and apply env overrides; raise ConfigError on any problem."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get("PORTAL_CONFIG") or DEMO_CONFIG)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return parse(doc, env, testing=testing, source=str(path))
+
+
+def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
+    """Build a Config from parsed TOML and an environment."""
+    _only(doc, {"portal", "producer", "ombud", "situation"}, "top level")
+    settings = _settings(doc.get("portal", {}), env)
+    if not settings.secret_key and not (testing or settings.demo):
+        raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
+    fallback_key = DEMO_API_KEY if (testing or settings.demo) else None
+    producers = tuple(_with_key(_producer(i, p), env, fallback_key, f"[[producer]] {p.get('slug')}")
+                      for i, p in enumerate(_list(doc, "producer")))
+    if not producers:
+        raise ConfigError("no [[producer]] configured")
+    slugs = [p.slug for p in producers]
+    if len(set(slugs)) != len(slugs):
+        raise ConfigError("two [[producer]] entries share a slug")
+    if "ombud" not in doc:
+        raise ConfigError("[ombud] is missing: the mandate registry's url is required")
+    ombud = _with_key(_build(OmbudConfig, doc["ombud"], "[ombud]"), env, fallback_key, "[ombud]")
+    _check_url(ombud.url, "[ombud] url")
+    situations = tuple(_situation(i, s) for i, s in enumerate(_list(doc, "situation")))
+    return Config(settings, producers, ombud, situations, source)
+
+
+def _with_key(entry, env, fallback: str | None, where: str):
+    """Fill in the API key from the environment; outside demo and test mode it must be there."""
+    key = env.get(entry.api_key_env) or fallback
+    if not key:
+        raise ConfigError(f"{where}: env {entry.api_key_env} (its API key) is not set")
+    return replace(entry, api_key=key)
+
+
+def _list(doc: dict, key: str) -> list:
+    value = doc.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"[[{key}]] must be an array of tables")
+    return value
+
+
+def _only(table: dict, allowed: set, where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {where}: {', '.join(unknown)}")
+
+
+def _build(cls, table: dict, where: str):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    names = {f.name: f for f in fields(cls) if f.name != "api_key"}
+    _only(table, set(names), where)
+    missing = [n for n, f in names.items() if n not in table and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    values = {}
+    for name, value in table.items():
+        values[name] = _coerce(value, names[name].type, f"{where} {name}")
+    return cls(**values)
+
+
+def _coerce(value, type_name, where: str):
+    type_name = str(type_name)
+    if type_name == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{where} must be a non-negative number")
+        return float(value)
+    if type_name == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where} must be a positive whole number")
+        return value
+    if type_name == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return value
+    if type_name.startswith("tuple"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} must be a list of strings")
+        return tuple(value)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a non-empty string")
+    return value
+
+
+def _settings(table: dict, env) -> PortalSettings:
+    values = dict(table) if isinstance(table, dict) else table
+    for f in fields(PortalSettings):
+        raw = env.get(_ENV_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        values[f.name] = _from_env(raw, f.type, f.name)
+    return _build(PortalSettings, values, "[portal]")
+
+
+def _from_env(raw: str, type_name, name: str):
+    type_name = str(type_name)
+    try:
+        if type_name == "bool":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", ""):
+                raise ValueError
+            return raw.lower() in ("1", "true", "yes")
+        if type_name == "float":
+            return float(raw)
+        if type_name == "int":
+            return int(raw)
+    except ValueError:
+        raise ConfigError(f"env {_ENV_PREFIX}{name.upper()} is not a valid {type_name}") from None
+    return raw
+
+
+def _check_url(url: str, where: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} must be an absolute http(s) URL")
+
+
+def _producer(index: int, table) -> ProducerConfig:
+    where = f"[[producer]] #{index + 1}"
+    producer = _build(ProducerConfig, table, where)
+    _check_url(producer.url, f"{where} url")
+    try:
+        parse_organisation(producer.orgnr)
+    except InvalidIdentity as exc:
+        raise ConfigError(f"{where} orgnr: {exc}") from None
+    if len(producer.orgnr) != 10:
+        raise ConfigError(f"{where} orgnr must have 10 digits (as Mina ombud's tredjeman)")
+    if not producer.slug.replace("-", "").isalnum():
+        raise ConfigError(f"{where} slug must be letters, digits and '-'")
+    return producer
+
+
+def _situation(index: int, table) -> SituationConfig:
+    where = f"[[situation]] #{index + 1}"
+    situation = _build(SituationConfig, table, where)
+    bad = [c for c in situation.case_types if not is_prefix(c)]
+    if bad or not situation.case_types:
+        raise ConfigError(f"{where} case_types must be type prefixes such as LST.VATTENBRUK")
+    return situation

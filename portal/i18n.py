@@ -1,0 +1,42 @@
+"""Languages: Swedish by default, English complete; choice in the session, else Accept-Language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request, session
+from flask_babel import format_date, format_datetime, format_timedelta
+
+LOCALES = ("sv", "en")
+DEFAULT = "sv"
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or DEFAULT
+
+
+def date(value: dt.date | dt.datetime | None) -> str:
+    """A date as the locale writes it ("14 sep. 2026" / "14 Sep 2026")."""
+    if value is None:
+        return ""
+    return format_date(value, "medium")
+
+
+def datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "medium")
+
+
+def time_ago(value: dt.datetime | None) -> str:
+    """Relative time: "3 dagar sedan" / "3 days ago"."""
+    if value is None:
+        return ""
+    return format_timedelta(value - dt.datetime.now(dt.timezone.utc), add_direction=True)
+
+
+def iso_date(value) -> str:
+    return value.isoformat() if value else ""

@@ -1,0 +1,201 @@
+"""All persistence, in one module: SQLite through sqlite-utils.
+
+Everything the portal keeps goes through ``Store``, so a server database can take
+SQLite's place when several portal instances share state. One ``Store`` (one
+connection) per request or thread, never shared across threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from portal.standard.models import Event
+
+UTC = dt.timezone.utc
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+@dataclass
+class SyncState:
+    """What we know of one (party, producer, scope) fetch."""
+
+    last_success_at: dt.datetime | None = None
+    last_full_at: dt.datetime | None = None
+    last_error_at: dt.datetime | None = None
+    failing_since: dt.datetime | None = None
+    last_error: str | None = None
+    invalid: int = 0
+    foreign: int = 0
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    producer: str
+    event: Event
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    """A new connection; the caller owns it and closes it."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=True)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create tables and indexes if missing; idempotent. Enables WAL once."""
+    if db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        db.conn.execute("PRAGMA journal_mode = WAL")
+    db["users"].create({"handle": str, "pnr": str, "name": str, "created_at": str}, pk="handle", if_not_exists=True)
+    db["users"].create_index(["pnr"], unique=True, if_not_exists=True)
+    db["sessions"].create({"nonce": str, "user_handle": str, "created_at": str, "last_seen": str, "ended_at": str},
+                          pk="nonce", if_not_exists=True)
+    db["representation"].create({"user_handle": str, "fetched_at": str, "data": str}, pk="user_handle",
+                                if_not_exists=True)
+    db["events"].create({
+        "party": str, "producer": str, "kundhandelse_id": str, "case_key": str, "typ": str,
+        "tidpunkt": str, "ball": str, "deadline": str, "data": str, "stored_at": str,
+    }, pk=("party", "producer", "kundhandelse_id"), if_not_exists=True)
+    db["events"].create_index(["party", "tidpunkt"], if_not_exists=True)
+    db["events"].create_index(["party", "producer", "case_key"], if_not_exists=True)
+    db["sync"].create({
+        "party": str, "producer": str, "scope": str, "last_success_at": str, "last_full_at": str,
+        "last_error_at": str, "failing_since": str, "last_error": str, "invalid": int, "foreign": int,
+    }, pk=("party", "producer", "scope"), if_not_exists=True)
+
+
+class Store:
+    """The portal's persistence operations over one connection."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # --- users and sessions -------------------------------------------------
+    def user_for(self, pnr: str, name: str) -> str:
+        """The opaque handle of the user with this personnummer, created on first login."""
+        row = self.db.execute("select handle from users where pnr = ?", [pnr]).fetchone()
+        if row:
+            self.db["users"].update(row[0], {"name": name})
+            return row[0]
+        handle = secrets.token_urlsafe(16)
+        self.db["users"].insert({"handle": handle, "pnr": pnr, "name": name, "created_at": _iso(now())})
+        return handle
+
+    def user(self, handle: str) -> dict | None:
+        rows = list(self.db["users"].rows_where("handle = ?", [handle]))
+        return rows[0] if rows else None
+
+    def start_session(self, user_handle: str) -> str:
+        nonce = secrets.token_urlsafe(24)
+        stamp = _iso(now())
+        self.db["sessions"].insert({"nonce": nonce, "user_handle": user_handle, "created_at": stamp,
+                                    "last_seen": stamp, "ended_at": None})
+        return nonce
+
+    def session(self, nonce: str) -> dict | None:
+        rows = list(self.db["sessions"].rows_where("nonce = ? and ended_at is null", [nonce]))
+        return rows[0] if rows else None
+
+    def touch_session(self, nonce: str) -> None:
+        self.db["sessions"].update(nonce, {"last_seen": _iso(now())})
+
+    def end_session(self, nonce: str) -> None:
+        if self.session(nonce):
+            self.db["sessions"].update(nonce, {"ended_at": _iso(now())})
+
+    # --- representation cache -----------------------------------------------
+    def cached_representation(self, user_handle: str) -> tuple[dt.datetime, dict] | None:
+        rows = list(self.db["representation"].rows_where("user_handle = ?", [user_handle]))
+        if not rows:
+            return None
+        return _from_iso(rows[0]["fetched_at"]), json.loads(rows[0]["data"])
+
+    def save_representation(self, user_handle: str, data: dict) -> None:
+        self.db["representation"].upsert({"user_handle": user_handle, "fetched_at": _iso(now()),
+                                          "data": json.dumps(data)}, pk="user_handle")
+
+    def forget_representation(self, user_handle: str) -> None:
+        self.db.execute("delete from representation where user_handle = ?", [user_handle])
+        self.db.conn.commit()
+
+    # --- events -------------------------------------------------------------
+    def upsert_events(self, party: str, producer: str, events: list[Event]) -> None:
+        """Insert or replace events by (party, producer, kundhandelseId)."""
+        stamp = _iso(now())
+        rows = [{
+            "party": party, "producer": producer, "kundhandelse_id": e.kundhandelse_id, "case_key": e.case_key,
+            "typ": e.typ, "tidpunkt": _iso(e.tidpunkt), "ball": e.ball_holder.value,
+            "deadline": e.deadline.isoformat() if e.deadline else None,
+            "data": json.dumps(e.to_json(), ensure_ascii=False), "stored_at": stamp,
+        } for e in events]
+        with self.db.conn:
+            if rows:
+                self.db["events"].upsert_all(rows, pk=("party", "producer", "kundhandelse_id"))
+
+    def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
+        """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
+
+        Only events ``in_scope(typ)`` are considered, so a representative's narrower
+        fetch never deletes what a wider one stored.
+        """
+        rows = self.db.execute("select kundhandelse_id, typ from events where party = ? and producer = ?",
+                               [party, producer]).fetchall()
+        gone = [r[0] for r in rows if r[0] not in keep_ids and in_scope(r[1])]
+        with self.db.conn:
+            for kid in gone:
+                self.db.execute("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
+                                [party, producer, kid])
+        return len(gone)
+
+    def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
+        """Stored events of a party (optionally only some producers), newest first."""
+        sql = "select producer, data from events where party = ?"
+        params: list = [party]
+        if producers is not None:
+            if not producers:
+                return []
+            sql += f" and producer in ({','.join('?' * len(producers))})"
+            params += producers
+        sql += " order by tidpunkt desc, kundhandelse_id"
+        return [StoredEvent(p, Event.from_json(json.loads(d))) for p, d in self.db.execute(sql, params).fetchall()]
+
+    # --- sync state ---------------------------------------------------------
+    def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
+        rows = list(self.db["sync"].rows_where("party = ? and producer = ? and scope = ?", [party, producer, scope]))
+        if not rows:
+            return SyncState()
+        r = rows[0]
+        return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
+                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0)
+
+    def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
+        with self.db.conn:
+            self.db["sync"].upsert({
+                "party": party, "producer": producer, "scope": scope,
+                "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
+                "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
+                "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+            }, pk=("party", "producer", "scope"))
