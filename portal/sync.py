@@ -10,6 +10,7 @@ producer never deletes anything; its cached events stay, with a notice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from portal.config import Config
@@ -19,6 +20,8 @@ from portal.representation import Party
 from portal.standard.models import Kund
 from portal.standard.tidpunkt import local_date
 from portal.store import Store, SyncState, now
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,6 +74,9 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         outcome = outcomes.get(producer.slug)
         if outcome is not None and outcome.result is not None:
             result = outcome.result
+            if result.invalid or result.foreign:
+                log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
+                            producer.slug, result.invalid, result.foreign, correlation_id)
             granted = [e for e in result.events if party.may_see(producer.orgnr, e.typ)]
             store.upsert_events(kund.identifierare, producer.slug, granted)
             if full and result.complete:
@@ -80,6 +86,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
                               invalid=result.invalid, foreign=result.foreign)
             store.save_sync_state(kund.identifierare, producer.slug, scope, state)
         elif outcome is not None:
+            log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
+                        producer.slug, outcome.failure, outcome.seconds, correlation_id)
             state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
                               outcome.failure, state.invalid, state.foreign)
             store.save_sync_state(kund.identifierare, producer.slug, scope, state)
