@@ -13,9 +13,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, request
 
-from portal.standard.response import parse_event
-
-from .data import DataError, check_registry
+from .data import DataError, check_event, check_registry
 from .faults import KnobError
 from .producer import error, json_response, state
 
@@ -51,7 +49,7 @@ def set_fault(slug: str):
     if body is None:
         return error(400, "expected a JSON object of knob settings")
     try:
-        knob = state().board.set(slug, **body)
+        knob = state().board.set(slug, body)
     except KnobError as exc:
         return error(404 if "unknown producer" in str(exc) else 400, str(exc))
     return json_response(asdict(knob))
@@ -62,9 +60,10 @@ def put_event(slug: str):
     producer = state().producers.get(slug)
     if producer is None:
         return error(404, f"no producer at /{slug}")
-    event, problems = parse_event(_body())
-    if event is None:
-        return error(400, "invalid event: " + "; ".join(problems[:5]))
+    try:
+        event = check_event(producer, _body(), "invalid event")
+    except DataError as exc:
+        return error(400, str(exc))
     producer.put(event)
     return json_response({"kundhandelseId": event.kundhandelse_id})
 

@@ -88,20 +88,26 @@ def load_producer(path: Path) -> Producer:
     for index, raw in enumerate(doc["kundhandelser"]):
         label = raw.get("kundhandelseId") if isinstance(raw, dict) else None
         where = f"{path.name}: event {label!r}" if isinstance(label, str) else f"{path.name}: event #{index}"
-        event, messages = parse_event(raw)
-        if event is None:
-            raise DataError(f"{where}: {messages[0]}")
-        if not event.typ.startswith(producer.prefix + "."):
-            raise DataError(f"{where}: $.kundhandelseTyp does not start with the producer prefix {producer.prefix}")
-        if event.part.kund is not None:
-            try:
-                parse_kund(event.part.kund.identifierare, event.part.kund.typ)
-            except InvalidIdentity as exc:
-                raise DataError(f"{where}: $.part.kund.identifierare: {exc}") from None
+        event = check_event(producer, raw, where)
         if event.kundhandelse_id in producer.events:
             raise DataError(f"{where}: $.kundhandelseId is used twice")
         producer.events[event.kundhandelse_id] = event
     return producer
+
+
+def check_event(producer: Producer, raw, where: str) -> Event:
+    """Everything an event must satisfy to be served by ``producer``; DataError naming the field otherwise."""
+    event, messages = parse_event(raw)
+    if event is None:
+        raise DataError(f"{where}: {messages[0]}")
+    if not event.typ.startswith(producer.prefix + "."):
+        raise DataError(f"{where}: $.kundhandelseTyp does not start with the producer prefix {producer.prefix}")
+    if event.part.kund is not None:
+        try:
+            parse_kund(event.part.kund.identifierare, event.part.kund.typ)
+        except InvalidIdentity as exc:
+            raise DataError(f"{where}: $.part.kund.identifierare: {exc}") from None
+    return event
 
 
 def load_registry(path: Path) -> dict:

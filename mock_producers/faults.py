@@ -74,7 +74,7 @@ class FaultBoard:
         with self._lock:
             return Knob(**asdict(self._knobs.get(slug, Knob())))
 
-    def set(self, slug: str, **settings) -> Knob:
+    def set(self, slug: str, settings: dict) -> Knob:
         if slug not in self._slugs:
             raise KnobError(f"unknown producer {slug!r}")
         allowed = {f.name for f in fields(Knob)}
@@ -98,11 +98,12 @@ class FaultBoard:
         """Apply ``slug=200ms`` or ``slug=200ms+50ms`` (latency plus jitter)."""
         slug, value = parse_assignment(assignment)
         base, _, jitter = value.partition("+")
-        self.set(slug, latency_ms=parse_duration_ms(base), jitter_ms=parse_duration_ms(jitter) if jitter else 0.0)
+        self.set(slug, {"latency_ms": parse_duration_ms(base),
+                        "jitter_ms": parse_duration_ms(jitter) if jitter else 0.0})
 
     def set_fault(self, assignment: str) -> None:
         slug, value = parse_assignment(assignment)
-        self.set(slug, fault=value)
+        self.set(slug, {"fault": value})
 
     def reset(self) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from .state import MockState
 bp = Blueprint("producer", __name__)
 
 _CORRELATION = re.compile(r"^[\x20-\x7e]{1,200}$")
-FOREIGN_KUND = {"identifierare": "199009091233", "typ": "Personnummer"}  # fictitious
+FOREIGN_KUND = {"identifierare": "194505055550", "typ": "Personnummer"}  # fictitious, in no data file
 
 
 def state() -> MockState:
@@ -194,12 +194,14 @@ def counted(slug: str, response: Response) -> Response:
 
 
 def counted_stream(slug: str, chunks) -> Response:
+    st = state()  # the generator runs after the app context is gone: capture the state now
+
     def gen():
         total = 0
         for chunk in chunks:
             total += len(chunk)
             yield chunk
-        state().count(slug, total)
+        st.count(slug, total)
     return Response(gen(), mimetype="application/json")
 
 

@@ -159,9 +159,6 @@ def test_foreign_events_bring_another_customers_event(clean_world):
     assert sorted(e.kundhandelse_id for e in parsed.events if asked.covers(e.part.kund)) == ["alfa-6", "alfa-7"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mock_producers.producer.FOREIGN_KUND is 199009091233, the fixture "
-                                       "world's main person, so for a query about that person the 'foreign' "
-                                       "event is about the asked customer and nothing foreign is mixed in")
 def test_foreign_events_are_foreign_for_every_asked_customer(clean_world):
     set_knob(clean_world, fault="foreign_events")
     parsed = parse_response(post(clean_world).content)
@@ -194,9 +191,6 @@ def test_oversized_streams_more_than_asked_for(clean_world):
     assert 2 * MIB < received <= 4 * MIB + 64 * 1024
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: producer.counted_stream calls state() (current_app) in the streaming "
-                                       "generator after the app context is gone: RuntimeError, the chunked body "
-                                       "ends without its last chunk and the bytes are never counted in stats")
 def test_oversized_stream_ends_properly_and_is_counted(clean_world):
     set_knob(clean_world, fault="oversized", oversized_mb=1)
     with post(clean_world, stream=True) as r:
@@ -274,8 +268,6 @@ def test_knob_body_must_be_an_object(clean_world, body):
     assert r.status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: admin.set_fault calls FaultBoard.set(slug, **body); a setting named "
-                                       "'slug' or 'self' raises TypeError -> 500 instead of 400 'unknown setting'")
 @pytest.mark.parametrize("name", ["slug", "self"])
 def test_setting_named_like_a_parameter_is_400(clean_world, name):
     r = clean_world.admin("PUT", "/faults/alfa", {name: "x"})
