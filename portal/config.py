@@ -7,6 +7,7 @@ outside test and demo mode.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -60,7 +61,7 @@ class SituationConfig:
 class PortalSettings:
     """The ``[portal]`` table; each key can be overridden by env ``PORTAL_<KEY>``."""
 
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     database: str = str(ROOT / "instance" / "portal.db")
     demo: bool = False
     representation_ttl_s: float = 60.0
@@ -163,7 +164,7 @@ def _build(cls, table: dict, where: str):
 def _coerce(value, type_name, where: str):
     type_name = str(type_name)
     if type_name == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ConfigError(f"{where} must be a non-negative number")
         return float(value)
     if type_name == "int":
@@ -184,7 +185,9 @@ def _coerce(value, type_name, where: str):
 
 
 def _settings(table: dict, env) -> PortalSettings:
-    values = dict(table) if isinstance(table, dict) else table
+    if not isinstance(table, dict):
+        raise ConfigError("[portal] must be a table")
+    values = dict(table)
     for f in fields(PortalSettings):
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 from portal.config import SituationConfig
@@ -24,11 +25,15 @@ class Case:
     producer_name: str
     key: str  # Event.case_key
     events: list[Event] = field(default_factory=list)  # newest first
+    arrived: dict[str, dt.datetime] = field(default_factory=dict)  # kundhandelseId -> when we first had it
+    unread: int = 0  # events that arrived after the user last opened the case (see mark_unread)
+
+    handle_key: str = ""  # secret per installation and party: handles cannot be computed or linked
 
     @property
     def handle(self) -> str:
         """Opaque id for URLs: says nothing of the case or the customer."""
-        return case_handle(self.producer, self.key)
+        return case_handle(self.producer, self.key, self.handle_key)
 
     @property
     def latest(self) -> Event:
@@ -62,16 +67,22 @@ class Case:
         return arende.identifierare if arende else None
 
 
-def case_handle(producer: str, key: str) -> str:
-    return hashlib.sha256(f"{producer}\x00{key}".encode()).hexdigest()[:20]
+def case_handle(producer: str, key: str, handle_key: str = "") -> str:
+    mac = hmac.new(handle_key.encode(), f"{producer}\x00{key}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:20]
 
 
-def build_cases(events: list[tuple[str, str, Event]]) -> list[Case]:
-    """Group ``(producer slug, producer name, event)`` into cases, newest activity first."""
+def build_cases(events, handle_key: str = "") -> list[Case]:
+    """Group ``(producer slug, producer name, event[, first stored at])`` into cases, newest activity first.
+
+    ``handle_key`` keys the cases' URL handles (the portal uses its secret plus the party).
+    """
     cases: dict[tuple[str, str], Case] = {}
-    for slug, name, event in events:
-        case = cases.setdefault((slug, event.case_key), Case(slug, name, event.case_key))
+    for slug, name, event, *arrived in events:
+        case = cases.setdefault((slug, event.case_key), Case(slug, name, event.case_key, handle_key=handle_key))
         case.events.append(event)
+        if arrived and arrived[0] is not None:
+            case.arrived[event.kundhandelse_id] = arrived[0]
     for case in cases.values():
         case.events.sort(key=lambda e: (e.tidpunkt, e.kundhandelse_id), reverse=True)
     return sorted(cases.values(), key=lambda c: (c.latest.tidpunkt, c.handle), reverse=True)
@@ -120,3 +131,26 @@ def build_overview(cases: list[Case], situations: tuple[SituationConfig, ...]) -
 
 def find_case(cases: list[Case], handle: str) -> Case | None:
     return next((c for c in cases if c.handle == handle), None)
+
+
+BASELINE = "*"  # the seen-log row that marks a user's first look at a party's cases
+
+
+def is_new(case: Case, event: Event, seen_at: dt.datetime | None, baseline: dt.datetime | None = None) -> bool:
+    """New = arrived after the user last opened the case, and after their first look at the party at all.
+
+    The baseline keeps a first visit calm: what was already there is not "new".
+    """
+    arrived = case.arrived.get(event.kundhandelse_id)
+    if arrived is None:
+        return False
+    since = max((t for t in (seen_at, baseline) if t is not None), default=None)
+    return since is None or arrived > since
+
+
+def mark_unread(cases: list[Case], seen: dict[str, dt.datetime]) -> None:
+    """Set ``unread`` on each case from the user's seen-log (case handle -> time, BASELINE -> first look)."""
+    baseline = seen.get(BASELINE)
+    for case in cases:
+        seen_at = seen.get(case.handle)
+        case.unread = sum(1 for e in case.events if is_new(case, e, seen_at, baseline))

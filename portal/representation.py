@@ -102,7 +102,7 @@ def resolve(user: Identity, user_name: str, signatory_of: list[dict], permission
     """
     problems: list[str] = []
     parties: dict[str, Party] = {user.digits: Party(user, user_name, OWN)}
-    for row in sorted(signatory_of, key=lambda r: r.get("namn", "")):
+    for row in sorted(signatory_of, key=lambda r: r.get("namn") or ""):
         try:
             company = parse_organisation(row.get("orgnr", ""))
         except InvalidIdentity:
@@ -136,7 +136,7 @@ def party_handle(secret: str, session_nonce: str, party: Party) -> str:
 
 def find_by_handle(representation: Representation, handle: str, secret: str, session_nonce: str) -> Party | None:
     """The party this session's handle names, or None (stale, forged, or no longer allowed)."""
-    if not isinstance(handle, str) or len(handle) != 24:
+    if not isinstance(handle, str) or len(handle) != 24 or not handle.isascii():
         return None
     for party in representation.parties:
         if hmac.compare_digest(party_handle(secret, session_nonce, party), handle):

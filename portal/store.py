@@ -50,6 +50,7 @@ class SyncState:
 class StoredEvent:
     producer: str
     event: Event
+    first_stored_at: dt.datetime | None = None
 
 
 def connect(path: str) -> sqlite_utils.Database:
@@ -74,8 +75,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                                 if_not_exists=True)
     db["events"].create({
         "party": str, "producer": str, "kundhandelse_id": str, "case_key": str, "typ": str,
-        "tidpunkt": str, "ball": str, "deadline": str, "data": str, "stored_at": str,
+        "tidpunkt": str, "ball": str, "deadline": str, "data": str, "stored_at": str, "first_stored_at": str,
     }, pk=("party", "producer", "kundhandelse_id"), if_not_exists=True)
+    if "first_stored_at" not in db["events"].columns_dict:  # databases made before unread marking
+        db["events"].add_column("first_stored_at", str)
+    db["seen"].create({"user_handle": str, "party": str, "case_handle": str, "seen_at": str},
+                      pk=("user_handle", "party", "case_handle"), if_not_exists=True)
     db["events"].create_index(["party", "tidpunkt"], if_not_exists=True)
     db["events"].create_index(["party", "producer", "case_key"], if_not_exists=True)
     db["sync"].create({
@@ -143,17 +148,25 @@ class Store:
 
     # --- events -------------------------------------------------------------
     def upsert_events(self, party: str, producer: str, events: list[Event]) -> None:
-        """Insert or replace events by (party, producer, kundhandelseId)."""
+        """Insert or replace events by (party, producer, kundhandelseId).
+
+        ``first_stored_at`` keeps the moment we first got an event (unread marking
+        compares it with the user's last visit); a replaced event keeps it.
+        """
         stamp = _iso(now())
-        rows = [{
-            "party": party, "producer": producer, "kundhandelse_id": e.kundhandelse_id, "case_key": e.case_key,
-            "typ": e.typ, "tidpunkt": _iso(e.tidpunkt), "ball": e.ball_holder.value,
-            "deadline": e.deadline.isoformat() if e.deadline else None,
-            "data": json.dumps(e.to_json(), ensure_ascii=False), "stored_at": stamp,
-        } for e in events]
+        rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
+                 e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
+                 stamp, stamp) for e in events]
+        if not rows:
+            return
         with self.db.conn:
-            if rows:
-                self.db["events"].upsert_all(rows, pk=("party", "producer", "kundhandelse_id"))
+            self.db.conn.executemany(
+                "insert into events (party, producer, kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data,"
+                " stored_at, first_stored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " on conflict (party, producer, kundhandelse_id) do update set case_key = excluded.case_key,"
+                " typ = excluded.typ, tidpunkt = excluded.tidpunkt, ball = excluded.ball, deadline = excluded.deadline,"
+                " data = excluded.data, stored_at = excluded.stored_at",
+                rows)
 
     def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
         """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
@@ -172,7 +185,7 @@ class Store:
 
     def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
         """Stored events of a party (optionally only some producers), newest first."""
-        sql = "select producer, data from events where party = ?"
+        sql = "select producer, data, first_stored_at from events where party = ?"
         params: list = [party]
         if producers is not None:
             if not producers:
@@ -180,7 +193,20 @@ class Store:
             sql += f" and producer in ({','.join('?' * len(producers))})"
             params += producers
         sql += " order by tidpunkt desc, kundhandelse_id"
-        return [StoredEvent(p, Event.from_json(json.loads(d))) for p, d in self.db.execute(sql, params).fetchall()]
+        return [StoredEvent(p, Event.from_json(json.loads(d)), _from_iso(first))
+                for p, d, first in self.db.execute(sql, params).fetchall()]
+
+    # --- unread marking -----------------------------------------------------
+    def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
+        """When this user last opened each of this party's cases (case handle -> time)."""
+        rows = self.db.execute("select case_handle, seen_at from seen where user_handle = ? and party = ?",
+                               [user_handle, party]).fetchall()
+        return {h: _from_iso(t) for h, t in rows}
+
+    def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
+        with self.db.conn:
+            self.db["seen"].upsert({"user_handle": user_handle, "party": party, "case_handle": case_handle,
+                                    "seen_at": _iso(now())}, pk=("user_handle", "party", "case_handle"))
 
     # --- sync state ---------------------------------------------------------
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:

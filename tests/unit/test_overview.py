@@ -1,0 +1,313 @@
+"""overview: events grouped into cases, who has the ball, and the overview's sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from builders import make_event
+
+from portal.config import SituationConfig
+from portal.overview import Case, build_cases, build_overview, case_handle, find_case
+from portal.standard.ballholder import BallHolder
+from portal.standard.models import Arende
+
+SKV = ("skatteverket", "Skatteverket")
+LST = ("lansstyrelsen", "Länsstyrelsen Västra Götaland")
+TANUM = ("tanum", "Tanums kommun")
+FK = ("forsakringskassan", "Försäkringskassan")
+
+
+def ev(producer, id_, tidpunkt, typ, *, arende: str | None = None, kraver=False, klart=False, deadline=None,
+       rubrik=None):
+    """A ``(slug, name, event)`` triple as build_cases takes it."""
+    event = make_event(
+        id_,
+        arende=Arende(arende, "Diarienummer") if arende else None,
+        tidpunkt=tidpunkt,
+        typ=typ,
+        kraver=kraver,
+        klart=klart,
+        rubrik=rubrik or f"{typ} {id_}",
+        utokad={"senastDatum": deadline} if deadline else None,
+    )
+    return (producer[0], producer[1], event)
+
+
+def situation(slug, *case_types):
+    return SituationConfig(slug, slug.title(), slug.title(), tuple(case_types))
+
+
+def one_case(*events) -> Case:
+    cases = build_cases(list(events))
+    assert len(cases) == 1
+    return cases[0]
+
+
+def T(day: int, hour: int = 10) -> str:
+    return f"2026-09-{day:02d}T{hour:02d}:00:00+02:00"
+
+
+# --- build_cases -------------------------------------------------------------------
+
+
+def test_events_of_one_arende_at_one_producer_form_one_case():
+    case = one_case(
+        ev(LST, "e1", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="551-1"),
+        ev(LST, "e2", T(3), "LST.VATTENBRUK.BESLUT", arende="551-1"),
+    )
+    assert case.producer == "lansstyrelsen"
+    assert case.producer_name == "Länsstyrelsen Västra Götaland"
+    assert case.reference == "551-1"
+    assert [e.kundhandelse_id for e in case.events] == ["e2", "e1"]
+
+
+def test_same_arende_at_two_producers_is_two_cases():
+    cases = build_cases([
+        ev(LST, "e1", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="2026-1"),
+        ev(TANUM, "e1", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="2026-1"),
+    ])
+    assert len(cases) == 2
+    assert {c.producer for c in cases} == {"lansstyrelsen", "tanum"}
+    assert all(len(c.events) == 1 for c in cases)
+    assert cases[0].handle != cases[1].handle
+
+
+def test_two_arenden_at_one_producer_are_two_cases():
+    cases = build_cases([
+        ev(LST, "e1", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="551-1"),
+        ev(LST, "e2", T(2), "LST.VATTENBRUK.MOTTAGEN", arende="551-2"),
+    ])
+    assert sorted(c.reference for c in cases) == ["551-1", "551-2"]
+
+
+def test_events_without_arende_group_by_case_type():
+    cases = build_cases([
+        ev(SKV, "m1", T(1), "SKV.MOMS.ANSOKAN_MOTTAGEN"),
+        ev(SKV, "m2", T(4), "SKV.MOMS.BESLUT"),
+        ev(SKV, "f1", T(2), "SKV.FSKATT.ANSOKAN_MOTTAGEN"),
+    ])
+    by_type = {c.case_type: c for c in cases}
+    assert set(by_type) == {"SKV.MOMS", "SKV.FSKATT"}
+    assert [e.kundhandelse_id for e in by_type["SKV.MOMS"].events] == ["m2", "m1"]
+    assert by_type["SKV.MOMS"].reference is None
+
+
+def test_an_event_with_arende_is_not_merged_into_the_case_type_group():
+    cases = build_cases([
+        ev(SKV, "m1", T(1), "SKV.MOMS.ANSOKAN_MOTTAGEN"),
+        ev(SKV, "m2", T(2), "SKV.MOMS.BESLUT", arende="SKV 131-1"),
+    ])
+    assert len(cases) == 2
+
+
+def test_events_newest_first_within_a_case_whatever_the_input_order():
+    case = one_case(
+        ev(LST, "b", T(2), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1"),
+        ev(LST, "c", T(3), "LST.VATTENBRUK.KOMPLETTERING_MOTTAGEN", arende="1"),
+        ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1", rubrik="Ansökan om tillstånd för vattenbruk"),
+    )
+    assert [e.kundhandelse_id for e in case.events] == ["c", "b", "a"]
+    assert case.latest.kundhandelse_id == "c"
+    assert case.first.kundhandelse_id == "a"
+    assert case.title == "Ansökan om tillstånd för vattenbruk"
+
+
+def test_newest_first_across_time_zones():
+    # 09:30 UTC is later than 10:00 in Stockholm summer time (08:00 UTC).
+    case = one_case(
+        ev(LST, "stockholm", "2026-09-01T10:00:00+02:00", "LST.VATTENBRUK.MOTTAGEN", arende="1"),
+        ev(LST, "utc", "2026-09-01T09:30:00Z", "LST.VATTENBRUK.BESLUT", arende="1"),
+    )
+    assert case.latest.kundhandelse_id == "utc"
+
+
+def test_cases_newest_activity_first():
+    cases = build_cases([
+        ev(LST, "old", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="A"),
+        ev(TANUM, "new", T(9), "TANUM.BYGGLOV.MOTTAGEN", arende="B"),
+        ev(SKV, "mid", T(5), "SKV.MOMS.BESLUT"),
+        ev(LST, "old-but-active", T(10), "LST.VATTENBRUK.BESLUT", arende="A"),
+    ])
+    assert [c.latest.kundhandelse_id for c in cases] == ["old-but-active", "new", "mid"]
+
+
+def test_no_events_no_cases():
+    assert build_cases([]) == []
+
+
+# --- case state ----------------------------------------------------------------------
+
+
+def test_case_state_is_the_latest_events_ball_holder():
+    received = ev(LST, "e1", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1")
+    requested = ev(LST, "e2", T(2), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True,
+                   deadline="2026-09-30")
+    supplied = ev(LST, "e3", T(3), "LST.VATTENBRUK.KOMPLETTERING_MOTTAGEN", arende="1")
+    decided = ev(LST, "e4", T(4), "LST.VATTENBRUK.BESLUT", arende="1", klart=True)
+
+    assert one_case(received).ball_holder is BallHolder.PRODUCER
+    waiting = one_case(received, requested)
+    assert waiting.ball_holder is BallHolder.CUSTOMER
+    assert waiting.deadline == dt.date(2026, 9, 30)
+    # The agency received the supplement: the ball is back with it, and the deadline no longer applies.
+    back = one_case(received, requested, supplied)
+    assert back.ball_holder is BallHolder.PRODUCER
+    assert back.deadline is None
+    assert one_case(received, requested, supplied, decided).ball_holder is BallHolder.CLOSED
+
+
+def test_an_older_event_arriving_late_does_not_change_the_state():
+    case = one_case(
+        ev(LST, "e3", T(3), "LST.VATTENBRUK.KOMPLETTERING_MOTTAGEN", arende="1"),
+        ev(LST, "e2", T(2), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True, deadline="2026-09-30"),
+    )
+    assert case.ball_holder is BallHolder.PRODUCER
+    assert case.deadline is None
+
+
+def test_deadline_only_while_the_ball_is_with_the_customer():
+    # A producer event that happens to carry a senastDatum is no deadline for the customer.
+    informative = one_case(ev(SKV, "e1", T(1), "SKV.MOMS.BESLUT", deadline="2026-10-12"))
+    assert informative.ball_holder is BallHolder.PRODUCER
+    assert informative.deadline is None
+    closed = one_case(ev(SKV, "e1", T(1), "SKV.MOMS.BESLUT", klart=True, kraver=True, deadline="2026-10-12"))
+    assert closed.ball_holder is BallHolder.CLOSED
+    assert closed.deadline is None
+    no_date = one_case(ev(SKV, "e1", T(1), "SKV.MOMS.KOMPLETTERING_BEGARD", kraver=True))
+    assert no_date.ball_holder is BallHolder.CUSTOMER
+    assert no_date.deadline is None
+
+
+# --- build_overview ------------------------------------------------------------------
+
+VATTENBRUK = situation("starta-vattenbruk", "LST.VATTENBRUK", "SKV.MOMS", "TANUM.MILJOFARLIG")
+BYGGA = situation("bygga-hus", "TANUM.BYGGLOV", "SKV.MOMS")
+FORALDER = situation("bli-foralder", "FK.FORALDRAPENNING")
+
+
+def _handles(cases):
+    return [c.handle for c in cases]
+
+
+def test_your_turn_first_earliest_deadline_first_without_deadline_last():
+    cases = build_cases([
+        ev(LST, "late", T(5), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True, deadline="2026-10-30"),
+        ev(TANUM, "none-new", T(8), "TANUM.BYGGLOV.KOMPLETTERING_BEGARD", arende="2", kraver=True),
+        ev(SKV, "soon", T(1), "SKV.MOMS.KOMPLETTERING_BEGARD", kraver=True, deadline="2026-09-20"),
+        ev(TANUM, "none-old", T(2), "TANUM.MILJOFARLIG.KOMPLETTERING_BEGARD", arende="3", kraver=True),
+        ev(SKV, "agency", T(9), "SKV.FSKATT.MOTTAGEN"),
+    ])
+    overview = build_overview(cases, (VATTENBRUK, BYGGA))
+    assert [c.latest.kundhandelse_id for c in overview.your_turn] == ["soon", "late", "none-new", "none-old"]
+    assert all(c.ball_holder is BallHolder.CUSTOMER for c in overview.your_turn)
+
+
+def test_your_turn_cases_are_not_repeated_in_situations_or_other():
+    cases = build_cases([
+        ev(LST, "todo", T(5), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True, deadline="2026-10-01"),
+        ev(LST, "working", T(4), "LST.VATTENBRUK.MOTTAGEN", arende="2"),
+        ev(FK, "x", T(3), "FK.VAB.KOMPLETTERING_BEGARD", kraver=True),
+    ])
+    overview = build_overview(cases, (VATTENBRUK,))
+    assert [c.latest.kundhandelse_id for c in overview.your_turn] == ["todo", "x"]
+    listed = [c.handle for g in overview.situations for c in g.cases] + _handles(overview.other)
+    assert not set(_handles(overview.your_turn)) & set(listed)
+    assert [c.latest.kundhandelse_id for c in overview.situations[0].cases] == ["working"]
+    assert overview.other == []
+
+
+def test_situations_in_config_order_with_prefix_matching_and_the_rest_in_other():
+    cases = build_cases([
+        ev(TANUM, "bygglov", T(6), "TANUM.BYGGLOV.MOTTAGEN", arende="BN-1"),
+        ev(LST, "tillstand", T(5), "LST.VATTENBRUK.TILLSTAND.MOTTAGEN", arende="551-1"),  # a deeper case type
+        ev(SKV, "momsx", T(4), "SKV.MOMSX.MOTTAGEN"),  # not under SKV.MOMS
+        ev(LST, "strand", T(3), "LST.STRANDSKYDD.MOTTAGEN", arende="526-9"),
+        ev(SKV, "fskatt", T(2), "SKV.FSKATT.BESLUT", klart=True),
+    ])
+    overview = build_overview(cases, (VATTENBRUK, FORALDER, BYGGA))
+    assert overview.your_turn == []
+    # FORALDER matches nothing and is left out; the others keep the config order, not activity order.
+    assert [g.situation.slug for g in overview.situations] == ["starta-vattenbruk", "bygga-hus"]
+    assert [c.latest.kundhandelse_id for c in overview.situations[0].cases] == ["tillstand"]
+    assert [c.latest.kundhandelse_id for c in overview.situations[1].cases] == ["bygglov"]
+    assert [c.latest.kundhandelse_id for c in overview.other] == ["momsx", "strand", "fskatt"]
+    assert not overview.is_empty
+
+
+def test_a_case_in_two_situations_is_listed_only_under_the_first():
+    cases = build_cases([ev(SKV, "moms", T(1), "SKV.MOMS.BESLUT")])  # SKV.MOMS is in both situations
+    first = build_overview(cases, (VATTENBRUK, BYGGA))
+    assert [g.situation.slug for g in first.situations] == ["starta-vattenbruk"]
+    assert first.other == []
+    swapped = build_overview(cases, (BYGGA, VATTENBRUK))
+    assert [g.situation.slug for g in swapped.situations] == ["bygga-hus"]
+
+
+def test_every_case_appears_exactly_once():
+    cases = build_cases([
+        ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1"),
+        ev(LST, "b", T(2), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="2", kraver=True),
+        ev(SKV, "c", T(3), "SKV.MOMS.BESLUT"),
+        ev(TANUM, "d", T(4), "TANUM.BYGGLOV.MOTTAGEN", arende="3"),
+        ev(TANUM, "e", T(5), "TANUM.OVRIGT.MOTTAGEN", arende="4"),
+    ])
+    overview = build_overview(cases, (VATTENBRUK, BYGGA))
+    listed = _handles(overview.your_turn) + [c.handle for g in overview.situations for c in g.cases] \
+        + _handles(overview.other)
+    assert sorted(listed) == sorted(_handles(cases))
+
+
+def test_without_situations_everything_not_your_turn_is_other():
+    cases = build_cases([ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1")])
+    overview = build_overview(cases, ())
+    assert overview.situations == []
+    assert _handles(overview.other) == _handles(cases)
+
+
+def test_empty_overview():
+    overview = build_overview([], (VATTENBRUK,))
+    assert overview.is_empty
+    assert overview.your_turn == overview.situations == overview.other == []
+
+
+# --- handles -------------------------------------------------------------------------
+
+
+def test_case_handle_is_opaque():
+    case = one_case(ev(TANUM, "e1", T(1), "TANUM.BYGGLOV.MOTTAGEN", arende="BN 2026-123"))
+    handle = case.handle
+    assert len(handle) == 20
+    assert all(ch in "0123456789abcdef" for ch in handle)
+    for leak in ("tanum", "TANUM", "BN", "2026", "123", "Diarienummer", "BYGGLOV"):
+        assert leak not in handle
+
+
+def test_case_handle_is_stable_and_distinguishes_cases():
+    first = build_cases([ev(TANUM, "e1", T(1), "TANUM.BYGGLOV.MOTTAGEN", arende="BN-1")])[0]
+    later = build_cases([
+        ev(TANUM, "e1", T(1), "TANUM.BYGGLOV.MOTTAGEN", arende="BN-1"),
+        ev(TANUM, "e2", T(2), "TANUM.BYGGLOV.BESLUT", arende="BN-1", klart=True),
+    ])[0]
+    assert first.handle == later.handle  # new events do not change the URL of the case
+    assert first.handle == case_handle("tanum", first.key)
+    assert case_handle("tanum", "Diarienummer:BN-1") != case_handle("tanum", "Diarienummer:BN-2")
+    assert case_handle("tanum", "Diarienummer:BN-1") != case_handle("lansstyrelsen", "Diarienummer:BN-1")
+
+
+def test_find_case():
+    cases = build_cases([
+        ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1"),
+        ev(TANUM, "b", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="1"),
+    ])
+    for case in cases:
+        assert find_case(cases, case.handle) is case
+    assert find_case(cases, "0" * 20) is None
+    assert find_case(cases, "") is None
+    assert find_case([], cases[0].handle) is None
+
+
+@pytest.mark.parametrize("handle", ["tanum", "Diarienummer:1", "tanum\x00Diarienummer:1"])
+def test_find_case_does_not_accept_the_raw_key(handle):
+    cases = build_cases([ev(TANUM, "b", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="1")])
+    assert find_case(cases, handle) is None
