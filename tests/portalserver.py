@@ -1,0 +1,68 @@
+"""The portal as a real server (gunicorn) on a free loopback port, pointed at a running mock world."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from portal.config import DEMO_CONFIG
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PortalServer:
+    """``gunicorn 'portal:create_app()'`` in demo mode, with its own database and config."""
+
+    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, **settings):
+        text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
+        extra = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items())
+        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
+        config = workdir / "portal.toml"
+        config.write_text(text, encoding="utf-8")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="portal-", suffix=".log", delete=False)
+        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
+               "PORTAL_DATABASE": str(workdir / "portal.db"), "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "portal:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("portal did not start:\n" + Path(self.log.name).read_text())
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("portal did not answer within 20 s")
+
+    def stop(self) -> str:
+        """Stop the server; returns what it logged."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        text = Path(self.log.name).read_text()
+        os.unlink(self.log.name)
+        return text
