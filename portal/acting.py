@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import audit
 from portal.ombud import RegistryUnavailable
 from portal.representation import Party, Representation, find_by_handle, party_handle, resolve
 from portal.runtime import config, correlation_id, runtime, store
@@ -81,8 +82,10 @@ def act_as():
     handle = request.form.get("party", "")
     party = find_by_handle(representation(), handle, current_app.secret_key, current_user.nonce)
     if party is None:
-        log.info("act-as refused user=%s", current_user.handle)
+        log.info("act-as refused user=%s correlation_id=%s", current_user.handle, correlation_id())
+        audit.record(None, "act_as", "refused")
         abort(403)
+    audit.record(party, "act_as")
     session["party"] = handle
     log.info("act-as user=%s basis=%s", current_user.handle, party.basis)
     return redirect(url_for("cases.overview"))

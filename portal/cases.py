@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
+from portal import audit
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation
 from portal.overview import BASELINE, build_cases, build_overview, find_case, is_new, mark_unread
@@ -60,6 +61,7 @@ def _respond(body: str, status: int = 200):
 @login_required
 def overview():
     party, cases, _seen, statuses = _load()
+    audit.record(party, "overview")
     cfg = config()
     visible_slugs = sorted({c.producer for c in cases} | {s.slug for s in statuses.values()})
     chosen = filters_mod.parse_filters(request.args, visible_slugs, [s.slug for s in cfg.situations])
@@ -86,7 +88,9 @@ def case(handle: str):
     party, cases, seen, statuses = _load()
     found = find_case(cases, handle)
     if found is None:
+        audit.record(party, "case", "not_found")
         abort(404)
+    audit.record(party, "case")
     seen_at = seen.get(found.handle)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)

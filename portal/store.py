@@ -79,6 +79,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     }, pk=("party", "producer", "kundhandelse_id"), if_not_exists=True)
     if "first_stored_at" not in db["events"].columns_dict:  # databases made before unread marking
         db["events"].add_column("first_stored_at", str)
+    db["audit"].create({"id": int, "at": str, "user_handle": str, "party": str, "basis": str, "action": str,
+                        "outcome": str, "correlation_id": str}, pk="id", if_not_exists=True)
+    db["audit"].create_index(["party", "at"], if_not_exists=True)
+    # Append-only: the database itself refuses to change or remove what was written.
+    db.conn.execute("create trigger if not exists audit_no_update before update on audit"
+                    " begin select raise(abort, 'the audit log is append-only'); end")
+    db.conn.execute("create trigger if not exists audit_no_delete before delete on audit"
+                    " begin select raise(abort, 'the audit log is append-only'); end")
     db["seen"].create({"user_handle": str, "party": str, "case_handle": str, "seen_at": str},
                       pk=("user_handle", "party", "case_handle"), if_not_exists=True)
     db["events"].create_index(["party", "tidpunkt"], if_not_exists=True)
@@ -225,3 +233,34 @@ class Store:
                 "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
                 "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
             }, pk=("party", "producer", "scope"))
+
+    # --- audit log (append-only) --------------------------------------------
+    def audit(self, user_handle: str | None, party: str | None, basis: str | None, action: str, outcome: str,
+              correlation_id: str) -> None:
+        """Record that a user looked (or tried to look) at a party's cases."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert into audit (at, user_handle, party, basis, action, outcome, correlation_id)"
+                " values (?, ?, ?, ?, ?, ?, ?)",
+                [_iso(now()), user_handle, party, basis, action, outcome, correlation_id])
+
+    def audit_for_party(self, party: str, limit: int = 200) -> list[dict]:
+        """Who looked at this party's cases, newest first, with the viewer's name."""
+        rows = self.db.execute(
+            "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome from audit a"
+            " left join users u on u.handle = a.user_handle where a.party = ? order by a.id desc limit ?",
+            [party, limit]).fetchall()
+        return [{"at": _from_iso(at), "user_handle": uh, "name": name or "", "basis": basis, "action": action,
+                 "outcome": outcome} for at, uh, name, basis, action, outcome in rows]
+
+    def audit_rows(self, since: dt.datetime | None = None):
+        """Every audit row (for export), oldest first."""
+        sql = "select id, at, user_handle, party, basis, action, outcome, correlation_id from audit"
+        params: list = []
+        if since is not None:
+            sql += " where at >= ?"
+            params.append(_iso(since))
+        cursor = self.db.execute(sql + " order by id", params)
+        names = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row))

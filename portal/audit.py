@@ -1,0 +1,44 @@
+"""The audit log: who looked at whose cases, on what basis, when, and the outcome.
+
+Written on every overview, case page and party switch (refusals included);
+append-only in the database. A user sees who has looked at their own cases
+(in the spirit of Estonia's Data Tracker); operators export it with
+``flask --app portal audit-export``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from portal.runtime import correlation_id, store
+
+bp = Blueprint("audit", __name__, cli_group=None)  # `flask --app portal audit-export`
+
+
+def record(party, action: str, outcome: str = "allowed") -> None:
+    """Log one look (``party`` may be None when the request named no valid party)."""
+    store().audit(current_user.handle if current_user.is_authenticated else None,
+                  party.identity.digits if party is not None else None,
+                  party.basis if party is not None else None, action, outcome, correlation_id())
+
+
+@bp.route("/vem-har-tittat")
+@login_required
+def who_looked():
+    """The user's own data tracker: every look at their own cases."""
+    rows = store().audit_for_party(current_user.identity.digits)
+    return render_template("pages/audit.html", rows=rows, me=current_user.handle)
+
+
+@bp.cli.command("audit-export")
+@click.option("--since", help="only rows from this date on (YYYY-MM-DD)")
+def export(since: str | None) -> None:
+    """Write the audit log as JSON lines to standard output."""
+    start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.timezone.utc) if since else None
+    for row in store().audit_rows(start):
+        click.echo(json.dumps(row, ensure_ascii=False))
