@@ -31,11 +31,11 @@ chromium:
 translations: $(MO_FILES)
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -l $* -i $< -o $@ >/dev/null
+	$(BIN)/pybabel -q compile -l $* -i $< -o $@ >/dev/null
 
 # After changing user-visible strings: extract, merge into sv/en (en = source), then translate sv by hand.
 translations-update: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
 		-o translations/messages.pot --no-location --omit-header --sort-output . >/dev/null
 	$(BIN)/python scripts/fill_translations.py
 	@grep -B1 -A1 'msgstr ""$$' translations/sv/LC_MESSAGES/messages.po | grep -v '^--' | tail -n +4 || true
