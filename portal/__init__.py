@@ -22,6 +22,9 @@ log = logging.getLogger("portal")
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. ``test_config`` may hold ``TESTING``, a ready ``PORTAL`` Config, or Flask settings."""
+    from portal import logs
+
+    logs.configure()
     test_config = dict(test_config or {})
     testing = bool(test_config.get("TESTING"))
     cfg: Config = test_config.pop("PORTAL", None) or config_mod.load(testing=testing)
@@ -44,7 +47,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config)
     _init_extensions(app, cfg)
     _register(app)
+    _limit_login(app, cfg)
     return app
+
+
+def _limit_login(app: Flask, cfg: Config) -> None:
+    """Rate-limit log-in attempts per client address (memory storage: per worker process)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    app.extensions["portal_limiter"] = limiter
+    app.view_functions["auth.login"] = limiter.limit(cfg.settings.login_rate_limit, methods=["POST"])(
+        app.view_functions["auth.login"])
 
 
 def _init_extensions(app: Flask, cfg: Config) -> None:
@@ -119,6 +134,11 @@ def _register(app: Flask) -> None:
                                message=_("Something went wrong on our side. Try again in a moment.")), 500
 
     from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return render_template("errors/error.html", status=429, title=_("Too many attempts"),
+                               message=_("Wait a minute and try again.")), 429
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -74,6 +74,7 @@ class PortalSettings:
     session_idle_min: float = 30.0
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
+    login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
 
 
 @dataclass(frozen=True)

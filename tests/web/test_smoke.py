@@ -1,4 +1,4 @@
-from conftest import KARIN, login, page
+from webtools import KARIN, login, page
 
 
 def test_login_and_overview(client):

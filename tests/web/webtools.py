@@ -1,0 +1,244 @@
+"""Helpers and constants for the web tests (imported as ``webtools``; fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from portal import create_app
+from portal.config import DEMO_CONFIG, load
+
+KARIN = "198504124564"  # aquaculture founder: an AB, a sole-trader firm
+SARA = "199206202344"  # new parent
+JOHAN = "197803157895"  # house builder
+EVA = "196601013458"  # accountant with mandates
+OLLE = "199511115678"  # no events at all
+ALI = "199106613343"  # samordningsnummer
+
+
+def portal_config(tmp_path: Path, mock_url: str, **settings):
+    """The demo config, pointed at a running mock world, with a database in tmp_path."""
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
+    # Keys the demo config already sets (fresh_s, representation_ttl_s, ...) are replaced, not repeated
+    # (TOML refuses a key twice); booleans are written as TOML booleans.
+    head, sep, rest = text.partition("[portal]\n")
+    body, nxt, tail = rest.partition("\n[")
+    body = "\n".join(line for line in body.split("\n")
+                     if not any(re.match(rf"\s*{re.escape(k)}\s*=", line) for k in settings))
+    text = head + sep + body + nxt + tail
+    lines = [f'database = "{tmp_path / "portal.db"}"'] + [
+        f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}".replace("'", '"') for k, v in settings.items()]
+    text = text.replace("[portal]\n", "[portal]\n" + "\n".join(lines) + "\n", 1)
+    path = tmp_path / "portal.toml"
+    path.write_text(text, encoding="utf-8")
+    return load(path, env={}, testing=True)
+
+
+def page(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def csrf_token(client, path="/login") -> str:
+    soup = page(client.get(path))
+    return soup.select_one('input[name="csrf_token"]')["value"]
+
+
+def login(client, pnr: str):
+    token = csrf_token(client)
+    response = client.post("/login", data={"personnummer": pnr, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def act_as(client, name_pattern: str):
+    """Switch to the party whose option label matches ``name_pattern``; returns the response."""
+    soup = page(client.get("/"))
+    option = next(o for o in soup.select("#party-select option") if re.search(name_pattern, o.get_text()))
+    token = soup.select_one('.party-form input[name="csrf_token"]')["value"]
+    return client.post("/act-as", data={"party": option["value"], "csrf_token": token})
+
+
+# --- Added for the web suite: private mock worlds, demo data and page helpers -------------------------------
+
+import datetime as _dt
+import json as _json
+
+from mockworld import MockWorld
+
+from portal.standard.identity import InvalidIdentity as _InvalidIdentity
+from portal.standard.identity import parse_organisation as _parse_organisation
+from portal.standard.identity import parse_person as _parse_person
+from portal.standard.tidpunkt import parse as _parse_tidpunkt
+
+DATA = Path(__file__).resolve().parents[2] / "mock_producers" / "data"
+
+
+def set_fault(world, slug: str, **knob):
+    r = world.admin("PUT", f"/faults/{slug}", knob)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def demo_doc(slug: str) -> dict:
+    return _json.loads((DATA / f"{slug}.json").read_text(encoding="utf-8"))
+
+
+def demo_events(slug: str, kund: str | None = None, prefix: str | None = None) -> list[dict]:
+    """The demo events of one producer file, optionally only one customer's and one type prefix's."""
+    out = []
+    for e in demo_doc(slug)["kundhandelser"]:
+        if kund is not None and e["part"].get("kund", {}).get("identifierare") != kund:
+            continue
+        if prefix is not None and not (e["kundhandelseTyp"] == prefix or e["kundhandelseTyp"].startswith(prefix + ".")):
+            continue
+        out.append(e)
+    return out
+
+
+def demo_refs(kund: str, slugs, prefix: str | None = None) -> set[str]:
+    """The case references (``part.arende.identifierare``) the demo data holds for a customer."""
+    return {e["part"]["arende"]["identifierare"] for slug in slugs for e in demo_events(slug, kund, prefix)
+            if e["part"].get("arende")}
+
+
+def event_time(e: dict) -> _dt.datetime:
+    return _parse_tidpunkt(e["tidpunkt"])
+
+
+def main(soup):
+    return soup.select_one("main")
+
+
+def text_of(node) -> str:
+    return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
+
+
+def case_cards(soup, scope: str = "main"):
+    return soup.select(f"{scope} .case-card")
+
+
+def card_fact(card, label: str) -> str | None:
+    """The value of a fact (``Myndighet``, ``Referens``, ``Senast`` ...) on a case card."""
+    for div in card.select(".case-card__facts > div"):
+        if text_of(div.select_one("dt")) == label:
+            return text_of(div.select_one("dd"))
+    return None
+
+
+def case_refs(soup, scope: str = "main") -> set[str]:
+    return {card_fact(c, "Referens") for c in case_cards(soup, scope)} - {None}
+
+
+def case_agencies(soup, scope: str = "main") -> set[str]:
+    return {card_fact(c, "Myndighet") for c in case_cards(soup, scope)}
+
+
+def case_titles(soup, scope: str = "main") -> list[str]:
+    return [text_of(a) for a in soup.select(f"{scope} .case-card__title a")]
+
+
+def notices(soup) -> list[str]:
+    return [text_of(n) for n in soup.select("main .notice, .party-bar .notice")]
+
+
+def status_items(soup) -> dict[str, str]:
+    """The agencies' status list: producer slug -> what the line says."""
+    return {li["data-producer"]: text_of(li) for li in soup.select(".status-list__item")}
+
+
+def party_name(soup) -> str:
+    return text_of(soup.select_one(".party-bar__name"))
+
+
+def switcher_options(soup) -> list[str]:
+    return [text_of(o) for o in soup.select("#party-select option")]
+
+
+def case_link(soup, title_pattern: str) -> str:
+    """The href of the case card whose title matches ``title_pattern``."""
+    links = [a["href"] for a in soup.select("main .case-card__title a") if re.search(title_pattern, a.get_text())]
+    assert len(links) == 1, (title_pattern, case_titles(soup))
+    return links[0]
+
+
+def assert_page_structure(soup):
+    """Exactly one h1, and no id used twice."""
+    assert len(soup.select("h1")) == 1, [text_of(h) for h in soup.select("h1")]
+    ids = [t["id"] for t in soup.select("[id]")]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def known_identity_numbers() -> set[str]:
+    """Every identity number in the demo data, in the forms it could be written (12, 10 digits, with a dash)."""
+    numbers: set[str] = set()
+    for row in _json.loads((DATA / "_identiteter.json").read_text(encoding="utf-8"))["identiteter"]:
+        numbers.add(row["pnr"])
+    registry = _json.loads((DATA / "minaombud.json").read_text(encoding="utf-8"))
+    for f in registry["fullmakter"]:
+        for who in [f["fullmaktsgivare"], *f["fullmaktshavare"]]:
+            numbers.add(who["id"] if len(who["id"]) == 12 else "16" + who["id"])
+    for s in registry["firmatecknare"]:
+        numbers.update({s["pnr"], "16" + s["orgnr"]})
+    for slug in ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
+                 "livsmedelsverket", "lantmateriet"):
+        for e in demo_events(slug):
+            numbers.add(e["part"]["kund"]["identifierare"])
+    forms = set()
+    for n in numbers:
+        short = n[2:]  # 10 digits: YYMMDDNNNN for persons, the bare orgnr for companies
+        forms.update({n, short, f"{n[:8]}-{n[8:]}", f"{short[:6]}-{short[6:]}"})
+    return forms
+
+
+_DIGIT_RUN = re.compile(r"(?<!\d)(\d{12}|\d{10})(?!\d)")
+
+
+def identity_numbers_in(text: str) -> list[str]:
+    """Known demo identity numbers in ``text``, plus any bare 10- or 12-digit run that is a valid identity number."""
+    found = [n for n in known_identity_numbers() if n in text]
+    for run in _DIGIT_RUN.findall(text):
+        for parse in (_parse_person, _parse_organisation):
+            try:
+                parse(run)
+            except (_InvalidIdentity, ValueError):
+                continue
+            found.append(run)
+            break
+    return found
+
+
+def urls_on(soup) -> list[str]:
+    return [t["href"] for t in soup.select("[href]")] + [t["action"] for t in soup.select("[action]")] + \
+        [t["src"] for t in soup.select("[src]")]
+
+
+def demo_cases(kund: str, slugs, prefix: str | None = None) -> dict[tuple[str, str], list[dict]]:
+    """The demo data's cases for a customer: (producer slug, reference) -> its events, newest first."""
+    cases: dict[tuple[str, str], list[dict]] = {}
+    for slug in slugs:
+        for e in demo_events(slug, kund, prefix):
+            cases.setdefault((slug, e["part"]["arende"]["identifierare"]), []).append(e)
+    for events in cases.values():
+        events.sort(key=lambda e: (event_time(e), e["kundhandelseId"]), reverse=True)
+    return cases
+
+
+def ball_holder(e: dict) -> str:
+    """Who has the ball after this event: closed, customer or producer (the standard's rule)."""
+    if e["producentarendetKlart"]:
+        return "closed"
+    return "customer" if e["producentarendetKraverKundatgard"] else "producer"
+
+
+def producer_text(node):
+    """The producer's own text in a title element, which may also hold a portal badge ("new")."""
+    if node is None or node.has_attr("lang"):
+        return node
+    return node.select_one("[lang]")
+
+
+def timeline_titles(soup) -> list[str]:
+    return [text_of(producer_text(t)) for t in soup.select(".timeline__title")]
