@@ -12,7 +12,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from portal import audit
 from portal.ombud import RegistryUnavailable
@@ -86,6 +86,13 @@ def act_as():
         audit.record(None, "act_as", "refused")
         abort(403)
     audit.record(party, "act_as")
-    session["party"] = handle
-    log.info("act-as user=%s basis=%s", current_user.handle, party.basis)
+    # A new session id at every switch of party: a session id seen before the switch is worthless after it.
+    user = current_user._get_current_object()
+    new_nonce = store().rotate_session(user.nonce)
+    if new_nonce is None:
+        abort(403)
+    user.nonce = new_nonce
+    login_user(user)
+    session["party"] = party_handle(current_app.secret_key, new_nonce, party)
+    log.info("act-as user=%s basis=%s", user.handle, party.basis)
     return redirect(url_for("cases.overview"))

@@ -128,6 +128,19 @@ class Store:
                                     "last_seen": stamp, "ended_at": None})
         return nonce
 
+    def rotate_session(self, nonce: str) -> str | None:
+        """End a session and start its successor with the same start time (the absolute lifetime carries over)."""
+        row = self.session(nonce)
+        if row is None:
+            return None
+        new = secrets.token_urlsafe(24)
+        with self.db.conn:
+            self.db.conn.execute("update sessions set ended_at = ? where nonce = ?", [_iso(now()), nonce])
+            self.db.conn.execute(
+                "insert into sessions (nonce, user_handle, created_at, last_seen, ended_at) values (?, ?, ?, ?, null)",
+                [new, row["user_handle"], row["created_at"], _iso(now())])
+        return new
+
     def session(self, nonce: str) -> dict | None:
         rows = list(self.db["sessions"].rows_where("nonce = ? and ended_at is null", [nonce]))
         return rows[0] if rows else None

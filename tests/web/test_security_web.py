@@ -1,0 +1,79 @@
+"""Web security: headers, session rotation at party switch, login rate limit, health checks."""
+
+from __future__ import annotations
+
+from webtools import EVA, KARIN, act_as, csrf_token, login, page
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.get_cookie("portal_session")
+    return cookie.value if cookie else None
+
+
+def test_security_headers_on_every_page(client):
+    login(client, KARIN)
+    for path in ("/login", "/", "/vem-har-tittat", "/arende/nosuchcase"):
+        r = client.get(path)
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_no_inline_script_or_style_in_pages(client):
+    login(client, KARIN)
+    for path in ("/login", "/", "/vem-har-tittat"):
+        soup = page(client.get(path))
+        assert all(tag.get("src") for tag in soup.find_all("script")), path
+        assert not soup.find_all("style") and not soup.select("[style]"), path
+        assert not [a for tag in soup.find_all(True) for a in tag.attrs if a.startswith("on")], path
+
+
+def test_party_switch_rotates_the_session_and_old_cookie_is_worthless(client, app):
+    login(client, EVA)
+    before = session_cookie(client)
+    assert act_as(client, "Kustbageriet AB").status_code == 302
+    after = session_cookie(client)
+    assert before != after
+    replay = app.test_client()
+    replay.set_cookie("portal_session", before)
+    assert replay.get("/").status_code == 302  # back to the log-in page
+
+
+def test_htmx_requests_need_the_csrf_header_too(client):
+    login(client, EVA)
+    home = page(client.get("/"))
+    handle = home.select("#party-select option")[1]["value"]
+    refused = client.post("/act-as", data={"party": handle}, headers={"HX-Request": "true"})
+    assert refused.status_code == 400
+    token = csrf_token(client, "/")
+    ok = client.post("/act-as", data={"party": handle}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert ok.status_code == 302
+
+
+def test_login_is_rate_limited(make_app):
+    client = make_app(login_rate_limit="3 per minute").test_client()
+    token = csrf_token(client)
+    codes = [client.post("/login", data={"personnummer": "1", "csrf_token": token}).status_code for _ in range(5)]
+    assert codes[:3] == [400, 400, 400] and codes[3:] == [429, 429]
+    assert page(client.post("/login", data={"personnummer": "1", "csrf_token": token})).select_one("h1")
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["checks"] == {"config": True, "database": True}
+
+
+def test_readiness_fails_when_the_database_cannot_be_opened(make_app, tmp_path):
+    client = make_app().test_client()
+    db = tmp_path / "portal.db"
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"portal.db{suffix}").unlink(missing_ok=True)
+    db.mkdir()  # a directory where the database file should be: nothing can be opened or written
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json == {"status": "unavailable", "checks": {"config": True, "database": False}}
+    assert client.get("/healthz").status_code == 200  # the process itself is fine
