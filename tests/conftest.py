@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+import privacyscan
 from mockworld import FIXTURE_WORLD, MockWorld
+
+
+def pytest_sessionstart(session):
+    logging.getLogger().addHandler(privacyscan.Collector(level=logging.DEBUG))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any log line or visited URL held a personal identity number."""
+    found = privacyscan.findings()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line("")
+        reporter.write_line(f"privacy scan: {len(privacyscan.TEXTS)} log texts and URLs, {len(found)} finding(s)")
+    if found:
+        if reporter:
+            reporter.write_line(f"PRIVACY: {len(found)} identity number(s) in logs or URLs:", red=True)
+            for line in found[:20]:
+                reporter.write_line("  " + line, red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import requests
 
+import privacyscan
+
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +50,7 @@ class MockWorld:
         self.log.close()
         text = Path(self.log.name).read_text()
         os.unlink(self.log.name)
+        privacyscan.add("mock producers log", text)
         return text
 
     def query(self, path: str, body, *, key: str | None = DEMO_API_KEY, correlation: str | None = "auto",

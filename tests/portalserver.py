@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+import privacyscan
+
 from portal.config import DEMO_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,4 +67,5 @@ class PortalServer:
         self.log.close()
         text = Path(self.log.name).read_text()
         os.unlink(self.log.name)
+        privacyscan.add("portal server log", text)
         return text
