@@ -40,3 +40,8 @@ def time_ago(value: dt.datetime | None) -> str:
 
 def iso_date(value) -> str:
     return value.isoformat() if value else ""
+
+
+def iso_time(value) -> str:
+    """Machine-readable time for ``<time datetime>``: whole seconds, as HTML allows."""
+    return value.isoformat(timespec="seconds") if value else ""

@@ -85,6 +85,9 @@ def parse_query(body) -> Query:
     behandling = fraga.get("behandling", {})
     sortering = tuple((s["attribut"], s.get("stigande", True)) for s in behandling.get("sortering", []))
     paginering = behandling.get("paginering")
+    if paginering is not None and not all(type(paginering[k]) is int for k in ("offset", "limit")):
+        # JSON Schema counts 2.0 as an integer; Python slicing does not.
+        raise QueryError("paginering.offset and paginering.limit must be whole numbers without a decimal point")
     if paginering is not None and not sortering:
         raise QueryError("paginering requires sortering: give behandling.sortering so that pages are stable")
     return Query(

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from browsertools import CHROMIUM, CHROMIUM_ARGS, PORTAL_SETTINGS, VNU_VERSION, browser_context
 from mockworld import MockWorld
 from portalserver import PortalServer
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-4.14.1.min.js"
-# Without the background-networking flags chromium tries to reach the internet at start (this machine has none).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +24,7 @@ def browser_world():
 
 @pytest.fixture(scope="session")
 def portal(browser_world, tmp_path_factory):
-    server = PortalServer(browser_world.url, tmp_path_factory.mktemp("portal"))
+    server = PortalServer(browser_world.url, tmp_path_factory.mktemp("portal"), **PORTAL_SETTINGS)
     yield server
     server.stop()
 
@@ -40,12 +37,6 @@ def chromium():
         browser.close()
 
 
-def _context(chromium, locale: str, javascript: bool, width: int, bypass_csp: bool):
-    return chromium.new_context(locale="sv-SE" if locale == "sv" else "en-GB", java_script_enabled=javascript,
-                                extra_http_headers={"Accept-Language": locale}, bypass_csp=bypass_csp,
-                                viewport={"width": width, "height": 900})
-
-
 @pytest.fixture()
 def new_page(chromium):
     """``new_page(locale="sv", javascript=True, width=1200, axe=False)`` -> a page in a fresh browser context.
@@ -55,7 +46,8 @@ def new_page(chromium):
     contexts = []
 
     def factory(locale: str = "sv", javascript: bool = True, width: int = 1200, axe: bool = False):
-        context = _context(chromium, locale, javascript, width, bypass_csp=axe)
+        context = browser_context(chromium, locale, javascript, width, bypass_csp=axe)
+        context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
 
@@ -64,18 +56,42 @@ def new_page(chromium):
         context.close()
 
 
-def login(page, portal, pnr: str) -> None:
-    page.goto(portal.url + "/login")
-    page.fill("#personnummer", pnr)
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("main h1")
+@pytest.fixture()
+def fresh_portal(browser_world, tmp_path):
+    """A portal of its own (empty cache) on the session's mock world: for tests that must see a first fetch."""
+    server = PortalServer(browser_world.url, tmp_path, **PORTAL_SETTINGS)
+    yield server
+    server.stop()
 
 
-def axe_violations(page) -> list[dict]:
-    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the current page; returns the violations."""
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
+@pytest.fixture()
+def faults(browser_world):
+    """``faults(slug, fault)`` sets a fault knob on the session's mock world; every knob is reset afterwards."""
+    def set_fault(slug: str, fault: str) -> None:
+        r = browser_world.admin("PUT", f"/faults/{slug}", {"fault": fault})
+        assert r.status_code == 200, r.text
+
+    try:
+        yield set_fault
+    finally:
+        browser_world.admin("DELETE", "/faults")
+
+
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """The Nu Html Checker's jar: ``$VNU_JAR``, or installed once with npm into a cache outside the repo."""
+    if os.environ.get("VNU_JAR"):
+        return Path(os.environ["VNU_JAR"])
+    if shutil.which("java") is None:
+        pytest.fail("java is not installed: the Nu Html Checker (vnu.jar) needs it")
+    prefix = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mina-arenden" / f"vnu-{VNU_VERSION}"
+    jar = prefix / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not jar.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is not installed, so the Nu Html Checker (npm package vnu-jar) cannot be installed")
+        result = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                                 f"vnu-jar@{VNU_VERSION}"], capture_output=True, text=True, timeout=300)
+        if result.returncode != 0 or not jar.is_file():
+            pytest.fail(f"npm could not install vnu-jar@{VNU_VERSION} into {prefix}: {result.stderr[-2000:]}")
+    return jar

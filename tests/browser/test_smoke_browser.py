@@ -1,4 +1,4 @@
-from conftest import axe_violations, login
+from browsertools import axe_violations, login
 
 
 def test_overview_in_chromium(portal, new_page):

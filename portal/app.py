@@ -1,0 +1,147 @@
+"""The Flask application factory: configuration, extensions, blueprints, error pages.
+
+``create_app()`` reads the TOML config named by env ``PORTAL_CONFIG`` (the demo
+config by default) with ``PORTAL_*`` overrides; ``flask --app portal run`` and
+``gunicorn 'portal:create_app()'`` both work.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import config as config_mod
+from portal.config import ROOT, Config
+
+DEMO_SECRET = "demo-and-test-only-secret-key-not-for-production"
+log = logging.getLogger("portal")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. ``test_config`` may hold ``TESTING``, a ready ``PORTAL`` Config, or Flask settings."""
+    from portal import logs
+
+    logs.configure()
+    test_config = dict(test_config or {})
+    testing = bool(test_config.get("TESTING"))
+    cfg: Config = test_config.pop("PORTAL", None) or config_mod.load(testing=testing)
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    settings = cfg.settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key or DEMO_SECRET,
+        SESSION_COOKIE_NAME="portal_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not (settings.demo or testing),
+        PERMANENT_SESSION_LIFETIME=int(settings.session_absolute_h * 3600),
+        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.config.update(test_config)
+    _init_extensions(app, cfg)
+    _register(app)
+    _limit_login(app, cfg)
+    return app
+
+
+def _limit_login(app: Flask, cfg: Config) -> None:
+    """Rate-limit log-in attempts per client address (memory storage: per worker process)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    app.extensions["portal_limiter"] = limiter
+    app.view_functions["auth.login"] = limiter.limit(cfg.settings.login_rate_limit, methods=["POST"])(
+        app.view_functions["auth.login"])
+
+
+def _init_extensions(app: Flask, cfg: Config) -> None:
+    from portal import i18n
+    from portal.eid import MockEid
+    from portal.extensions import babel, csrf, login_manager, talisman
+    from portal.runtime import Runtime, close_store, connect
+    from portal.store import ensure_schema
+
+    db = connect(cfg.settings.database)
+    try:
+        ensure_schema(db)
+    finally:
+        db.conn.close()
+    app.extensions["portal"] = Runtime.build(cfg)
+    app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
+    app.teardown_appcontext(close_store)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login_form"
+    login_manager.login_message = None  # the log-in page says what to do
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    plain_http = cfg.settings.demo or app.testing
+    talisman.init_app(
+        app,
+        force_https=not plain_http,
+        strict_transport_security=not plain_http,
+        session_cookie_secure=not plain_http,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self'",
+            "form-action": "'self'", "frame-ancestors": "'none'", "base-uri": "'none'", "object-src": "'none'",
+        },
+        content_security_policy_nonce_in=["script-src"],
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+
+def _register(app: Flask) -> None:
+    from portal import acting, audit, auth, cases, health, i18n, language
+
+    for module in (auth, acting, cases, language, audit, health):
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.filters.update(date=i18n.date, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
+                                  isotime=i18n.iso_time)
+
+    @app.context_processor
+    def globals_():
+        from flask_babel import get_locale
+        return {"locale": str(get_locale() or "sv"), "current_user": current_user}
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return render_template("errors/error.html", status=400, title=_("The request could not be understood"),
+                               message=_("Check what you entered and try again.")), 400
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return render_template("errors/error.html", status=403, title=_("You may not see this"),
+                               message=_("You do not have the right to see this, or to act for this party.")), 403
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("errors/error.html", status=404, title=_("Page not found"),
+                               message=_("There is no page here. It may have moved, or the case is not yours.")), 404
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return render_template("errors/error.html", status=500, title=_("Something went wrong"),
+                               message=_("Something went wrong on our side. Try again in a moment.")), 500
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return render_template("errors/error.html", status=429, title=_("Too many attempts"),
+                               message=_("Wait a minute and try again.")), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_template("errors/error.html", status=400, title=_("The form had expired"),
+                               message=_("Go back, reload the page and try again.")), 400

@@ -1,0 +1,15 @@
+"""Conformance kit: does an agency's endpoint follow the Mina ärenden standard before it goes live?
+
+``python -m portal.conformance producer URL ...`` runs a battery of checks
+against a producer's ``kundhandelseFragaSynkron``; ``... registry URL ...``
+against a Mina ombud-style ``sok/behorigheter``. Modules: ``report`` (checks,
+results, text and JSON), ``client`` (HTTP, every exchange recorded),
+``producer_checks`` and ``registry_checks`` (the batteries), ``__main__`` (CLI).
+Free of Flask: it needs only requests and ``portal.standard``.
+"""
+
+from .producer_checks import run_producer
+from .registry_checks import run_registry
+from .report import RECOMMENDED, REQUIRED, Report
+
+__all__ = ["run_producer", "run_registry", "Report", "REQUIRED", "RECOMMENDED"]

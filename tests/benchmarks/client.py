@@ -1,0 +1,80 @@
+"""A simulated user: one ``requests.Session`` that logs in through the real form, and timing helpers."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import statistics
+import time
+
+import requests
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class User:
+    """One person's browser: logs in with the mock e-ID form (GET /login for the CSRF token, POST personnummer)."""
+
+    def __init__(self, base_url: str, pnr: str):
+        self.base = base_url
+        self.pnr = pnr
+        self.http = requests.Session()
+        form = self.http.get(base_url + "/login", timeout=30)
+        form.raise_for_status()
+        token = _CSRF.search(form.text)
+        if token is None:
+            raise RuntimeError("no CSRF token on the login page")
+        # No redirect: following it would load the overview, and the scenarios time that load themselves.
+        r = self.http.post(base_url + "/login", data={"csrf_token": token.group(1), "personnummer": pnr},
+                           allow_redirects=False, timeout=30)
+        if r.status_code != 302:
+            raise RuntimeError(f"log-in as {pnr} answered {r.status_code}")
+
+    def overview(self, timeout: float = 60, *, close: bool = False) -> tuple[float, requests.Response]:
+        """GET / : (client-side wall time in seconds, response). The body is read in full before the clock stops.
+
+        ``close`` sends ``Connection: close``, so the next request opens a new connection (and gunicorn's
+        workers compete for it again) instead of reusing the keep-alive one.
+        """
+        t0 = time.perf_counter()
+        r = self.http.get(self.base + "/", timeout=timeout, headers={"Connection": "close"} if close else None)
+        _ = r.content
+        elapsed = time.perf_counter() - t0
+        if r.status_code != 200:
+            raise RuntimeError(f"GET / for {self.pnr} answered {r.status_code}")
+        return elapsed, r
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def case_count(body: str) -> int:
+    return body.count('<li class="case-card ')
+
+
+def agencies_with_cases(body: str, names: dict[str, str]) -> set[str]:
+    """Slugs of the agencies that have at least one case card on the page (card facts name the agency)."""
+    return {slug for slug, name in names.items() if f"<dd>{html.escape(name)}</dd>" in body}
+
+
+def warning_count(body: str) -> int:
+    return body.count('class="notice notice--warning"')
+
+
+# --- statistics ----------------------------------------------------------------------------------------------
+
+def percentile(values, q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values, scale: float = 1.0, digits: int = 1) -> dict:
+    """Median with min and max (and n), each multiplied by ``scale``."""
+    vals = [v * scale for v in values]
+    return {"median": round(statistics.median(vals), digits), "min": round(min(vals), digits),
+            "max": round(max(vals), digits), "n": len(vals)}

@@ -1,0 +1,489 @@
+"""The performance scenarios P1-P7 of issue 6: start the world, measure, print a table, write bench-results.json.
+
+    python -m tests.benchmarks [--out bench-results.json] [--only P1,P4] [--no-profile] [--strict]
+    python tests/benchmarks/run.py ...            (the same)
+
+Everything runs on 127.0.0.1: the mock agencies (``python -m mock_producers`` with a generated data folder and
+``--scale-person 10000``; latencies set through ``/_admin/faults``), the portal under gunicorn (2 workers x 4
+threads, its own database in a temporary folder) and the clients (one ``requests.Session`` per simulated user,
+logged in through the real form). Times are client-side wall times on loopback (request sent -> body read in
+full); gunicorn's own request time (``%(D)s`` in its access log) is given beside them where it matters.
+Timings are medians of repeated runs with min-max; ratios are measured side by side in the same run.
+
+Bench-only settings of the portal (env overrides, stated in each scenario's detail): ``fresh_s`` = 3600 so a
+"warm" page stays warm for the whole run (P5 uses a second portal with ``fresh_s`` = 0 so every load refreshes),
+and ``login_rate_limit`` lifted so that ~40 bench log-ins from one address are not refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    __package__ = "tests.benchmarks"
+
+from tests.benchmarks.client import User, agencies_with_cases, case_count, percentile, summary, warning_count
+from tests.benchmarks.world import (
+    LARGE_EVENTS, MEDIUM_EVENTS, SMALL_EVENTS, Persons, Portal, admin, agency_names, producer_bytes,
+    set_latencies, start_world, workdir, write_data_dir,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
+         "livsmedelsverket", "lantmateriet"]
+BENCH_SETTINGS = {"fresh_s": 3600, "login_rate_limit": "100000 per minute"}
+DEMO_IDENTITIES = ["198504124564", "199206202344", "197803157895", "196601013458", "199511115678", "199106613343"]
+
+
+def result(figure, target, unit, comparison, detail) -> dict:
+    meets = figure <= target if comparison == "<=" else figure >= target
+    load = _loadavg()  # replaced by before/after in main()
+    return {"figure": figure, "target": target, "unit": unit,
+            "detail": {"comparison": f"figure {comparison} target", "meets_target": meets, **detail,
+                       "machine": {"cores": os.cpu_count(), "loadavg_1_5_15": load}}}
+
+
+def _loadavg() -> list[float]:
+    """Other work on the machine moves every figure here; the load average is kept with each one."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = workdir()
+        self.persons = Persons()
+        self.names = agency_names()
+        self.results: dict[str, dict] = {}
+        self.cold = iter(self.persons.cold)
+        self.world = None
+        self.portal = None
+
+    def log(self, text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    # --- set-up ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        data = write_data_dir(self.tmp / "data", self.persons)
+        t0 = time.monotonic()
+        self.world = start_world(data)
+        self.log(f"mock world on {self.world.url} ({time.monotonic() - t0:.1f} s; person {self.persons.large}: "
+                 f"{LARGE_EVENTS} events, {self.persons.medium}: {MEDIUM_EVENTS}, {self.persons.small}: "
+                 f"{SMALL_EVENTS})")
+        self.portal = Portal(self.world.url, self.tmp / "portal", workers=2, **BENCH_SETTINGS)
+        self.log(f"portal on {self.portal.url}: gunicorn 2 workers x 4 threads, workers {self.portal.worker_pids()}")
+        # Warm both workers (imports, template compilation) with a few demo pages; not measured.
+        for pnr in DEMO_IDENTITIES[:4]:
+            u = User(self.portal.url, pnr)
+            u.overview()
+            u.close()
+
+    def stop(self) -> None:
+        try:
+            if self.portal:
+                self.portal.stop()
+        finally:
+            if self.world:
+                self.world.stop()
+            if not self.args.keep:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def next_cold(self) -> str:
+        return next(self.cold)
+
+    def clients(self):
+        """The eight producer clients as the portal builds them (same config, one pooled session)."""
+        from portal import config as config_mod
+        from portal.runtime import Runtime
+        cfg = config_mod.load(self.tmp / "portal" / "portal.toml", env={"PORTAL_DEMO": "1"})
+        return Runtime.build(cfg).producers
+
+    # --- P1 ----------------------------------------------------------------------------------------------------
+    def p1(self, runs: int = 7) -> None:
+        latency = 0.200
+        self.log(f"P1: cold overview, every producer at {latency * 1000:.0f} ms; {runs} runs, each a new person")
+        set_latencies(self.world, {s: latency * 1000 for s in SLUGS})
+        from portal.fanout import fan_out
+        from portal.standard.models import Kund
+        clients = self.clients()
+        pages, sequential, concurrent, cases = [], [], [], []
+        try:
+            for _ in range(runs):
+                pnr = self.next_cold()
+                u = User(self.portal.url, pnr)
+                seconds, r = u.overview()
+                u.close()
+                pages.append(seconds)
+                cases.append(case_count(r.text))
+                # Side by side: the same eight fetches one after the other, as a sequential portal would do them.
+                kund = Kund(pnr, "Personnummer")
+                t0 = time.perf_counter()
+                for c in clients.values():
+                    c.fetch(kund, pnr, str(uuid.uuid4()))
+                sequential.append(time.perf_counter() - t0)
+                # ... and all at once through the portal's fan-out (the fetch alone, without the page).
+                t0 = time.perf_counter()
+                fan_out({s: (lambda c=c: c.fetch(kund, pnr, str(uuid.uuid4()))) for s, c in clients.items()}, 10)
+                concurrent.append(time.perf_counter() - t0)
+        finally:
+            admin(self.world, "DELETE", "/faults")
+        ratio = round(statistics.median(pages) / latency, 2)
+        self.results["P1"] = result(ratio, 1.2, "page time / slowest producer latency", "<=", {
+            "slowest_latency_ms": latency * 1000,
+            "page_ms": summary(pages, 1000),
+            "page_ratio": summary([p / latency for p in pages], 1, 2),
+            "sequential_fetch_ratio_theoretical": 8.0,
+            "sequential_fetch_ratio_measured": summary([s / latency for s in sequential], 1, 2),
+            "sequential_fetch_ms": summary(sequential, 1000),
+            "concurrent_fetch_only_ms": summary(concurrent, 1000),
+            "cases_on_page": summary(cases, 1, 0),
+            "how": "each run logs in a person never seen by this portal (no cache, 24 events over the 8 agencies) "
+                   "and times GET / client-side; the sequential and concurrent fetches are the portal's "
+                   "ProducerClient in the bench process, same person, right after the page",
+        })
+
+    # --- P2, P3, P7 --------------------------------------------------------------------------------------------
+    def p2_p3(self, pairs: int = 7) -> None:
+        self.log(f"P2/P3: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs")
+        large, small = User(self.portal.url, self.persons.large), User(self.portal.url, self.persons.small)
+        first_large, _ = large.overview(timeout=120)  # fills the cache (full fetch of 10,000 events)
+        first_small, _ = small.overview()
+        for u in (large, small):  # one more load each: cache warm, worker warm
+            u.overview(timeout=120)
+        before = len(self.portal.access_times_ms())
+        t_large, t_small = [], []
+        for _ in range(pairs):
+            seconds, r_large = large.overview(timeout=120)
+            t_large.append(seconds)
+            seconds, r_small = small.overview()
+            t_small.append(seconds)
+        time.sleep(0.3)  # gunicorn writes the access log line after the response
+        server = self.portal.access_times_ms()[before:]
+        s_large, s_small = server[0::2], server[1::2]
+        p50_large, p50_small = statistics.median(t_large), statistics.median(t_small)
+        self.results["P2"] = result(round(p50_large * 1000, 1), 30, "ms (p50, client wall time on loopback)", "<=", {
+            "party_events": LARGE_EVENTS, "cases_on_page": case_count(r_large.text),
+            "html_bytes": len(r_large.content),
+            "client_ms": summary(t_large, 1000),
+            "server_ms_gunicorn": summary(s_large) if len(s_large) == pairs else "access log incomplete",
+            "first_load_ms_full_fetch": round(first_large * 1000, 1),
+            "how": "GET / of a logged-in user whose cache is fresh (fresh_s=3600 in the bench), sequential, one "
+                   "keep-alive connection; client wall time includes reading the whole body over loopback",
+        })
+        self.results["P3"] = result(round(p50_large / p50_small, 2), 1.5, "p50(10,000 events) / p50(100 events)",
+                                    "<=", {
+            "p50_ms_10000_events": round(p50_large * 1000, 1), "p50_ms_100_events": round(p50_small * 1000, 1),
+            "client_ms_10000": summary(t_large, 1000), "client_ms_100": summary(t_small, 1000),
+            "server_ms_gunicorn_100": summary(s_small) if len(s_small) == pairs else "access log incomplete",
+            "cases_on_page_100": case_count(r_small.text), "html_bytes_100": len(r_small.content),
+            "first_load_ms_100_full_fetch": round(first_small * 1000, 1),
+            "how": "the two warm parties' pages requested alternately in the same run, same portal",
+        })
+        large.close()
+        small.close()
+        mem = self.portal.memory()
+        peak = max(v["VmHWM"] for v in mem.values())
+        self.results["P7"] = result(round(peak, 1), 150, "MB (max VmHWM over the gunicorn workers)", "<=", {
+            "after": "P2/P3", "workers": {str(pid): {k: round(v, 1) for k, v in m.items()} for pid, m in mem.items()},
+            "how": "VmHWM (peak resident set) from /proc/<pid>/status of each gunicorn worker, after the "
+                   "10,000-event page was served",
+        })
+
+    # --- P4 ----------------------------------------------------------------------------------------------------
+    def p4(self, runs: int = 4) -> None:
+        slow = "lansstyrelsen"
+        self.log(f"P4: {slow} at 5 s, the other seven at 100 ms; {runs} cold runs")
+        set_latencies(self.world, {s: 5000 if s == slow else 100 for s in SLUGS})
+        times, seven_ok, notices, repeat = [], [], [], []
+        try:
+            for i in range(runs):
+                u = User(self.portal.url, self.next_cold())
+                seconds, r = u.overview()
+                times.append(seconds)
+                shown = agencies_with_cases(r.text, self.names)
+                seven_ok.append(shown == set(SLUGS) - {slow})
+                notices.append(warning_count(r.text))
+                if i < 2:  # the same person reloads: healthy producers are fresh, the failing one is asked again
+                    seconds, _ = u.overview()
+                    repeat.append(seconds)
+                u.close()
+        finally:
+            admin(self.world, "DELETE", "/faults")
+        self.results["P4"] = result(round(statistics.median(times), 3), 0.3,
+                                    "s until the page with the seven producers' cases is served", "<=", {
+            "page_s": summary(times, 1, 3),
+            "seven_producers_cases_on_page": all(seven_ok),
+            "slow_producer_notice_on_page": all(n >= 1 for n in notices),
+            "reload_same_person_s": summary(repeat, 1, 3),
+            "slow_producer": slow, "slow_latency_ms": 5000, "others_latency_ms": 100,
+            "portal_timeouts": "producer timeout_s=2.0 (demo.toml), total_deadline_s=5.0",
+            "why": "the page is rendered only when every producer has answered or failed: the 5 s producer is cut "
+                   "at its 2 s timeout, so the first (and only) response comes after ~2 s; a failing producer is "
+                   "asked again on every load, so reloads wait ~2 s too",
+        })
+
+    # --- P5 ----------------------------------------------------------------------------------------------------
+    def p5(self, refreshes: int = 5) -> None:
+        self.log(f"P5: repeat refresh of a {MEDIUM_EVENTS}-event party, no new events ({refreshes} refreshes)")
+        portal = Portal(self.world.url, self.tmp / "portal-p5", workers=1, fresh_s=0,
+                        login_rate_limit="100000 per minute")
+        try:
+            u = User(portal.url, self.persons.medium)
+            admin(self.world, "DELETE", "/stats")
+            first_s, r = u.overview()
+            full_bytes, full_requests = producer_bytes(self.world, SLUGS)
+            sizes, requests_, times = [], [], []
+            for _ in range(refreshes):
+                admin(self.world, "DELETE", "/stats")
+                seconds, r = u.overview()
+                b, n = producer_bytes(self.world, SLUGS)
+                sizes.append(b)
+                requests_.append(n)
+                times.append(seconds)
+            u.close()
+        finally:
+            portal.stop()
+        ratio = round(statistics.median(sizes) / full_bytes, 4)
+        self.results["P5"] = result(ratio, 0.05, "bytes fetched per refresh / bytes of a full fetch", "<=", {
+            "full_fetch_bytes": full_bytes, "full_fetch_requests": full_requests,
+            "refresh_bytes": summary(sizes, 1, 0), "refresh_requests": summary(requests_, 1, 0),
+            "refresh_page_ms": summary(times, 1000), "full_fetch_page_ms": round(first_s * 1000, 1),
+            "cases_on_page": case_count(r.text),
+            "how": "a second portal with fresh_s=0 (every load refreshes); bytes are the mock producers' own count "
+                   "(/_admin/stats bytes_sent, the 8 agencies, registry excluded), reset before each load; the "
+                   "first load is the full fetch, the later ones are incremental (startDatum = last success - 1 day). "
+                   "A full refresh still happens every full_refresh_h=24 h",
+        })
+
+    # --- P6 ----------------------------------------------------------------------------------------------------
+    def _load(self, users, per_client: int, budget_s: float, close: bool = False):
+        """Each user's thread does up to ``per_client`` GET / (or stops at the time budget). -> (wall, latencies)."""
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(len(users) + 1)
+        stop_at = [0.0]
+
+        def worker(u):
+            mine = []
+            barrier.wait()
+            for _ in range(per_client):
+                if time.perf_counter() > stop_at[0]:
+                    break
+                try:
+                    seconds, _r = u.overview(timeout=120, close=close)
+                    mine.append(seconds)
+                except Exception as exc:  # counted, not fatal: a throughput run reports its errors
+                    errors.append(f"{exc.__class__.__name__}: {str(exc)[:120]}")
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=worker, args=(u,), daemon=True) for u in users]
+        for t in threads:
+            t.start()
+        stop_at[0] = time.perf_counter() + budget_s
+        t0 = time.perf_counter()
+        barrier.wait()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - t0, latencies, errors
+
+    def p6(self, clients: int = 16, per_client: int = 40, rounds: int = 3) -> None:
+        self.log(f"P6: warm overview under load, {clients} clients x {per_client} requests, {rounds} rounds")
+        users = [User(self.portal.url, DEMO_IDENTITIES[i % len(DEMO_IDENTITIES)]) for i in range(clients)]
+        for u in users:  # warm: every party's cache filled
+            u.overview()
+        rates, p50s, p95s, cpu_share, all_errors, spread = [], [], [], [], [], []
+        for _ in range(rounds):
+            before = len(self.portal.access_entries())
+            cpu0 = time.process_time()
+            wall, lat, errors = self._load(users, per_client, budget_s=60)
+            cpu_share.append((time.process_time() - cpu0) / wall)
+            rates.append(len(lat) / wall)
+            p50s.append(statistics.median(lat))
+            p95s.append(percentile(lat, 95))
+            all_errors += errors
+            time.sleep(0.3)  # the access log line is written after the response
+            counts: dict[str, int] = {}
+            for _ms, pid in self.portal.access_entries()[before:]:
+                counts[pid] = counts.get(pid, 0) + 1
+            spread.append(sorted(counts.values(), reverse=True))
+        # One more round where every request opens a new connection: the two workers compete for each one.
+        before = len(self.portal.access_entries())
+        wall, lat, errors = self._load(users, per_client, budget_s=60, close=True)
+        time.sleep(0.3)
+        counts = {}
+        for _ms, pid in self.portal.access_entries()[before:]:
+            counts[pid] = counts.get(pid, 0) + 1
+        no_keepalive = {"req_per_s": round(len(lat) / wall, 1), "p50_ms": round(statistics.median(lat) * 1000, 1),
+                        "p95_ms": round(percentile(lat, 95) * 1000, 1), "errors": len(errors),
+                        "requests_per_worker": sorted(counts.values(), reverse=True)}
+        for u in users:
+            u.close()
+        # The same with the 10,000-event party (4 clients, bounded), to show what the figure is for a large history.
+        big = [User(self.portal.url, self.persons.large) for _ in range(4)]
+        wall, lat, errors = self._load(big, per_client=2, budget_s=15)
+        for u in big:
+            u.close()
+        rate = round(statistics.median(rates), 1)
+        self.results["P6"] = result(rate, 200, "requests per second (median of rounds)", ">=", {
+            "clients": clients, "requests_per_client_per_round": per_client, "rounds": rounds,
+            "req_per_s": summary(rates), "p50_ms": summary(p50s, 1000), "p95_ms": summary(p95s, 1000),
+            "p95_ms_median_round": round(statistics.median(p95s) * 1000, 1),
+            "errors": len(all_errors), "error_examples": sorted(set(all_errors))[:5],
+            "requests_per_worker_each_round": spread,
+            "one_round_connection_close": no_keepalive,
+            "note_on_workers": "keep-alive connections stay with the worker that accepted them (the bench's users "
+                               "log in one after the other, before the load), so one worker may serve most "
+                               "requests; the connection-close round shows the figure when they share the load",
+            "client_cpu_share_of_one_core": summary(cpu_share, 1, 2),
+            "parties": "the six demo identities (1-20 cases each), round-robin over the clients, caches warm",
+            "large_party": {"clients": 4, "requests": len(lat), "wall_s": round(wall, 1),
+                            "req_per_s": round(len(lat) / wall, 2) if lat else 0,
+                            "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
+                            "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None, "errors": len(errors)},
+            "how": "threads in the bench process, one requests.Session (keep-alive) per simulated user, loopback; "
+                   "the load generator shares the 2 cores with the portal (its CPU use is given)",
+        })
+        mem = self.portal.memory()
+        self.results["P7"]["detail"]["after_P6_workers"] = {
+            str(pid): {k: round(v, 1) for k, v in m.items()} for pid, m in mem.items()}
+
+    # --- profile -----------------------------------------------------------------------------------------------
+    def profile(self) -> str:
+        self.log("profile: warm overview of the 10,000-event party, in-process with cProfile")
+        import subprocess
+        stages = self.tmp / "profile-stages.json"
+        out = subprocess.run([sys.executable, "-m", "tests.benchmarks.profile_overview", "--mock-url",
+                              self.world.url, "--pnr", self.persons.large, "--runs", "2", "--json", str(stages)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if out.returncode != 0:
+            return "profile failed:\n" + out.stderr[-3000:]
+        if "P2" in self.results and stages.exists():
+            self.results["P2"]["detail"]["profile_ms_per_load_in_process_cprofile"] = json.loads(stages.read_text())
+        return out.stdout
+
+
+ROWS = [
+    ("P1", "cold overview, 8 producers x 200 ms"),
+    ("P2", "warm overview, 10,000 events: p50"),
+    ("P3", "p50 ratio 10,000 vs 100 events"),
+    ("P4", "one producer 5 s, seven 100 ms"),
+    ("P5", "refresh bytes / full fetch bytes"),
+    ("P6", "warm overview, 16 clients, 2 workers"),
+    ("P7", "worker peak RSS after P2"),
+]
+
+
+def _range(detail: dict, key: str) -> str:
+    s = detail.get(key)
+    return f"{s['min']}-{s['max']}" if isinstance(s, dict) and "min" in s else ""
+
+
+def table(results: dict) -> str:
+    extra = {
+        "P1": lambda d: (f"page {d['page_ms']['median']} ms ({_range(d, 'page_ms')}); sequential fetch "
+                         f"{d['sequential_fetch_ratio_measured']['median']} measured, 8.0 theoretical"),
+        "P2": lambda d: (f"range {_range(d, 'client_ms')} ms; gunicorn "
+                         f"{d['server_ms_gunicorn']['median'] if isinstance(d['server_ms_gunicorn'], dict) else '?'} ms;"
+                         f" {d['cases_on_page']} cases, {d['html_bytes'] / 1e6:.1f} MB"),
+        "P3": lambda d: f"{d['p50_ms_10000_events']} ms vs {d['p50_ms_100_events']} ms ({_range(d, 'client_ms_100')})",
+        "P4": lambda d: (f"range {_range(d, 'page_s')} s; seven producers' cases: {d['seven_producers_cases_on_page']};"
+                         f" reload {d['reload_same_person_s']['median']} s"),
+        "P5": lambda d: (f"{d['refresh_bytes']['median']} of {d['full_fetch_bytes']} bytes, "
+                         f"{d['refresh_requests']['median']} requests per refresh"),
+        "P6": lambda d: (f"range {_range(d, 'req_per_s')}; p95 {d['p95_ms_median_round']} ms; errors {d['errors']};"
+                         f" per worker {d['requests_per_worker_each_round']}; no keep-alive "
+                         f"{d['one_round_connection_close']['req_per_s']} req/s "
+                         f"{d['one_round_connection_close']['requests_per_worker']}; 10,000-event party "
+                         f"{d['large_party']['req_per_s']} req/s"),
+        "P7": lambda d: "after P6: " + ", ".join(f"{v['VmHWM']}" for v in d.get("after_P6_workers", {}).values())
+                        + " MB",
+    }
+    lines = [f"| {'':3} | {'scenario':38} | {'figure':>9} | {'target':>8} | {'unit':44} | ok  | detail",
+             "|" + "-" * 5 + "|" + "-" * 40 + "|" + "-" * 11 + "|" + "-" * 10 + "|" + "-" * 46 + "|-----|-------"]
+    for key, label in ROWS:
+        if key not in results:
+            continue
+        r = results[key]
+        d = r["detail"]
+        cmp_ = "<=" if "<=" in d["comparison"] else ">="
+        ok = "yes" if d["meets_target"] else "NO"
+        lines.append(f"| {key:3} | {label:38} | {r['figure']:>9} | {cmp_ + ' ' + str(r['target']):>8} | "
+                     f"{r['unit'][:44]:44} | {ok:3} | {extra[key](d)}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. P1,P4 (P7 needs P2)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile of the warm 10,000-event page")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, databases, logs)")
+    args = parser.parse_args(argv)
+    only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
+
+    def wanted(*keys):
+        return not only or any(k in only for k in keys)
+
+    bench = Bench(args)
+    started = time.monotonic()
+    profile_text = ""
+    try:
+        bench.start()
+
+        def step(method):
+            before, known = _loadavg(), set(bench.results)
+            method()
+            for key in set(bench.results) - known:
+                bench.results[key]["detail"]["machine"]["loadavg_1_5_15"] = {"before": before, "after": _loadavg()}
+
+        if wanted("P1"):
+            step(bench.p1)
+        if wanted("P2", "P3", "P7"):
+            step(bench.p2_p3)
+        if wanted("P4"):
+            step(bench.p4)
+        if wanted("P5"):
+            step(bench.p5)
+        if wanted("P6") and "P7" in bench.results:
+            step(bench.p6)
+        elif wanted("P6"):
+            bench.results["P7"] = {"detail": {}}  # p6 adds the after-P6 memory there
+            step(bench.p6)
+            bench.results.pop("P7")
+        if not args.no_profile and wanted("P2"):
+            profile_text = bench.profile()
+    finally:
+        bench.stop()
+    results = {k: bench.results[k] for k, _ in ROWS if k in bench.results}
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if profile_text:
+        print("\n" + profile_text)
+    print(f"\nbench-results on this machine ({_machine()}), {time.monotonic() - started:.0f} s:\n")
+    print(table(results))
+    print(f"\nwritten: {args.out}")
+    missed = [k for k, r in results.items() if not r["detail"]["meets_target"]]
+    if missed:
+        print("missing their targets: " + ", ".join(missed))
+    return 1 if (args.strict and missed) else 0
+
+
+def _machine() -> str:
+    import platform
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, load average now {_loadavg()}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""The benchmark's world: a data folder with extra persons, the mock agencies, and the portal under gunicorn.
+
+Nothing here changes ``mock_producers`` or ``portal``. The mock world's ``--scale-person N`` gives exactly one
+person (199303032230) N events, so the other persons the scenarios need (one with 100 events, one with 1,000, and
+fresh "cold" persons) are written into a copy of the demo data folder and served with ``--data DIR``. Their events
+have the same shape as the scale person's (``mock_producers.data.add_scale_person``): spread round-robin over the
+eight agencies, one case per event, so a 100-event party and the 10,000-event party differ only in size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from mock_producers.data import DEMO_DIR, SCALE_PERSON
+from portal.config import DEMO_CONFIG, DEMO_API_KEY
+from portal.standard.identity import luhn_digit
+from portal.store import connect, ensure_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
+from mockworld import MockWorld  # noqa: E402
+
+from mock_producers.state import DEMO_ADMIN_KEY  # noqa: E402
+
+LARGE = SCALE_PERSON  # 10,000 events through --scale-person
+LARGE_EVENTS = 10_000
+SMALL_EVENTS = 100
+MEDIUM_EVENTS = 1_000
+COLD_EVENTS = 24  # three per agency: every agency has cases for a cold person
+
+_TITLES = [
+    ("INKOMST", "Vi har tagit emot din deklaration", "Deklarationen granskas nu."),
+    ("BESLUT", "Beslut i ditt ärende", "Beslutet finns att läsa hos myndigheten."),
+    ("KOMPLETTERING", "Vi behöver mer information", "Skicka in de handlingar som saknas."),
+    ("HANDLAGGNING", "Ditt ärende handläggs", "En handläggare arbetar med ärendet."),
+]
+
+
+def personnummer(birth: dt.date, serial: int) -> str:
+    """A valid (fictitious) 12-digit personnummer: date, three-digit serial, Luhn check digit."""
+    nine = birth.strftime("%y%m%d") + f"{serial:03d}"
+    return birth.strftime("%Y%m%d") + f"{serial:03d}" + str(luhn_digit(nine))
+
+
+@dataclass
+class Persons:
+    small: str = personnummer(dt.date(1971, 2, 3), 101)
+    medium: str = personnummer(dt.date(1971, 2, 3), 102)
+    cold: list[str] = field(default_factory=list)
+    large: str = LARGE
+
+    def __post_init__(self):
+        if not self.cold:
+            self.cold = [personnummer(dt.date(1972, 3, 4), 200 + i) for i in range(40)]
+
+
+def _events(pnr: str, count: int, producers: list[dict], seed: int) -> dict[str, list[dict]]:
+    """Events shaped like ``add_scale_person``'s, per producer slug."""
+    rng = random.Random(seed)
+    start = dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.timezone.utc)
+    out: dict[str, list[dict]] = {p["slug"]: [] for p in producers}
+    for i in range(count):
+        producer = producers[i % len(producers)]
+        event_name, title, text = _TITLES[rng.randrange(len(_TITLES))]
+        case_no = i // 4
+        when = start + dt.timedelta(minutes=137 * i + rng.randrange(60))
+        raw = {
+            "kundhandelseId": f"bench-{pnr}-{i:06d}",
+            "part": {"kund": {"identifierare": pnr, "typ": "Personnummer"},
+                     "arende": {"identifierare": f"{producer['prefix']}-B{pnr[-4:]}-{case_no:05d}",
+                                "typ": "Producentarendereferens"}},
+            "rubrik": f"{title} ({case_no})",
+            "beskrivning": text,
+            "sprak": "sv",
+            "producent": producer["namn"],
+            "tidpunkt": when.isoformat(),
+            "kundhandelseTyp": f"{producer['prefix']}.LASTTEST{case_no % 7}.{event_name}",
+            "producentarendetKraverKundatgard": event_name == "KOMPLETTERING",
+            "producentarendetKlart": event_name == "BESLUT",
+            "version": "6.1",
+            "taggar": ["lasttest"],
+        }
+        if event_name == "KOMPLETTERING":
+            raw["utokadInformation"] = {"senastDatum": (when + dt.timedelta(days=30)).date().isoformat()}
+        out[producer["slug"]].append(raw)
+    return out
+
+
+def write_data_dir(target: Path, persons: Persons) -> Path:
+    """The demo data plus the bench persons' events (validated by the mock world when it loads them)."""
+    target.mkdir(parents=True, exist_ok=True)
+    docs = {}
+    for path in sorted(DEMO_DIR.glob("*.json")):
+        shutil.copy(path, target / path.name)
+        if path.name != "minaombud.json" and not path.name.startswith("_"):
+            docs[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    producers = [{"slug": slug, "prefix": d["producent"]["prefix"], "namn": d["producent"]["namn"]}
+                 for slug, d in sorted(docs.items())]
+    wanted = [(persons.small, SMALL_EVENTS), (persons.medium, MEDIUM_EVENTS)] + [(p, COLD_EVENTS) for p in persons.cold]
+    for n, (pnr, count) in enumerate(wanted):
+        for slug, events in _events(pnr, count, producers, seed=1000 + n).items():
+            docs[slug]["kundhandelser"].extend(events)
+    for slug, doc in docs.items():
+        (target / f"{slug}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def agency_names() -> dict[str, str]:
+    """slug -> the name the portal shows (from the demo config)."""
+    import tomllib
+    doc = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    return {p["slug"]: p["name"] for p in doc["producer"]}
+
+
+def start_world(data_dir: Path, scale: int = LARGE_EVENTS) -> MockWorld:
+    return MockWorld("--data", str(data_dir), "--scale-person", str(scale))
+
+
+def admin(world: MockWorld, method: str, path: str, body=None):
+    r = world.admin(method, path, body)
+    r.raise_for_status()
+    return r.json()
+
+
+def set_latencies(world: MockWorld, latencies_ms: dict[str, float]) -> None:
+    admin(world, "DELETE", "/faults")
+    for slug, ms in latencies_ms.items():
+        admin(world, "PUT", f"/faults/{slug}", {"latency_ms": ms, "jitter_ms": 0})
+
+
+def producer_bytes(world: MockWorld, slugs) -> tuple[int, int]:
+    """(bytes sent, requests) by these producers since the last reset."""
+    stats = admin(world, "GET", "/stats")
+    return (sum(stats.get(s, {}).get("bytes_sent", 0) for s in slugs),
+            sum(stats.get(s, {}).get("requests", 0) for s in slugs))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Portal:
+    """``gunicorn 'portal:create_app()'`` in demo mode on a free loopback port, with its own database.
+
+    Like ``tests/portalserver.py``, plus: settings through ``PORTAL_*`` env overrides, a worker count, and
+    gunicorn's access log with the request time in microseconds (``%(D)s``) for the server-side view.
+    """
+
+    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
+                 gunicorn_args: tuple[str, ...] = (), **settings):
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "portal.toml"
+        config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
+                          encoding="utf-8")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.access_log = workdir / "access.log"
+        self.log_path = workdir / "gunicorn.log"
+        self.log = open(self.log_path, "w+")
+        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
+               "PORTAL_DATABASE": str(workdir / "portal.db"),
+               "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
+               "MOCK_PRODUCER_API_KEY": DEMO_API_KEY}
+        env.update({"PORTAL_" + k.upper(): str(v) for k, v in settings.items()})
+        # Two workers booting on a new database race in ensure_schema ("database is locked", worker exits,
+        # gunicorn gives up): create the schema once before they start.
+        db = connect(env["PORTAL_DATABASE"])
+        try:
+            ensure_schema(db)
+        finally:
+            db.conn.close()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--timeout", "120",
+             "--no-control-socket",  # gunicorn 27 otherwise shares ~/.gunicorn/gunicorn.ctl between instances
+             "--access-logfile", str(self.access_log), "--access-logformat", '"%(r)s" %(s)s %(B)s %(D)s %(p)s',
+             *gunicorn_args, "portal:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("portal did not start:\n" + self.log_path.read_text())
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                if len(self.worker_pids()) >= workers:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("portal did not answer within 30 s:\n" + self.log_path.read_text())
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: processes whose parent is the master."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), None)
+            if ppid == str(self.proc.pid):
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def memory(self) -> dict[int, dict[str, float]]:
+        """Per worker: peak RSS (VmHWM) and current RSS (VmRSS), in MB, from /proc/<pid>/status."""
+        out = {}
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            values = {}
+            for line in status.splitlines():
+                key, _, rest = line.partition(":")
+                if key in ("VmHWM", "VmRSS"):
+                    values[key] = int(rest.split()[0]) / 1024  # kB -> MB
+            out[pid] = values
+        return out
+
+    def access_entries(self, path: str = "/") -> list[tuple[float, str]]:
+        """Every ``GET <path>`` so far, oldest first: (gunicorn's request time %(D)s in ms, worker pid)."""
+        out = []
+        if not self.access_log.exists():
+            return out
+        for line in self.access_log.read_text().splitlines():
+            if line.startswith(f'"GET {path} HTTP'):
+                *_, micros, pid = line.split(" ")
+                out.append((int(micros) / 1000, pid.strip("<>")))
+        return out
+
+    def access_times_ms(self, path: str = "/") -> list[float]:
+        """Server-side request times (gunicorn's %(D)s) of every ``GET <path>`` so far, in ms, oldest first."""
+        return [ms for ms, _pid in self.access_entries(path)]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="portal-bench-"))
+
+
+__all__ = ["Persons", "Portal", "MockWorld", "write_data_dir", "start_world", "set_latencies", "producer_bytes",
+           "agency_names", "admin", "workdir", "DEMO_ADMIN_KEY", "LARGE", "LARGE_EVENTS", "SMALL_EVENTS",
+           "MEDIUM_EVENTS", "COLD_EVENTS"]

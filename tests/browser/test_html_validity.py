@@ -1,0 +1,125 @@
+"""The Nu Html Checker (vnu.jar) on the HTML the real server sends, in both languages, checked in one java run."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from browsertools import KARIN, OSTRON, PORTAL_SETTINGS, browser_context, case_links, login, switch_party
+from portalserver import PortalServer
+
+LOCALES = ("sv", "en")
+PAGES = ("login", "overview", "overview-filtered", "overview-filter-error", "overview-fragment", "case", "not-found",
+         "company-overview", "who-has-looked", "agency-down")
+# An htmx swap returns a fragment; to check it, it is put in the smallest valid document.
+FRAGMENT_DOC = '<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>fragment</title></head>' \
+               '<body><main>{body}</main></body></html>'
+
+
+def fetch_agency_down(chromium, portal, locale: str) -> tuple[int, str]:
+    """The company overview from a portal with an empty cache while Länsstyrelsen is down (the warning notices)."""
+    context = browser_context(chromium, locale, javascript=True, width=1200, bypass_csp=False)
+    try:
+        page = context.new_page()
+        login(page, portal, KARIN)
+        switch_party(page, OSTRON)
+        response = context.request.get(portal.url + "/")
+        assert "status-list__item--failed" in response.text()
+        return response.status, response.text()
+    finally:
+        context.close()
+
+
+def fetch_pages(chromium, portal, locale: str) -> dict[str, tuple[int, str]]:
+    """name -> (HTTP status, HTML exactly as the server sent it), fetched with the browser's cookies."""
+    context = browser_context(chromium, locale, javascript=True, width=1200, bypass_csp=False)
+    try:
+        page = context.new_page()
+        get = context.request.get
+        out = {}
+
+        def grab(name: str, path: str, headers: dict | None = None) -> None:
+            response = get(portal.url + path, headers=headers or {}, max_redirects=0)
+            out[name] = (response.status, response.text())
+
+        grab("login", "/login")
+        login(page, portal, KARIN)
+        grab("overview", "/")
+        grab("overview-filtered", "/?status=customer&q=vattenbruk")
+        grab("overview-filter-error", "/?from=2026-12-01&to=2026-01-01")
+        response = get(portal.url + "/?status=customer", headers={"HX-Request": "true"})
+        out["overview-fragment"] = (response.status, FRAGMENT_DOC.format(lang=locale, body=response.text()))
+        grab("case", urlsplit(case_links(page)[0]).path)
+        grab("not-found", "/arende/finns-inte")
+        grab("who-has-looked", "/vem-har-tittat")
+        switch_party(page, OSTRON)
+        grab("company-overview", "/")
+        return out
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def vnu_report(chromium, portal, browser_world, vnu_jar, tmp_path_factory) -> dict[str, dict]:
+    """(page-locale) -> {"status": ..., "errors": [...], "file": ...} from one run of the checker over every page."""
+    folder = tmp_path_factory.mktemp("html")
+    pages = {locale: fetch_pages(chromium, portal, locale) for locale in LOCALES}
+    down = PortalServer(browser_world.url, tmp_path_factory.mktemp("portal-down"), **PORTAL_SETTINGS)
+    try:
+        assert browser_world.admin("PUT", "/faults/lansstyrelsen", {"fault": "down"}).status_code == 200
+        for locale in LOCALES:
+            pages[locale]["agency-down"] = fetch_agency_down(chromium, down, locale)
+    finally:
+        browser_world.admin("DELETE", "/faults")
+        down.stop()
+    report = {}
+    for locale in LOCALES:
+        for name, (status, html) in pages[locale].items():
+            key = f"{name}-{locale}"
+            path = folder / f"{key}.html"
+            path.write_text(html, encoding="utf-8")
+            report[key] = {"status": status, "file": path, "errors": []}
+    result = subprocess.run(["java", "-jar", str(vnu_jar), "--errors-only", "--exit-zero-always", "--format", "json",
+                             *[str(r["file"]) for r in report.values()]],
+                            capture_output=True, text=True, timeout=180)
+    try:
+        messages = json.loads(result.stderr or result.stdout)["messages"]
+    except (ValueError, KeyError) as exc:
+        raise AssertionError(f"vnu gave no JSON report ({exc}): {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    by_file = {r["file"].resolve(): r for r in report.values()}
+    for m in messages:
+        target = by_file.get(Path(unquote(urlsplit(m.get("url", "")).path)).resolve())
+        if target is None:
+            raise AssertionError(f"vnu reported a message for no checked file: {m}")
+        target["errors"].append(m)
+    return report
+
+
+EXPECTED_STATUS = {"not-found": 404, "overview-filter-error": 400}
+
+# Problems the checker finds that we accept; empty: every error fails its page.
+KNOWN: dict[str, tuple[re.Pattern, str]] = {}
+
+
+def known_problem(message: str) -> str | None:
+    return next((key for key, (pattern, _) in KNOWN.items() if pattern.search(message)), None)
+
+
+def describe(m: dict) -> str:
+    return f'line {m.get("lastLine")}: {m.get("message")} | {" ".join(m.get("extract", "").split())}'
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_is_valid_html(vnu_report, name, locale):
+    entry = vnu_report[f"{name}-{locale}"]
+    html = entry["file"].read_text(encoding="utf-8")
+    assert entry["status"] == EXPECTED_STATUS.get(name, 200), html[:2000]
+    assert f'<html lang="{locale}">' in html
+    errors = [describe(m) for m in entry["errors"] if known_problem(m.get("message", "")) is None]
+    assert errors == [], f"Nu Html Checker errors in {name} ({locale}), saved at {entry['file']}:\n" + "\n".join(errors)

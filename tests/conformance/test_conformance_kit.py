@@ -1,0 +1,159 @@
+"""The conformance kit: it passes every mock producer and the registry, and names each defect of a broken producer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from broken_producer import API_KEY as BROKEN_KEY
+from broken_producer import CUSTOMER as BROKEN_CUSTOMER
+from conformancetools import run_kit, run_kit_process, statuses
+from mock_producers.state import DEMO_API_KEY
+from portal.conformance import producer_checks, registry_checks
+from portal.conformance.__main__ import main
+from portal.conformance.client import percentile
+from portal.conformance.report import RECOMMENDED, REQUIRED, mask
+
+pytestmark = pytest.mark.integration
+
+KARIN = "198504124564"  # Karin Ström: her own cases, signatory for Bohusläns Ostron AB
+OSTRON = "165590001235"  # Bohusläns Ostron AB
+SARA = "199206202344"
+ALI = "199106613343"  # samordningsnummer
+JOHAN = "197803157895"
+EVA = "196601013458"  # accountant with mandates
+FIXTURE_PERSON = "199009091233"  # in the fixture world's producer alfa
+
+# Customers with events at each agency of the demo world. An organisation may not be its own anvandare at the mock
+# producers (403): the company is asked for by its signatory.
+DEMO_RUNS = {
+    "skatteverket": ["--customer", KARIN, "--customer", EVA],
+    "bolagsverket": ["--customer", OSTRON, "--anvandare", KARIN],
+    "forsakringskassan": ["--customer", SARA, "--customer", ALI],
+    "jordbruksverket": ["--customer", KARIN],
+    "lansstyrelsen": ["--customer", OSTRON, "--anvandare", KARIN],
+    "lantmateriet": ["--customer", JOHAN],
+    "livsmedelsverket": ["--customer", OSTRON, "--anvandare", KARIN],
+    "tanum": ["--customer", JOHAN],
+    "vidareformedling": ["--customer", KARIN],  # the forwarder answers the same operation
+}
+
+# Each defect of broken_producer.py and the one check that must name it.
+BROKEN_REQUIRED = {"header.correlation-id", "errors.body-shape", "semantics.type-prefix", "paging.totals"}
+BROKEN_RECOMMENDED = {"tidpunkt.rfc3339"}
+
+
+@pytest.mark.parametrize("slug", sorted(DEMO_RUNS))
+def test_every_mock_producer_passes_every_check(demo_world, slug):
+    # A generous p95 limit: the recommended 2 s is about production, not a loaded 2-core test machine.
+    code, report = run_kit("producer", f"{demo_world.url}/{slug}", *DEMO_RUNS[slug], "--max-p95", "10",
+                           key=DEMO_API_KEY)
+    assert report["failed"] == [], json.dumps([c for c in report["checks"] if c["status"] == "fail"], indent=1)
+    assert code == 0 and report["passed"]
+    skipped = [c["id"] for c in report["checks"] if c["status"] == "skip"]
+    assert skipped == [], "the demo customers should give every check data to judge"
+
+
+def test_the_registry_passes_every_check(demo_world):
+    code, report = run_kit("registry", f"{demo_world.url}/minaombud", "--holder", EVA, "--max-p95", "10",
+                           key=DEMO_API_KEY)
+    assert report["failed"] == [], json.dumps([c for c in report["checks"] if c["status"] == "fail"], indent=1)
+    assert code == 0
+    assert set(statuses(report).values()) == {"pass"}
+
+
+def test_the_broken_producer_fails_with_exactly_its_defects_named(broken_producer):
+    run = run_kit_process("producer", broken_producer.url, "--customer", BROKEN_CUSTOMER, "--json", key=BROKEN_KEY)
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["passed"] is False
+    assert set(report["failed_required"]) == BROKEN_REQUIRED
+    assert set(report["failed_recommended"]) == BROKEN_RECOMMENDED
+    assert set(report["failed"]) == BROKEN_REQUIRED | BROKEN_RECOMMENDED
+    by_id = {c["id"]: c for c in report["checks"]}
+    assert by_id["tidpunkt.rfc3339"]["severity"] == RECOMMENDED
+    assert any("text/plain" in line for line in by_id["errors.body-shape"]["evidence"])
+    assert any("-> 200" in line and "expected 400" in line for line in by_id["header.correlation-id"]["evidence"])
+    assert any("totals [2, 2, 1, 0]" in line for line in by_id["paging.totals"]["evidence"])
+
+
+def test_the_text_report_shows_each_check_with_evidence_and_the_verdict(broken_producer):
+    run = run_kit_process("producer", broken_producer.url, "--customer", BROKEN_CUSTOMER, key=BROKEN_KEY)
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert any(line.split()[:3] == ["FAIL", "required", "paging.totals"] for line in lines if line.strip())
+    assert any(line.split()[:3] == ["PASS", "required", "auth.missing-key"] for line in lines if line.strip())
+    assert "expected 401" in run.stdout  # evidence under the check
+    assert lines[-1].startswith("RESULT: FAIL") and "errors.body-shape" in lines[-1]
+    assert BROKEN_CUSTOMER not in run.stdout  # personal numbers are masked in the report
+    assert BROKEN_CUSTOMER[:8] + "****" in run.stdout
+
+
+@pytest.mark.parametrize("fault, expected", [
+    ("duplicates", {"semantics.part"}),
+    ("foreign_events", {"semantics.part"}),
+    ("invalid_events", {"schema.events", "tidpunkt.valid"}),
+    ("error500", {"query.accepted"}),
+])
+def test_the_kit_catches_the_mock_worlds_own_faults(clean_world, fault, expected):
+    assert clean_world.admin("PUT", "/faults/alfa", {"fault": fault}).status_code == 200
+    code, report = run_kit("producer", f"{clean_world.url}/alfa", "--customer", FIXTURE_PERSON, key=DEMO_API_KEY)
+    assert code == 1
+    assert expected <= set(report["failed_required"])
+
+
+def test_a_recommended_failure_alone_still_exits_0(clean_world):
+    assert clean_world.admin("PUT", "/faults/alfa", {"latency_ms": 30}).status_code == 200
+    code, report = run_kit("producer", f"{clean_world.url}/alfa", "--customer", FIXTURE_PERSON,
+                           "--max-p95", "0.01", key=DEMO_API_KEY)
+    assert report["failed"] == ["performance.p95"] and report["failed_recommended"] == ["performance.p95"]
+    assert code == 0 and report["passed"] is True
+
+
+def test_a_dead_endpoint_fails_without_crashing():
+    code, report = run_kit("producer", "http://127.0.0.1:9/ingen", "--customer", KARIN, "--timeout", "2",
+                           key=DEMO_API_KEY)
+    assert code == 1
+    accepted = statuses(report)["query.accepted"]
+    assert accepted == "fail"
+
+
+def test_usage_errors_exit_2(monkeypatch, capsys):
+    monkeypatch.delenv("CONFORMANCE_UNSET_KEY", raising=False)
+    assert main(["producer", "http://127.0.0.1:9", "--api-key-env", "CONFORMANCE_UNSET_KEY"]) == 2
+    assert "CONFORMANCE_UNSET_KEY is not set" in capsys.readouterr().err
+    for bad in ("12345", "198504124565", "16123"):  # too short, wrong check digit, too short
+        with pytest.raises(SystemExit) as exc:
+            main(["producer", "http://127.0.0.1:9", "--api-key-env", "X", "--customer", bad])
+        assert exc.value.code == 2
+
+
+def test_list_checks_names_every_check_with_its_severity(capsys):
+    assert main(["producer", "http://x", "--api-key-env", "X", "--list-checks"]) == 0
+    listed = capsys.readouterr().out
+    for spec in producer_checks.battery.specs:
+        assert spec.id in listed
+    for battery in (producer_checks.battery, registry_checks.battery):
+        ids = [s.id for s in battery.specs]
+        assert len(ids) == len(set(ids))
+        assert {s.severity for s in battery.specs} <= {REQUIRED, RECOMMENDED}
+
+
+def test_mask_hides_personal_numbers_but_not_organisation_numbers():
+    assert mask("customer 198504124564 and 165590001235") == "customer 19850412**** and 165590001235"
+    assert mask("id 1234567890123") == "id 1234567890123"  # 13 digits: not an identity number
+
+
+def test_order_problem_and_percentile():
+    events = [{"kundhandelseId": "a", "tidpunkt": "2026-01-02T10:00:00+01:00", "rubrik": "Ärende"},
+              {"kundhandelseId": "b", "tidpunkt": "2026-01-01T10:00:00+01:00", "rubrik": "Åtgärd"}]
+    assert producer_checks.order_problem(events, (("TIDPUNKT", False),)) is None
+    assert "a (" in producer_checks.order_problem(events, (("TIDPUNKT", True),))
+    # Ä before Å is code-point order, not Swedish: accepted as sorted, flagged as not Swedish.
+    assert producer_checks.is_sorted_any_collation(events, (("RUBRIK", True),)) is None
+    assert producer_checks.order_problem(events, (("RUBRIK", True),)) is not None
+    assert producer_checks.order_problem(events, (("RUBRIK", False),)) is None
+    assert percentile([0.1] * 19 + [5.0], 0.95) == 0.1
+    assert percentile([0.1] * 18 + [5.0, 5.0], 0.95) == 5.0
+    assert percentile([], 0.95) == 0.0
