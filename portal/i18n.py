@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import request, session
-from flask_babel import format_date, format_datetime, format_timedelta
+from flask_babel import format_date, format_time, format_timedelta
 
 LOCALES = ("sv", "en")
 DEFAULT = "sv"
@@ -26,9 +26,10 @@ def date(value: dt.date | dt.datetime | None) -> str:
 
 
 def datetime(value: dt.datetime | None) -> str:
+    """Date and time to the minute, in Swedish local time ("10 nov. 2026 11:00")."""
     if value is None:
         return ""
-    return format_datetime(value, "medium")
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
 
 
 def time_ago(value: dt.datetime | None) -> str:
