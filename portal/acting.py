@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from portal import audit
 from portal.ombud import RegistryUnavailable
 from portal.representation import Party, Representation, find_by_handle, party_handle, resolve
 from portal.runtime import config, correlation_id, runtime, store
+from portal.standard.identity import parse_person
 from portal.store import now
 
 bp = Blueprint("acting", __name__)
@@ -28,17 +30,23 @@ REGISTRY_UNAVAILABLE = "registry_unavailable"
 
 def representation() -> Representation:
     """Every party the current user may act for now (cached per request and up to the TTL)."""
-    if "representation" in g:
-        return g.representation
-    user = current_user
+    if "representation" not in g:
+        g.representation = representation_for(current_user)
+    return g.representation
+
+
+def representation_for(user) -> Representation:
+    """Every party ``user`` (the logged-in user, or a ``users`` row) may act for now.
+
+    The registry's answer is reused for at most ``representation_ttl_s`` seconds.
+    """
+    if isinstance(user, dict):
+        user = SimpleNamespace(handle=user["handle"], identity=parse_person(user["pnr"]), name=user["name"])
     ttl = config().settings.representation_ttl_s
     cached = store().cached_representation(user.handle) if ttl > 0 else None
     if cached and now() - cached[0] < dt.timedelta(seconds=ttl):
-        rep = Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
-    else:
-        rep = _ask_registry(user)
-    g.representation = rep
-    return rep
+        return Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
+    return _ask_registry(user)
 
 
 def _ask_registry(user) -> Representation:

@@ -101,9 +101,9 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register(app: Flask) -> None:
-    from portal import acting, audit, auth, cases, health, i18n, language
+    from portal import acting, audit, auth, calendar, cases, catalog, health, i18n, language, situation_views
 
-    for module in (auth, acting, cases, language, audit, health):
+    for module in (auth, acting, cases, situation_views, catalog, calendar, language, audit, health):
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters.update(date=i18n.date, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,

@@ -16,7 +16,7 @@ from portal.sync import refresh, visible_events
 bp = Blueprint("cases", __name__)
 
 
-def _load():
+def load_cases():
     """Refresh where stale, then the acting party's cases (with unread counts) and each producer's status."""
     party = acting_party()
     cfg = config()
@@ -34,7 +34,7 @@ def _load():
     return party, cases, seen, statuses
 
 
-def _page_context(party):
+def page_context(party):
     rep = representation()
     return {
         "party": party,
@@ -60,7 +60,7 @@ def _respond(body: str, status: int = 200):
 @bp.route("/")
 @login_required
 def overview():
-    party, cases, _seen, statuses = _load()
+    party, cases, _seen, statuses = load_cases()
     audit.record(party, "overview")
     cfg = config()
     visible_slugs = sorted({c.producer for c in cases} | {s.slug for s in statuses.values()})
@@ -75,7 +75,7 @@ def overview():
         "producer_choices": [p for p in cfg.producers if p.slug in visible_slugs],
         "situation_choices": cfg.situations,
         "swap": is_htmx_swap(),
-        **_page_context(party),
+        **page_context(party),
     }
     status = 400 if chosen.errors else 200
     template = "partials/case_results.html" if is_htmx_swap() else "pages/overview.html"
@@ -85,7 +85,7 @@ def overview():
 @bp.route("/arende/<handle>")
 @login_required
 def case(handle: str):
-    party, cases, seen, statuses = _load()
+    party, cases, seen, statuses = load_cases()
     found = find_case(cases, handle)
     if found is None:
         audit.record(party, "case", "not_found")
@@ -95,4 +95,4 @@ def case(handle: str):
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
     return _respond(render_template("pages/case.html", case=found, status=statuses.get(found.producer),
-                                    new_ids=new_ids, **_page_context(party)))
+                                    new_ids=new_ids, **page_context(party)))

@@ -59,8 +59,8 @@ def forbidden_events(user: str) -> Forbidden:
 
 
 def markers(events) -> set[str]:
-    """Text that would give the forbidden data away: case references and the customers' numbers."""
-    out = set()
+    """Text that would give the forbidden data away: case references, the customers' numbers, planted names."""
+    out = {"Någon annans livssituation"}
     for _, e in events:
         if e["part"].get("arende"):
             out.add(e["part"]["arende"]["identifierare"])
@@ -94,6 +94,37 @@ def forged_case_handles(app, events) -> list[str]:
     return sorted(out)
 
 
+def _store(app):
+    from portal.store import Store, connect
+    return Store(connect(app.extensions["portal"].config.settings.database))
+
+
+def foreign_situations(app, events) -> list[tuple[str, str]]:
+    """(situation id, a case handle) of situations planted for every forbidden party."""
+    store = _store(app)
+    try:
+        out = []
+        for party in sorted({e["part"]["kund"]["identifierare"] for _, e in events}):
+            situation_id = store.create_own_situation(party, "Någon annans livssituation", "someone")
+            out.append((situation_id, "deadbeef" * 2))
+        return out[:4]
+    finally:
+        store.close()
+
+
+def foreign_calendar_tokens(app, client, events) -> list[str]:
+    """Calendar links in this very user's name, but for parties the user may not act for."""
+    store = _store(app)
+    try:
+        with client.session_transaction() as sess:
+            session_row = store.session(sess["_user_id"])
+        actable = what_user_may_see(events.user).actable
+        parties = sorted({e["part"]["kund"]["identifierare"] for _, e in events} - actable)
+        return [store.new_calendar_link(session_row["user_handle"], p) for p in parties[:4]]
+    finally:
+        store.close()
+
+
 def requests_for(rule, app, client, events):
     """The requests the matrix makes for one route; a route it does not know fails the test."""
     path = rule.rule
@@ -109,6 +140,28 @@ def requests_for(rule, app, client, events):
         out += [("POST", "/act-as", {"party": h}, {}) for h in forged_party_handles(app, client, events)]
         out += [("POST", "/act-as", {"party": h}, {"HX-Request": "true"}) for h in forged_party_handles(app, client, events)[:2]]
         out += [("POST", "/act-as", {"party": "' or 1=1 --"}, {}), ("POST", "/act-as", {"party": "å" * 24}, {})]
+    elif path in ("/livssituationer", "/katalog", "/kalender"):
+        out += [("GET", path, None, {}), ("GET", path, None, {"HX-Request": "true"})]
+        if "POST" in methods:
+            out.append(("POST", path, {}, {}))
+    elif path == "/livssituationer/<slug>":
+        out += [("GET", f"/livssituationer/{s.slug}", None, {}) for s in app.extensions["portal"].config.situations]
+        out.append(("GET", "/livssituationer/no-such-situation", None, {}))
+    elif path == "/egna":
+        out.append(("POST", path, {"name": "Matrisens test"}, {}))
+    elif path.startswith("/egna/<situation_id>"):
+        # Situations that belong to the forbidden parties: no route may reach them.
+        for situation_id, case in foreign_situations(app, events):
+            concrete = path.replace("<situation_id>", situation_id)
+            if "GET" in methods:
+                out.append(("GET", concrete, None, {}))
+            else:
+                out.append(("POST", concrete, {"name": "kapad", "case": case}, {}))
+    elif path == "/kalender/aterkalla":
+        out.append(("POST", path, {}, {}))
+    elif path == "/kalender/<token>.ics":
+        out += [("GET", f"/kalender/{t}.ics", None, {}) for t in foreign_calendar_tokens(app, client, events)]
+        out.append(("GET", "/kalender/" + "x" * 32 + ".ics", None, {}))
     elif path == "/sprak/<code>":
         out += [("GET", "/sprak/en?next=/", None, {}), ("GET", "/sprak/sv?next=/", None, {})]
     elif "<" in path:
@@ -144,8 +197,8 @@ def test_no_route_shows_a_party_the_user_may_not_see(make_app, who):
             assert not leaks(r, secrets, user), (method, path, leaks(r, secrets, user))
             if path.startswith("/act-as") and "csrf_token" in (data or {}):
                 assert r.status_code == 403, path
-            if path.startswith("/arende/"):
-                assert r.status_code == 404, path
+            if path.startswith(("/arende/", "/egna/", "/kalender/")) and path != "/kalender/aterkalla":
+                assert r.status_code == 404, (method, path, r.status_code)
     # And the overview the user does see, after all those attempts, still leaks nothing.
     final = client.get("/")
     assert final.status_code == 200 and not leaks(final, secrets, user)

@@ -1,0 +1,99 @@
+"""Deadlines out: an iCalendar feed of the acting party's open deadlines.
+
+The feed lives at a per-user secret URL (the token is stored only as a hash)
+that the user can replace or revoke. It holds no identity number: events are
+named by the case and the agency. Each fetch re-checks that the user may still
+act for the party, so a revoked mandate empties the feed within the same bound
+as the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from icalendar import Calendar, Event
+
+from portal.acting import acting_party, representation_for
+from portal.cases import page_context
+from portal.overview import build_cases
+from portal.runtime import config, store
+from portal.standard.ballholder import BallHolder
+from portal.sync import visible_events
+
+bp = Blueprint("calendar", __name__)
+
+
+def _page(token: str | None = None):
+    party = acting_party()
+    has_link = store().has_calendar_link(current_user.handle, party.identity.digits)
+    url = url_for("calendar.feed", token=token, _external=True) if token else None
+    return render_template("pages/calendar.html", feed_url=url, has_link=has_link, **page_context(party))
+
+
+@bp.route("/kalender")
+@login_required
+def settings():
+    return _page()
+
+
+@bp.route("/kalender", methods=["POST"])
+@login_required
+def create():
+    party = acting_party()
+    token = store().new_calendar_link(current_user.handle, party.identity.digits)
+    return _page(token)
+
+
+@bp.route("/kalender/aterkalla", methods=["POST"])
+@login_required
+def revoke():
+    party = acting_party()
+    store().revoke_calendar_links(current_user.handle, party.identity.digits)
+    return _page()
+
+
+@bp.route("/kalender/<token>.ics")
+def feed(token: str):
+    link = store().calendar_link(token) if len(token) < 100 else None
+    if link is None:
+        abort(404)
+    user = store().user(link["user_handle"])
+    party = representation_for(user).find(link["party"]) if user else None
+    if party is None:
+        abort(404)  # the user may no longer act for this party
+    names = {p.slug: p.name for p in config().producers}
+    stored = visible_events(store(), config(), party)
+    cases = build_cases([(s.producer, names[s.producer], s.event) for s in stored],
+                        handle_key=f"{current_app.secret_key}:{party.identity.digits}")
+    store().audit(link["user_handle"], party.identity.digits, party.basis, "calendar", "allowed", "")
+    with force_locale("sv"):
+        body = render_calendar(cases, party.name, url_for("cases.overview", _external=True))
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
+
+
+def render_calendar(cases, party_name: str, portal_url: str) -> bytes:
+    """One all-day event per open deadline (ball with the customer)."""
+    cal = Calendar()
+    cal.add("prodid", "-//Mina arenden portal//sv")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("Deadlines: %(name)s", name=party_name))
+    stamp = dt.datetime.now(dt.timezone.utc)
+    for case in cases:
+        if case.ball_holder is not BallHolder.CUSTOMER or case.deadline is None:
+            continue
+        event = Event()
+        event.add("uid", f"{case.handle}-{case.deadline.isoformat()}@mina-arenden")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", case.deadline)
+        event.add("dtend", case.deadline + dt.timedelta(days=1))
+        event.add("summary", f"{case.latest.rubrik} ({case.producer_name})")
+        event.add("description", _("Last day. The case: %(title)s. See %(url)s", title=case.title, url=portal_url))
+        event.add("url", portal_url)  # a case link would need the same acting party; the overview always works
+        cal.add_component(event)
+    return cal.to_ical()
+
+

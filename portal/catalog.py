@@ -1,0 +1,127 @@
+"""The event-type catalog (kundhändelsetypskatalog): every producer's catalog, gathered and browsable.
+
+Our extension endpoint ``{producer}/kundhandelsetyper`` is fetched for all
+producers at once, validated, and cached in the store for ``CATALOG_TTL``. A
+producer without a catalog still works: its types are listed by code, from the
+events we have seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import requests
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+
+from portal.fanout import fan_out
+from portal.producers import ProducerFailed
+from portal.runtime import config, runtime, store
+from portal.standard import schemas
+from portal.store import now
+
+CATALOG_TTL = dt.timedelta(hours=6)
+bp = Blueprint("catalog", __name__)
+
+
+@dataclass
+class TypeNode:
+    code: str
+    names: dict
+    description: dict = field(default_factory=dict)
+    children: list["TypeNode"] = field(default_factory=list)
+    event_types: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ProducerCatalog:
+    slug: str
+    name: str
+    available: bool  # False: the producer publishes no catalog (or it could not be read)
+    case_types: list[TypeNode] = field(default_factory=list)  # top level, children nested
+    permission_codes: list[dict] = field(default_factory=list)
+
+
+def fetch(slug: str) -> dict | None:
+    """One producer's catalog, validated; None when it has none (404)."""
+    producer = config().producer(slug)
+    client = runtime().producers[slug]
+    try:
+        r = client.session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers={"X-API-Key": producer.api_key},
+                               timeout=producer.timeout_s)
+    except requests.RequestException as exc:
+        raise ProducerFailed("down", exc.__class__.__name__) from None
+    if r.status_code == 404:
+        return None
+    if r.status_code != 200:
+        raise ProducerFailed("http", f"catalog answered {r.status_code}")
+    try:
+        doc = r.json()
+    except ValueError:
+        raise ProducerFailed("invalid", "catalog is not JSON") from None
+    problems = schemas.problems("katalog", doc)
+    if problems:
+        raise ProducerFailed("invalid", "catalog is invalid: " + problems[0])
+    return doc
+
+
+def catalogs() -> dict[str, dict | None]:
+    """Every producer's catalog (None: has none), from the cache or fetched concurrently when stale."""
+    st = store()
+    cached = st.catalogs()
+    stale = [p.slug for p in config().producers
+             if p.slug not in cached or now() - cached[p.slug][0] > CATALOG_TTL]
+    if stale:
+        # Each task does HTTP only: the store is written here, in the request's own thread.
+        outcomes = fan_out({slug: (lambda s=slug: fetch(s)) for slug in stale}, config().settings.total_deadline_s)
+        for slug, outcome in outcomes.items():
+            if outcome.failure is None:
+                st.save_catalog(slug, outcome.result)
+                cached[slug] = (now(), outcome.result)
+    return {slug: doc for slug, (_, doc) in cached.items()}
+
+
+def build(slug: str, name: str, doc: dict | None) -> ProducerCatalog:
+    """The producer's case-type tree with event types under their case types."""
+    if doc is None:
+        return ProducerCatalog(slug, name, available=False)
+    nodes = {t["kod"]: TypeNode(t["kod"], t["namn"], t.get("beskrivning") or {}) for t in doc.get("arendetyper", [])}
+    top: list[TypeNode] = []
+    for t in doc.get("arendetyper", []):
+        parent = nodes.get(t.get("overordnad") or "")
+        (parent.children if parent else top).append(nodes[t["kod"]])
+    for e in doc.get("kundhandelsetyper", []):
+        case_type = e["kod"].rsplit(".", 1)[0]
+        node = nodes.get(case_type)
+        if node is None:
+            node = nodes[case_type] = TypeNode(case_type, {})
+            top.append(node)
+        node.event_types.append(e)
+    return ProducerCatalog(slug, name, True, top, doc.get("behorighetskoder", []))
+
+
+def case_type_names(docs: dict[str, dict | None]) -> dict[str, dict]:
+    """Case-type code -> names (sv/en), over every catalog."""
+    return {t["kod"]: t["namn"] for doc in docs.values() if doc for t in doc.get("arendetyper", [])}
+
+
+def matches(node: TypeNode, needle: str) -> bool:
+    texts = [node.code, *node.names.values(), *node.description.values()]
+    texts += [t for e in node.event_types for t in (e["kod"], *e["namn"].values())]
+    return any(needle in t.casefold() for t in texts) or any(matches(c, needle) for c in node.children)
+
+
+@bp.route("/katalog")
+@login_required
+def page():
+    needle = " ".join(request.args.get("q", "").split())[:100]
+    docs = catalogs()
+    producers = [build(p.slug, p.name, docs.get(p.slug)) for p in config().producers]
+    if needle:
+        for pc in producers:
+            pc.case_types = [n for n in pc.case_types if matches(n, needle.casefold())]
+    return render_template("pages/catalog.html", producers=producers, q=needle,
+                           missing=[p.name for p in config().producers if p.slug not in docs])
+
+
