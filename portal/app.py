@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
-from flask_babel import gettext as _
+from flask import Flask
 from flask_login import current_user
 
 from portal import config as config_mod
@@ -101,7 +100,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register(app: Flask) -> None:
-    from portal import acting, audit, auth, calendar, cases, catalog, health, i18n, language, situation_views
+    from portal import acting, audit, auth, calendar, cases, catalog, errors, health, i18n, language, situation_views
 
     for module in (auth, acting, cases, situation_views, catalog, calendar, language, audit, health):
         app.register_blueprint(module.bp)
@@ -114,34 +113,4 @@ def _register(app: Flask) -> None:
         from flask_babel import get_locale
         return {"locale": str(get_locale() or "sv"), "current_user": current_user}
 
-    @app.errorhandler(400)
-    def bad_request(exc):
-        return render_template("errors/error.html", status=400, title=_("The request could not be understood"),
-                               message=_("Check what you entered and try again.")), 400
-
-    @app.errorhandler(403)
-    def forbidden(exc):
-        return render_template("errors/error.html", status=403, title=_("You may not see this"),
-                               message=_("You do not have the right to see this, or to act for this party.")), 403
-
-    @app.errorhandler(404)
-    def not_found(exc):
-        return render_template("errors/error.html", status=404, title=_("Page not found"),
-                               message=_("There is no page here. It may have moved, or the case is not yours.")), 404
-
-    @app.errorhandler(500)
-    def server_error(exc):
-        return render_template("errors/error.html", status=500, title=_("Something went wrong"),
-                               message=_("Something went wrong on our side. Try again in a moment.")), 500
-
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(429)
-    def too_many(exc):
-        return render_template("errors/error.html", status=429, title=_("Too many attempts"),
-                               message=_("Wait a minute and try again.")), 429
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
-        return render_template("errors/error.html", status=400, title=_("The form had expired"),
-                               message=_("Go back, reload the page and try again.")), 400
+    errors.register(app)

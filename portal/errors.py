@@ -1,0 +1,32 @@
+"""Error pages: one template, a title and a message per status, in the user's language.
+
+Nothing from the failed request is echoed back: no input, no identity number.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+# Lambdas: the texts are translated per request, in the user's language.
+PAGES = {
+    400: (lambda: _("The request could not be understood"), lambda: _("Check what you entered and try again.")),
+    403: (lambda: _("You may not see this"),
+          lambda: _("You do not have the right to see this, or to act for this party.")),
+    404: (lambda: _("Page not found"),
+          lambda: _("There is no page here. It may have moved, or the case is not yours.")),
+    429: (lambda: _("Too many attempts"), lambda: _("Wait a minute and try again.")),
+    500: (lambda: _("Something went wrong"), lambda: _("Something went wrong on our side. Try again in a moment.")),
+}
+
+
+def page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    for status, (title, message) in PAGES.items():
+        app.register_error_handler(status, lambda exc, s=status, t=title, m=message: page(s, t(), m()))
+    app.register_error_handler(
+        CSRFError, lambda exc: page(400, _("The form had expired"), _("Go back, reload the page and try again.")))
