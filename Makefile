@@ -8,7 +8,7 @@ MOCK_PORT ?= 8081
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web screenshots chromium clean
+.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web screenshots bench chromium clean
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ test-integration: install
 
 test-web: install translations
 	$(BIN)/python -m pytest tests/web
+
+# Performance scenarios P1-P7 (issue 6): a few minutes, writes bench-results.json. Not part of `make test`.
+bench: install translations
+	$(BIN)/python -m tests.benchmarks
 
 # PNGs of the main pages (sv/en, desktop/mobile) for the README.
 screenshots: install translations chromium

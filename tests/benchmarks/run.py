@@ -34,8 +34,8 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
 
 from tests.benchmarks.client import User, agencies_with_cases, case_count, percentile, summary, warning_count
 from tests.benchmarks.world import (
-    LARGE_EVENTS, MEDIUM_EVENTS, SMALL_EVENTS, Persons, Portal, admin, agency_names, producer_bytes,
-    set_latencies, start_world, workdir, write_data_dir,
+    LARGE_EVENTS, MEDIUM_EVENTS, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares, cpu_snapshot,
+    producer_bytes, set_latencies, start_world, workdir, write_data_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,24 @@ def result(figure, target, unit, comparison, detail) -> dict:
     load = _loadavg()  # replaced by before/after in main()
     return {"figure": figure, "target": target, "unit": unit,
             "detail": {"comparison": f"figure {comparison} target", "meets_target": meets, **detail,
-                       "machine": {"cores": os.cpu_count(), "loadavg_1_5_15": load}}}
+                       "machine": {"cores": os.cpu_count(), "loadavg_1_5_15": load},
+                       "code": CODE_VERSION}}
+
+
+def _code_version() -> str:
+    """The commit measured, and whether portal/ or templates/ had uncommitted changes."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "portal", "templates"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}{' + uncommitted changes in portal/ or templates/' if dirty else ''}" if head else "unknown"
+
+
+CODE_VERSION = _code_version()
 
 
 def _loadavg() -> list[float]:
@@ -94,7 +111,12 @@ class Bench:
                 self.portal.stop()
         finally:
             if self.world:
-                self.world.stop()
+                died = self.world.proc.poll()
+                text = self.world.stop()
+                if died is not None:  # it should run until now: say how it ended
+                    tail = "\n".join(text.splitlines()[-20:])
+                    print(f"the mock world had exited (code {died}) before the end; its log ends:\n{tail}",
+                          file=sys.stderr)
             if not self.args.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -161,12 +183,16 @@ class Bench:
         for u in (large, small):  # one more load each: cache warm, worker warm
             u.overview(timeout=120)
         before = len(self.portal.access_times_ms())
-        t_large, t_small = [], []
+        t_large, t_small, cpu_large, cpu_small = [], [], [], []
         for _ in range(pairs):
+            cpu0 = self.portal.worker_cpu_s()
             seconds, r_large = large.overview(timeout=120)
             t_large.append(seconds)
+            cpu1 = self.portal.worker_cpu_s()
             seconds, r_small = small.overview()
             t_small.append(seconds)
+            cpu_large.append(cpu1 - cpu0)
+            cpu_small.append(self.portal.worker_cpu_s() - cpu1)
         time.sleep(0.3)  # gunicorn writes the access log line after the response
         server = self.portal.access_times_ms()[before:]
         s_large, s_small = server[0::2], server[1::2]
@@ -176,6 +202,7 @@ class Bench:
             "html_bytes": len(r_large.content),
             "client_ms": summary(t_large, 1000),
             "server_ms_gunicorn": summary(s_large) if len(s_large) == pairs else "access log incomplete",
+            "worker_cpu_ms": summary(cpu_large, 1000, 0),
             "first_load_ms_full_fetch": round(first_large * 1000, 1),
             "how": "GET / of a logged-in user whose cache is fresh (fresh_s=3600 in the bench), sequential, one "
                    "keep-alive connection; client wall time includes reading the whole body over loopback",
@@ -185,6 +212,9 @@ class Bench:
             "p50_ms_10000_events": round(p50_large * 1000, 1), "p50_ms_100_events": round(p50_small * 1000, 1),
             "client_ms_10000": summary(t_large, 1000), "client_ms_100": summary(t_small, 1000),
             "server_ms_gunicorn_100": summary(s_small) if len(s_small) == pairs else "access log incomplete",
+            "worker_cpu_ms_100": summary(cpu_small, 1000, 0),
+            "cpu_note": "worker CPU is /proc utime+stime of the gunicorn workers around each request (10 ms "
+                        "ticks); unlike wall time it barely moves with other load on the machine",
             "cases_on_page_100": case_count(r_small.text), "html_bytes_100": len(r_small.content),
             "first_load_ms_100_full_fetch": round(first_small * 1000, 1),
             "how": "the two warm parties' pages requested alternately in the same run, same portal",
@@ -303,12 +333,14 @@ class Bench:
         users = [User(self.portal.url, DEMO_IDENTITIES[i % len(DEMO_IDENTITIES)]) for i in range(clients)]
         for u in users:  # warm: every party's cache filled
             u.overview()
-        rates, p50s, p95s, cpu_share, all_errors, spread = [], [], [], [], [], []
+        rates, p50s, p95s, cpu_share, all_errors, spread, server_cpu_ms = [], [], [], [], [], [], []
         for _ in range(rounds):
             before = len(self.portal.access_entries())
+            server_cpu0 = self.portal.worker_cpu_s()
             cpu0 = time.process_time()
             wall, lat, errors = self._load(users, per_client, budget_s=60)
             cpu_share.append((time.process_time() - cpu0) / wall)
+            server_cpu_ms.append((self.portal.worker_cpu_s() - server_cpu0) * 1000 / max(1, len(lat)))
             rates.append(len(lat) / wall)
             p50s.append(statistics.median(lat))
             p95s.append(percentile(lat, 95))
@@ -347,6 +379,8 @@ class Bench:
                                "log in one after the other, before the load), so one worker may serve most "
                                "requests; the connection-close round shows the figure when they share the load",
             "client_cpu_share_of_one_core": summary(cpu_share, 1, 2),
+            "worker_cpu_ms_per_request": summary(server_cpu_ms),
+            "capacity_if_2_cores_were_all_the_workers_req_per_s": round(2000 / statistics.median(server_cpu_ms), 1),
             "parties": "the six demo identities (1-20 cases each), round-robin over the clients, caches warm",
             "large_party": {"clients": 4, "requests": len(lat), "wall_s": round(wall, 1),
                             "req_per_s": round(len(lat) / wall, 2) if lat else 0,
@@ -407,8 +441,9 @@ def table(results: dict) -> str:
                          f"{d['one_round_connection_close']['req_per_s']} req/s "
                          f"{d['one_round_connection_close']['requests_per_worker']}; 10,000-event party "
                          f"{d['large_party']['req_per_s']} req/s"),
-        "P7": lambda d: "after P6: " + ", ".join(f"{v['VmHWM']}" for v in d.get("after_P6_workers", {}).values())
-                        + " MB",
+        "P7": lambda d: ("workers " + ", ".join(f"{v['VmHWM']}" for v in d["workers"].values()) + " MB"
+                         + ("; after P6: " + ", ".join(f"{v['VmHWM']}" for v in d["after_P6_workers"].values())
+                            + " MB" if d.get("after_P6_workers") else "")),
     }
     lines = [f"| {'':3} | {'scenario':38} | {'figure':>9} | {'target':>8} | {'unit':44} | ok  | detail",
              "|" + "-" * 5 + "|" + "-" * 40 + "|" + "-" * 11 + "|" + "-" * 10 + "|" + "-" * 46 + "|-----|-------"]
@@ -440,14 +475,17 @@ def main(argv=None) -> int:
     bench = Bench(args)
     started = time.monotonic()
     profile_text = ""
+    failed = None
     try:
         bench.start()
 
         def step(method):
-            before, known = _loadavg(), set(bench.results)
+            before, known, cpu0 = _loadavg(), set(bench.results), cpu_snapshot()
             method()
             for key in set(bench.results) - known:
-                bench.results[key]["detail"]["machine"]["loadavg_1_5_15"] = {"before": before, "after": _loadavg()}
+                machine = bench.results[key]["detail"]["machine"]
+                machine["loadavg_1_5_15"] = {"before": before, "after": _loadavg()}
+                machine["cpu_share_during_scenario"] = cpu_shares(cpu0, cpu_snapshot())
 
         if wanted("P1"):
             step(bench.p1)
@@ -465,18 +503,26 @@ def main(argv=None) -> int:
             bench.results.pop("P7")
         if not args.no_profile and wanted("P2"):
             profile_text = bench.profile()
+    except Exception as exc:  # write what was measured, then say what broke
+        import traceback
+        failed = f"{exc.__class__.__name__}: {exc}"
+        traceback.print_exc()
     finally:
         bench.stop()
     results = {k: bench.results[k] for k, _ in ROWS if k in bench.results}
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if profile_text:
         print("\n" + profile_text)
-    print(f"\nbench-results on this machine ({_machine()}), {time.monotonic() - started:.0f} s:\n")
+    print(f"\nbench-results on this machine ({_machine()}), code {CODE_VERSION}, "
+          f"{time.monotonic() - started:.0f} s:\n")
     print(table(results))
     print(f"\nwritten: {args.out}")
     missed = [k for k, r in results.items() if not r["detail"]["meets_target"]]
     if missed:
         print("missing their targets: " + ", ".join(missed))
+    if failed:
+        print(f"the run stopped early ({failed}); only the figures above were measured", file=sys.stderr)
+        return 2
     return 1 if (args.strict and missed) else 0
 
 

@@ -237,6 +237,10 @@ class Portal:
             out[pid] = values
         return out
 
+    def worker_cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by the live gunicorn workers."""
+        return sum(_proc_cpu_s(pid) for pid in self.worker_pids())
+
     def access_entries(self, path: str = "/") -> list[tuple[float, str]]:
         """Every ``GET <path>`` so far, oldest first: (gunicorn's request time %(D)s in ms, worker pid)."""
         out = []
@@ -261,6 +265,55 @@ class Portal:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu_s(pid: int, children: bool = False) -> float:
+    """utime + stime of one process (all its threads), optionally with its waited-for children's, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / _TICK
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += parents.get(pid, [])
+    return out
+
+
+def cpu_snapshot() -> dict:
+    """Machine-wide CPU jiffies (busy, steal, total) and the CPU seconds of this bench's own process tree."""
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+    busy = user + nice + system + irq + softirq
+    return {"busy": busy / _TICK, "steal": steal / _TICK, "total": (busy + idle + iowait + steal) / _TICK,
+            "ours": sum(_proc_cpu_s(pid, children=pid == os.getpid()) for pid in _tree(os.getpid()))}
+
+
+def cpu_shares(before: dict, after: dict) -> dict:
+    """Between two snapshots, the share of the machine's CPU time used by the bench (mock world, portal, clients),
+    by everything else on the machine, and stolen by the hypervisor."""
+    total = max(after["total"] - before["total"], 1e-9)
+    ours = after["ours"] - before["ours"]
+    others = max(0.0, after["busy"] - before["busy"] - ours)
+    return {"bench": round(ours / total, 2), "other_processes": round(others / total, 2),
+            "steal": round((after["steal"] - before["steal"]) / total, 2)}
 
 
 def workdir() -> Path:
