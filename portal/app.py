@@ -65,14 +65,10 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     from portal import i18n
     from portal.eid import MockEid
     from portal.extensions import babel, csrf, login_manager, talisman
-    from portal.runtime import Runtime, close_store, connect
-    from portal.store import ensure_schema
+    from portal.runtime import Runtime, close_store
+    from portal.store import prepare_database
 
-    db = connect(cfg.settings.database)
-    try:
-        ensure_schema(db)
-    finally:
-        db.conn.close()
+    prepare_database(cfg.settings.database)
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
     app.teardown_appcontext(close_store)

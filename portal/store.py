@@ -8,6 +8,7 @@ connection) per request or thread, never shared across threads.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import secrets
@@ -62,6 +63,26 @@ def connect(path: str) -> sqlite_utils.Database:
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
+
+
+def prepare_database(path: str) -> None:
+    """Create or migrate the schema once, even when several workers start at the same moment.
+
+    Switching to WAL and creating tables need the database to themselves; a file
+    lock next to the database makes workers take turns instead of failing with
+    "database is locked".
+    """
+    if path == ":memory:":
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db = connect(path)
+        try:
+            ensure_schema(db)
+        finally:
+            db.conn.close()
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
