@@ -6,30 +6,49 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from portal import audit
+from portal import audit, caselist
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation
-from portal.overview import BASELINE, build_cases, build_overview, find_case, is_new, mark_unread
+from portal.overview import BASELINE, build_cases, is_new, mark_unread
 from portal.runtime import config, correlation_id, runtime, store
-from portal.sync import refresh, visible_events
+from portal.sync import refresh, visible_events, visible_producers
 
 bp = Blueprint("cases", __name__)
 
 
-def load_cases():
-    """Refresh where stale, then the acting party's cases (with unread counts) and each producer's status."""
-    party = acting_party()
-    cfg = config()
-    statuses = refresh(store(), cfg, runtime().producers, party, current_user.identity.digits, correlation_id(),
-                       language=str(get_locale() or "sv"))
-    names = {p.slug: p.name for p in cfg.producers}
-    events = [(s.producer, names[s.producer], s.event, s.first_stored_at)
-              for s in visible_events(store(), cfg, party)]
-    cases = build_cases(events, handle_key=f"{current_app.secret_key}:{party.identity.digits}")
+def _refresh(party):
+    """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
+    return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
+                   language=str(get_locale() or "sv"))
+
+
+def handle_key(party) -> str:
+    return f"{current_app.secret_key}:{party.identity.digits}"
+
+
+def seen_log(party) -> dict:
+    """The user's seen-log for the party, starting it (the calm first visit) when there is none."""
     seen = store().seen_cases(current_user.handle, party.identity.digits)
     if BASELINE not in seen:
         store().mark_seen(current_user.handle, party.identity.digits, BASELINE)
         seen = store().seen_cases(current_user.handle, party.identity.digits)
+    return seen
+
+
+def load_cases():
+    """Refresh where stale, then all the acting party's cases (with unread counts) and each producer's status.
+
+    Builds every case from its events: for pages that need them all (situations). The overview reads pages of
+    case rows instead (``caselist``).
+    """
+    party = acting_party()
+    cfg = config()
+    statuses = _refresh(party)
+    names = {p.slug: p.name for p in cfg.producers}
+    events = [(s.producer, names[s.producer], s.event, s.first_stored_at)
+              for s in visible_events(store(), cfg, party)]
+    cases = build_cases(events, handle_key=handle_key(party))
+    seen = seen_log(party)
     mark_unread(cases, seen)
     return party, cases, seen, statuses
 
@@ -60,37 +79,60 @@ def _respond(body: str, status: int = 200):
 @bp.route("/")
 @login_required
 def overview():
-    party, cases, _seen, statuses = load_cases()
+    party = acting_party()
+    statuses = _refresh(party)
     audit.record(party, "overview")
     cfg = config()
-    visible_slugs = sorted({c.producer for c in cases} | {s.slug for s in statuses.values()})
-    chosen = filters_mod.parse_filters(request.args, visible_slugs, [s.slug for s in cfg.situations])
-    shown = filters_mod.apply(cases, chosen, cfg.situations)
+    visible = [p.slug for p in visible_producers(cfg, party)]
+    chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
+    page_no, page_ok = _page_number(request.args.get("sida"))
+    seen_log(party)
+    view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
+                                  user_handle=current_user.handle, page=page_no)
     context = {
-        "overview": build_overview(shown, () if chosen.situation else cfg.situations),
+        "overview": view,
         "statuses": list(statuses.values()),
-        "case_count": len(cases),
-        "shown_count": len(shown),
+        "case_count": view.total,
+        "shown_count": view.shown_total,
         "filters": chosen,
-        "producer_choices": [p for p in cfg.producers if p.slug in visible_slugs],
+        "page_error": not page_ok,
+        "producer_choices": [p for p in cfg.producers if p.slug in visible],
         "situation_choices": cfg.situations,
         "swap": is_htmx_swap(),
         **page_context(party),
     }
-    status = 400 if chosen.errors else 200
+    status = 400 if chosen.errors or not page_ok else 200
     template = "partials/case_results.html" if is_htmx_swap() else "pages/overview.html"
     return _respond(render_template(template, **context), status)
+
+
+def _page_number(value: str | None) -> tuple[int, bool]:
+    if value is None or value == "":
+        return 0, True
+    if value.isascii() and value.isdigit() and len(value) < 6:
+        return int(value), True
+    return 0, False
 
 
 @bp.route("/arende/<handle>")
 @login_required
 def case(handle: str):
-    party, cases, seen, statuses = load_cases()
-    found = find_case(cases, handle)
-    if found is None:
+    party = acting_party()
+    statuses = _refresh(party)
+    cfg = config()
+    visible = [p.slug for p in visible_producers(cfg, party)]
+    found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
+    stored = store().case_events(party.identity.digits, *found_key) if found_key else []
+    orgnr = {p.slug: p.orgnr for p in cfg.producers}
+    # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
+    if not stored or not all(party.may_see(orgnr[s.producer], s.event.typ) for s in stored):
         audit.record(party, "case", "not_found")
         abort(404)
+    names = {p.slug: p.name for p in cfg.producers}
+    found = build_cases([(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored],
+                        handle_key=handle_key(party))[0]
     audit.record(party, "case")
+    seen = seen_log(party)
     seen_at = seen.get(found.handle)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import unicodedata
 from dataclasses import dataclass, field
 
 from portal.config import SituationConfig, StepConfig
@@ -49,9 +50,15 @@ def cases_state(cases: list[Case]) -> StepState:
     return StepState.DONE
 
 
-def _combine(own: StepState, children: list[StepView]) -> StepState:
-    """A parent step: your turn if anything under it is; done when it and every required child are done."""
-    states = [own] + [c.state for c in children if not (c.step.optional and c.state is StepState.NOT_STARTED)]
+def _combine(own: StepState | None, children: list[StepView]) -> StepState:
+    """A parent step: your turn if anything under it is; done when it and every required child are done.
+
+    ``own`` is None when no case belongs to the parent itself; optional children count only once begun.
+    """
+    states = ([own] if own is not None else []) + [
+        c.state for c in children if not (c.step.optional and c.state is StepState.NOT_STARTED)]
+    if not states:
+        return StepState.NOT_STARTED
     if StepState.YOUR_TURN in states:
         return StepState.YOUR_TURN
     if StepState.HANDLING in states:
@@ -74,9 +81,8 @@ def build_steps(situation: SituationConfig, cases: list[Case]) -> list[StepView]
         (views[step.parent].children if step.parent else top).append(view)
     for view in reversed(list(views.values())):  # children before parents
         if view.children:
-            own = cases_state([c for c in view.cases if not any(c in ch.cases for ch in view.children)])
-            own = StepState.DONE if own is StepState.NOT_STARTED else own  # a parent's own cases are optional
-            view.state = _combine(own, view.children)
+            own_cases = [c for c in view.cases if not any(c in ch.cases for ch in view.children)]
+            view.state = _combine(cases_state(own_cases) if own_cases else None, view.children)
     nxt = next_step(list(views.values()))
     if nxt is not None:
         nxt.is_next = True
@@ -146,6 +152,6 @@ MAX_NAME = 80
 def clean_name(value: str) -> str | None:
     """A situation name as typed, tidied; None when empty, too long or with control characters."""
     name = " ".join((value or "").split())
-    if not name or len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
+    if not name or len(name) > MAX_NAME or any(unicodedata.category(ch) == "Cc" for ch in name):
         return None
     return name

@@ -49,6 +49,60 @@ class SyncState:
 
 
 @dataclass(frozen=True)
+class CaseRow:
+    """A case as the overview lists it, read from the case rows (not rebuilt from its events)."""
+
+    producer: str
+    case_key: str
+    latest_at: dt.datetime
+    latest_typ: str
+    ball: str
+    deadline: dt.date | None
+    first_rubrik: str
+    first_sprak: str
+    latest_rubrik: str
+    latest_sprak: str
+    reference: str | None
+    events: int
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Which of a party's cases to list. Every field narrows; ``gate`` decides per case what a basis may see."""
+
+    producers: tuple[str, ...]
+    gate: object = None  # callable(producer, types) -> bool, or None for full access
+    ball: str | None = None
+    not_ball: str | None = None
+    producer: str | None = None
+    prefixes: tuple[str, ...] = ()  # latest type under one of these
+    exclude_prefixes: tuple[str, ...] = ()  # and under none of these
+    text: str = ""  # casefolded; in any event's title or description, or the reference
+    start_utc: str | None = None  # some event at or after (ISO, UTC)
+    end_utc: str | None = None  # some event before (ISO, UTC)
+
+
+_CASE_COLUMNS = ("producer, case_key, latest_at, latest_typ, ball, deadline, first_rubrik, first_sprak, latest_rubrik,"
+                 " latest_sprak, reference, events, types")
+
+
+def _case_row(r) -> CaseRow:
+    return CaseRow(r[0], r[1], dt.datetime.fromisoformat(r[2]), r[3], r[4],
+                   dt.date.fromisoformat(r[5]) if r[5] else None, r[6], r[7], r[8], r[9], r[10], r[11],
+                   tuple(r[12].split(",")) if r[12] else ())
+
+
+def _prefix_sql(column: str, prefixes) -> tuple[str, list]:
+    """``column`` is one of the type prefixes, at a segment boundary."""
+    parts, params = [], []
+    for p in prefixes:
+        parts.append(f"({column} = ? or substr({column}, 1, ?) = ?)")
+        params += [p, len(p) + 1, p + "."]
+    return "(" + " or ".join(parts) + ")", params
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     producer: str
     event: Event
@@ -116,6 +170,21 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                                      pk=("situation_id", "case_handle"), if_not_exists=True)
     db["calendar_links"].create({"token_hash": str, "user_handle": str, "party": str, "created_at": str,
                                  "revoked_at": str}, pk="token_hash", if_not_exists=True)
+    # One row per case, kept in step with its events: the overview reads pages of these, never the whole history.
+    db["cases"].create({
+        "party": str, "producer": str, "case_key": str, "latest_at": str, "latest_typ": str, "ball": str,
+        "deadline": str, "first_rubrik": str, "first_sprak": str, "latest_rubrik": str, "latest_sprak": str,
+        "reference": str, "events": int, "types": str, "last_arrival": str,
+    }, pk=("party", "producer", "case_key"), if_not_exists=True)
+    db["cases"].create_index(["party", "latest_at"], if_not_exists=True)
+    db["cases"].create_index(["party", "ball", "deadline"], if_not_exists=True)
+    if db["cases"].count == 0 and db["events"].count > 0:  # databases made before the case rows existed
+        store = Store(db)
+        for party, producer in db.execute("select distinct party, producer from events").fetchall():
+            keys = {k for (k,) in db.execute("select distinct case_key from events where party = ? and producer = ?",
+                                             [party, producer])}
+            with db.conn:
+                store._rebuild_cases(party, producer, keys)
     db["catalogs"].create({"producer": str, "fetched_at": str, "data": str}, pk="producer", if_not_exists=True)
     db["seen"].create({"user_handle": str, "party": str, "case_handle": str, "seen_at": str},
                       pk=("user_handle", "party", "case_handle"), if_not_exists=True)
@@ -210,6 +279,7 @@ class Store:
                  stamp, stamp) for e in events]
         if not rows:
             return
+        keys = {e.case_key for e in events}
         with self.db.conn:
             self.db.conn.executemany(
                 "insert into events (party, producer, kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data,"
@@ -218,6 +288,7 @@ class Store:
                 " typ = excluded.typ, tidpunkt = excluded.tidpunkt, ball = excluded.ball, deadline = excluded.deadline,"
                 " data = excluded.data, stored_at = excluded.stored_at",
                 rows)
+            self._rebuild_cases(party, producer, keys)
 
     def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
         """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
@@ -228,11 +299,38 @@ class Store:
         rows = self.db.execute("select kundhandelse_id, typ from events where party = ? and producer = ?",
                                [party, producer]).fetchall()
         gone = [r[0] for r in rows if r[0] not in keep_ids and in_scope(r[1])]
+        if not gone:
+            return 0
         with self.db.conn:
-            for kid in gone:
-                self.db.execute("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
-                                [party, producer, kid])
+            keys = {k for (k,) in self.db.conn.execute(
+                f"select distinct case_key from events where party = ? and producer = ?"
+                f" and kundhandelse_id in ({','.join('?' * len(gone))})", [party, producer, *gone])}
+            self.db.conn.executemany("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
+                                     [(party, producer, kid) for kid in gone])
+            self._rebuild_cases(party, producer, keys)
         return len(gone)
+
+    def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
+        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction)."""
+        for key in keys:
+            rows = self.db.conn.execute(
+                "select tidpunkt, typ, ball, deadline, data, first_stored_at from events"
+                " where party = ? and producer = ? and case_key = ? order by tidpunkt desc, kundhandelse_id desc",
+                [party, producer, key]).fetchall()
+            if not rows:
+                self.db.conn.execute("delete from cases where party = ? and producer = ? and case_key = ?",
+                                     [party, producer, key])
+                continue
+            latest, first = json.loads(rows[0][4]), json.loads(rows[-1][4])
+            arende = latest.get("part", {}).get("arende") or {}
+            self.db.conn.execute(
+                "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
+                " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [party, producer, key, rows[0][0], rows[0][1], rows[0][2], rows[0][3],
+                 first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
+                 arende.get("identifierare"), len(rows), ",".join(sorted({r[1] for r in rows})),
+                 max((r[5] or "") for r in rows) or None])
 
     def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
         """Stored events of a party (optionally only some producers), newest first."""
@@ -246,6 +344,89 @@ class Store:
         sql += " order by tidpunkt desc, kundhandelse_id"
         return [StoredEvent(p, Event.from_json(json.loads(d)), _from_iso(first))
                 for p, d, first in self.db.execute(sql, params).fetchall()]
+
+    # --- case rows: the overview's read model -------------------------------
+    def _case_where(self, party: str, q: CaseQuery) -> tuple[str, list]:
+        if not q.producers:
+            return "0", []
+        clauses = [f"c.party = ? and c.producer in ({','.join('?' * len(q.producers))})"]
+        params: list = [party, *q.producers]
+        if q.gate is not None:
+            self.db.conn.create_function("portal_gate", 2, lambda producer, types: bool(q.gate(producer, types)),
+                                         deterministic=True)
+            clauses.append("portal_gate(c.producer, c.types)")
+        for column, value, op in (("c.ball", q.ball, "="), ("c.ball", q.not_ball, "!="), ("c.producer", q.producer, "=")):
+            if value:
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        if q.prefixes:
+            sql, more = _prefix_sql("c.latest_typ", q.prefixes)
+            clauses.append(sql)
+            params += more
+        if q.exclude_prefixes:
+            sql, more = _prefix_sql("c.latest_typ", q.exclude_prefixes)
+            clauses.append(f"not {sql}")
+            params += more
+        event_terms, event_params = [], []
+        if q.text:
+            self.db.conn.create_function("portal_casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+                                         deterministic=True)
+            event_terms.append("(instr(portal_casefold(json_extract(e.data, '$.rubrik')), ?) > 0"
+                               " or instr(portal_casefold(coalesce(json_extract(e.data, '$.beskrivning'), '')), ?) > 0)")
+            event_params += [q.text, q.text]
+        if q.start_utc:
+            event_terms.append("e.tidpunkt >= ?")
+            event_params.append(q.start_utc)
+        if q.end_utc:
+            event_terms.append("e.tidpunkt < ?")
+            event_params.append(q.end_utc)
+        if event_terms:
+            exists = ("exists (select 1 from events e where e.party = c.party and e.producer = c.producer"
+                      " and e.case_key = c.case_key and " + " and ".join(event_terms) + ")")
+            if q.text and not (q.start_utc or q.end_utc):
+                exists = f"({exists} or instr(portal_casefold(coalesce(c.reference, '')), ?) > 0)"
+                event_params.append(q.text)
+            clauses.append(exists)
+            params += event_params
+        return " and ".join(clauses), params
+
+    def case_count(self, party: str, q: CaseQuery) -> int:
+        where, params = self._case_where(party, q)
+        return self.db.conn.execute(f"select count(*) from cases c where {where}", params).fetchone()[0]
+
+    def case_rows(self, party: str, q: CaseQuery, *, by_deadline: bool = False, limit: int | None = None,
+                  offset: int = 0) -> list[CaseRow]:
+        """A page of cases: newest activity first, or (your turn) earliest deadline first."""
+        where, params = self._case_where(party, q)
+        order = ("c.deadline is null, c.deadline, c.latest_at desc" if by_deadline else "c.latest_at desc")
+        sql = f"select {_CASE_COLUMNS} from cases c where {where} order by {order}, c.producer, c.case_key"
+        if limit is not None:
+            sql += " limit ? offset ?"
+            params = [*params, limit, offset]
+        return [_case_row(r) for r in self.db.conn.execute(sql, params)]
+
+    def case_keys(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
+        if not producers:
+            return []
+        return self.db.conn.execute(
+            f"select producer, case_key from cases where party = ? and producer in ({','.join('?' * len(producers))})",
+            [party, *producers]).fetchall()
+
+    def case_events(self, party: str, producer: str, case_key: str) -> list[StoredEvent]:
+        """One case's events, newest first."""
+        rows = self.db.conn.execute(
+            "select data, first_stored_at from events where party = ? and producer = ? and case_key = ?"
+            " order by tidpunkt desc, kundhandelse_id desc", [party, producer, case_key]).fetchall()
+        return [StoredEvent(producer, Event.from_json(json.loads(d)), _from_iso(f)) for d, f in rows]
+
+    def arrivals(self, party: str, cases: list[tuple[str, str]]) -> dict[tuple[str, str], list[dt.datetime]]:
+        """When we first had each event of the given cases (for unread counts)."""
+        out: dict[tuple[str, str], list[dt.datetime]] = {}
+        for producer, key in cases:
+            out[(producer, key)] = [_from_iso(r[0]) for r in self.db.conn.execute(
+                "select first_stored_at from events where party = ? and producer = ? and case_key = ?",
+                [party, producer, key]) if r[0]]
+        return out
 
     # --- unread marking -----------------------------------------------------
     def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
