@@ -8,7 +8,7 @@ MOCK_PORT ?= 8081
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web screenshots bench chromium clean
+.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web screenshots bench loadtest chromium clean
 
 install: $(STAMP)
 
@@ -68,6 +68,10 @@ test-web: install translations
 # Performance scenarios P1-P7 (issue 6): a few minutes, writes bench-results.json. Not part of `make test`.
 bench: install translations
 	$(BIN)/python -m tests.benchmarks
+
+# The full load test: 50 sessions x 200 requests against gunicorn on loopback (the test suite runs a reduced one).
+loadtest: install translations
+	$(BIN)/python tests/load/run_full.py
 
 # PNGs of the main pages (sv/en, desktop/mobile) for the README.
 screenshots: install translations chromium

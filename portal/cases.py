@@ -10,7 +10,7 @@ from portal import audit, caselist
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread
-from portal.runtime import config, correlation_id, runtime, store
+from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.sync import refresh, visible_events, visible_producers
 
 bp = Blueprint("cases", __name__)
@@ -19,7 +19,7 @@ bp = Blueprint("cases", __name__)
 def _refresh(party):
     """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
     return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                   language=str(get_locale() or "sv"))
+                   language=str(get_locale() or "sv"), store_factory=store_factory())
 
 
 def handle_key(party) -> str:

@@ -83,6 +83,8 @@ class PortalSettings:
     representation_ttl_s: float = 60.0
     fresh_s: float = 60.0  # cached events younger than this are shown without asking producers
     total_deadline_s: float = 5.0
+    retry_failed_s: float = 0.0  # a producer that failed is asked again at most this often (0: on every load)
+    page_deadline_s: float = 0.25  # the page is served by then; slower agencies' answers are stored when they come
     full_refresh_h: float = 24.0
     page_size: int = 500
     max_pages: int = 20

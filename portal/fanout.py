@@ -28,8 +28,15 @@ class Outcome:
     seconds: float = 0.0
 
 
-def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float) -> dict[str, Outcome]:
-    """Run each task concurrently; collect what finished within ``deadline_s``."""
+def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
+            late: Callable[[Outcome], None] | None = None) -> dict[str, Outcome]:
+    """Run each task concurrently; collect what finished within ``deadline_s``.
+
+    A task still running at the deadline is reported as ``pending`` when ``late`` is
+    given, and ``late`` receives its outcome when it finishes (in a pool thread, so it
+    must open its own database connection); without ``late`` it is reported as
+    ``deadline`` and its result is dropped.
+    """
     started = time.monotonic()
     futures: dict[Future, str] = {}
     for slug, task in tasks.items():
@@ -37,19 +44,27 @@ def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float) -> d
     done, _ = wait(futures, timeout=deadline_s, return_when="ALL_COMPLETED")
     outcomes: dict[str, Outcome] = {}
     for future, slug in futures.items():
-        if future not in done:
+        if future in done:
+            outcomes[slug] = _outcome(slug, future)
+        elif late is not None:
+            outcomes[slug] = Outcome(slug, failure="pending", detail="still running at the page deadline",
+                                     seconds=time.monotonic() - started)
+            future.add_done_callback(lambda f, s=slug: late(_outcome(s, f)))
+        else:
             future.cancel()
             outcomes[slug] = Outcome(slug, failure="deadline", detail="total deadline passed",
                                      seconds=time.monotonic() - started)
-            continue
-        try:
-            result, seconds = future.result()
-            outcomes[slug] = Outcome(slug, result=result, seconds=seconds)
-        except ProducerFailed as exc:
-            outcomes[slug] = Outcome(slug, failure=exc.reason, detail=str(exc))
-        except Exception as exc:  # a bug in one producer's handling must not sink the page
-            outcomes[slug] = Outcome(slug, failure="error", detail=exc.__class__.__name__)
     return outcomes
+
+
+def _outcome(slug: str, future: Future) -> Outcome:
+    try:
+        result, seconds = future.result()
+        return Outcome(slug, result=result, seconds=seconds)
+    except ProducerFailed as exc:
+        return Outcome(slug, failure=exc.reason, detail=str(exc))
+    except Exception as exc:  # a bug in one producer's handling must not sink the page
+        return Outcome(slug, failure="error", detail=exc.__class__.__name__)
 
 
 def _timed(task):

@@ -48,6 +48,12 @@ def store() -> Store:
     return g.store
 
 
+def store_factory():
+    """A function that opens a Store of its own, callable from any thread (it needs no app context)."""
+    path = runtime().config.settings.database
+    return lambda: Store(connect(path))
+
+
 def close_store(_exc=None) -> None:
     s = g.pop("store", None)
     if s is not None:

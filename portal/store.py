@@ -207,14 +207,16 @@ class Store:
 
     # --- users and sessions -------------------------------------------------
     def user_for(self, pnr: str, name: str) -> str:
-        """The opaque handle of the user with this personnummer, created on first login."""
-        row = self.db.execute("select handle from users where pnr = ?", [pnr]).fetchone()
-        if row:
-            self.db["users"].update(row[0], {"name": name})
-            return row[0]
-        handle = secrets.token_urlsafe(16)
-        self.db["users"].insert({"handle": handle, "pnr": pnr, "name": name, "created_at": _iso(now())})
-        return handle
+        """The opaque handle of the user with this personnummer, created on first login.
+
+        One statement, so that several first log-ins of one person at the same moment agree on one handle.
+        """
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert into users (handle, pnr, name, created_at) values (?, ?, ?, ?)"
+                " on conflict (pnr) do update set name = excluded.name",
+                [secrets.token_urlsafe(16), pnr, name, _iso(now())])
+        return self.db.conn.execute("select handle from users where pnr = ?", [pnr]).fetchone()[0]
 
     def user(self, handle: str) -> dict | None:
         rows = list(self.db["users"].rows_where("handle = ?", [handle]))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from typing import Callable
 from dataclasses import dataclass
 
 from portal.config import Config
-from portal.fanout import fan_out
+from portal.fanout import Outcome, fan_out
 from portal.producers import ProducerClient
 from portal.representation import Party
 from portal.standard.models import Kund
@@ -37,6 +39,7 @@ class ProducerStatus:
     reason: str | None
     invalid: int
     foreign: int
+    pending: bool = False  # still being asked: its newest cases will come on a later load
 
 
 def visible_producers(config: Config, party: Party):
@@ -44,59 +47,114 @@ def visible_producers(config: Config, party: Party):
     return [p for p in config.producers if party.may_see_producer(p.orgnr)]
 
 
+_in_flight: set[tuple[str, str, str]] = set()  # (party, producer, scope) fetches still running in this process
+_in_flight_lock = threading.Lock()
+
+
 def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], party: Party, anvandare: str,
-            correlation_id: str, *, language: str = "sv", force: bool = False) -> dict[str, ProducerStatus]:
-    """Bring the party's cache up to date where it is stale; return a status per visible producer."""
+            correlation_id: str, *, language: str = "sv", force: bool = False,
+            store_factory: Callable[[], Store] | None = None) -> dict[str, ProducerStatus]:
+    """Bring the party's cache up to date where it is stale; return a status per visible producer.
+
+    With ``store_factory`` the page waits at most ``page_deadline_s``: a producer still
+    answering then is ``pending`` and its answer is stored when it arrives (through a
+    connection of its own), so a slow agency never holds up the page. Without it, the
+    call waits up to ``total_deadline_s`` and drops what is late.
+    """
     settings = config.settings
     moment = now()
     kund = Kund(party.identity.digits, party.identity.kind)
     plans: dict[str, tuple[SyncState, bool]] = {}
-    tasks = {}
+    tasks, pending = {}, set()
     for producer in visible_producers(config, party):
-        state = store.sync_state(kund.identifierare, producer.slug, party.scope(producer.orgnr))
-        # A failing producer is asked again on every load; a healthy one only once its cache is stale.
-        fresh = (state.failing_since is None and state.last_success_at is not None
-                 and (moment - state.last_success_at).total_seconds() < settings.fresh_s)
+        scope = party.scope(producer.orgnr)
+        state = store.sync_state(kund.identifierare, producer.slug, scope)
+        # A healthy producer is asked again once its cache is stale; a failing one at most every retry_failed_s.
+        if state.failing_since is None:
+            fresh = state.last_success_at is not None and (moment - state.last_success_at).total_seconds() < settings.fresh_s
+        else:
+            fresh = state.last_error_at is not None and (moment - state.last_error_at).total_seconds() < settings.retry_failed_s
         if fresh and not force:
             plans[producer.slug] = (state, False)
             continue
+        key = (kund.identifierare, producer.slug, scope)
+        with _in_flight_lock:
+            if key in _in_flight:
+                pending.add(producer.slug)  # an earlier page's fetch is still running: do not ask twice
+                plans[producer.slug] = (state, False)
+                continue
+            _in_flight.add(key)
         full = state.last_full_at is None or (moment - state.last_full_at).total_seconds() >= settings.full_refresh_h * 3600
         since = None if full else local_date(state.last_success_at) - dt.timedelta(days=settings.overlap_days)
         plans[producer.slug] = (state, full)
         client = clients[producer.slug]
         tasks[producer.slug] = (lambda c=client, s=since: c.fetch(kund, anvandare, correlation_id, since=s,
                                                                   language=language))
-    outcomes = fan_out(tasks, settings.total_deadline_s) if tasks else {}
+    orgnr = {p.slug: p for p in config.producers}
+
+    def late(outcome: Outcome) -> None:
+        """A late answer, in a pool thread: stored through a connection of its own."""
+        own = store_factory()
+        try:
+            state, full = plans[outcome.slug]
+            _record(own, party, orgnr[outcome.slug], state, full, outcome, now(), correlation_id)
+        except Exception:  # a late answer that cannot be stored is retried on the next page load
+            log.exception("late answer not stored producer=%s correlation_id=%s", outcome.slug, correlation_id)
+        finally:
+            own.close()
+            _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
+
+    if tasks:
+        deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
+        outcomes = fan_out(tasks, deadline, late if store_factory else None)
+    else:
+        outcomes = {}
     statuses = {}
     for producer in visible_producers(config, party):
         state, full = plans[producer.slug]
-        scope = party.scope(producer.orgnr)
         outcome = outcomes.get(producer.slug)
-        if outcome is not None and outcome.result is not None:
-            result = outcome.result
-            if result.invalid or result.foreign:
-                log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
-                            producer.slug, result.invalid, result.foreign, correlation_id)
-            granted = [e for e in result.events if party.may_see(producer.orgnr, e.typ)]
-            store.upsert_events(kund.identifierare, producer.slug, granted)
-            if full and result.complete:
-                store.delete_missing(kund.identifierare, producer.slug, {e.kundhandelse_id for e in granted},
-                                     lambda typ: party.may_see(producer.orgnr, typ))
-            state = SyncState(last_success_at=moment, last_full_at=moment if full else state.last_full_at,
-                              invalid=result.invalid, foreign=result.foreign)
-            store.save_sync_state(kund.identifierare, producer.slug, scope, state)
+        if outcome is not None and outcome.failure == "pending":
+            pending.add(producer.slug)
         elif outcome is not None:
-            log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
-                        producer.slug, outcome.failure, outcome.seconds, correlation_id)
-            state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
-                              outcome.failure, state.invalid, state.foreign)
-            store.save_sync_state(kund.identifierare, producer.slug, scope, state)
+            state = _record(store, party, producer, state, full, outcome, moment, correlation_id)
+            _done(kund.identifierare, producer.slug, party.scope(producer.orgnr))
         statuses[producer.slug] = ProducerStatus(
             producer.slug, producer.name, ok=state.failing_since is None, asked=outcome is not None,
             last_success_at=state.last_success_at, failing_since=state.failing_since,
             reason=state.last_error if state.failing_since else None, invalid=state.invalid, foreign=state.foreign,
+            pending=producer.slug in pending,
         )
     return statuses
+
+
+def _done(party: str, producer: str, scope: str) -> None:
+    with _in_flight_lock:
+        _in_flight.discard((party, producer, scope))
+
+
+def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,
+            moment: dt.datetime, correlation_id: str) -> SyncState:
+    """Store one producer's answer (or its failure) and return the new sync state."""
+    digits, scope = party.identity.digits, party.scope(producer.orgnr)
+    if outcome.result is not None:
+        result = outcome.result
+        if result.invalid or result.foreign:
+            log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
+                        producer.slug, result.invalid, result.foreign, correlation_id)
+        granted = [e for e in result.events if party.may_see(producer.orgnr, e.typ)]
+        store.upsert_events(digits, producer.slug, granted)
+        if full and result.complete:
+            store.delete_missing(digits, producer.slug, {e.kundhandelse_id for e in granted},
+                                 lambda typ: party.may_see(producer.orgnr, typ))
+        state = SyncState(last_success_at=moment, last_full_at=moment if full else state.last_full_at,
+                          invalid=result.invalid, foreign=result.foreign)
+    else:
+        log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
+                    producer.slug, outcome.failure, outcome.seconds, correlation_id)
+        state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
+                          outcome.failure, state.invalid, state.foreign)
+    store.save_sync_state(digits, producer.slug, scope, state)
+    return state
 
 
 def visible_events(store: Store, config: Config, party: Party):

@@ -82,7 +82,16 @@ def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
     started = time.monotonic()
     soup = _home(client)
     elapsed = time.monotonic() - started
-    assert elapsed < 3, elapsed
+    assert elapsed < 1, elapsed  # the page deadline, not the slow agency, decides
+    assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
+    assert case_refs(soup) == demo_refs(KARIN, ["jordbruksverket"])
+    # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        soup = _home(client)
+        if "Skatteverket svarade inte; deras ärenden saknas nedan." in notices(soup):
+            break
     assert "Skatteverket svarade inte; deras ärenden saknas nedan." in notices(soup)
     assert case_refs(soup) == demo_refs(KARIN, ["jordbruksverket"])
 
