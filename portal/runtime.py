@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -41,10 +42,20 @@ def config() -> Config:
     return runtime().config
 
 
+_thread = threading.local()
+
+
 def store() -> Store:
-    """This request's store; opened on first use, closed at teardown."""
+    """This request's store: the connection its thread keeps open (one per thread, never shared)."""
     if "store" not in g:
-        g.store = Store(connect(runtime().config.settings.database))
+        path = runtime().config.settings.database
+        kept = getattr(_thread, "store", None)
+        if kept is None or kept[0] != path:
+            if kept is not None:
+                kept[1].close()
+            kept = (path, Store(connect(path)))
+            _thread.store = kept
+        g.store = kept[1]
     return g.store
 
 
@@ -55,9 +66,10 @@ def store_factory():
 
 
 def close_store(_exc=None) -> None:
+    """End of request: the connection stays open for the thread's next request, with no transaction left open."""
     s = g.pop("store", None)
-    if s is not None:
-        s.close()
+    if s is not None and s.db.conn.in_transaction:
+        s.db.conn.rollback()
 
 
 def correlation_id() -> str:
