@@ -38,18 +38,18 @@ class TypeNode:
 class ProducerCatalog:
     slug: str
     name: str
-    available: bool  # False: the producer publishes no catalog (or it could not be read)
+    available: bool  # False: the producer publishes no catalog
     case_types: list[TypeNode] = field(default_factory=list)  # top level, children nested
     permission_codes: list[dict] = field(default_factory=list)
+    answered: bool = True  # False: we could not get its catalog now
+    seen_types: list[str] = field(default_factory=list)  # without a catalog: the type codes of events we have
 
 
-def fetch(slug: str) -> dict | None:
-    """One producer's catalog, validated; None when it has none (404)."""
-    producer = config().producer(slug)
-    client = runtime().producers[slug]
+def fetch(producer, session: requests.Session) -> dict | None:
+    """One producer's catalog, validated; None when it has none (404). Runs in a pool thread: no app context."""
     try:
-        r = client.session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers={"X-API-Key": producer.api_key},
-                               timeout=producer.timeout_s)
+        r = session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers={"X-API-Key": producer.api_key},
+                        timeout=producer.timeout_s)
     except requests.RequestException as exc:
         raise ProducerFailed("down", exc.__class__.__name__) from None
     if r.status_code == 404:
@@ -74,7 +74,10 @@ def catalogs() -> dict[str, dict | None]:
              if p.slug not in cached or now() - cached[p.slug][0] > CATALOG_TTL]
     if stale:
         # Each task does HTTP only: the store is written here, in the request's own thread.
-        outcomes = fan_out({slug: (lambda s=slug: fetch(s)) for slug in stale}, config().settings.total_deadline_s)
+        session = next(iter(runtime().producers.values())).session
+        producers = {p.slug: p for p in config().producers}
+        outcomes = fan_out({slug: (lambda p=producers[slug]: fetch(p, session)) for slug in stale},
+                           config().settings.total_deadline_s)
         for slug, outcome in outcomes.items():
             if outcome.failure is None:
                 st.save_catalog(slug, outcome.result)
@@ -112,12 +115,29 @@ def matches(node: TypeNode, needle: str) -> bool:
     return any(needle in t.casefold() for t in texts) or any(matches(c, needle) for c in node.children)
 
 
+def _seen_types() -> dict[str, list[str]]:
+    """Type codes of the acting party's visible events, by producer (for producers without a catalog)."""
+    from portal.acting import acting_party
+    from portal.sync import visible_events
+
+    out: dict[str, set[str]] = {}
+    for s in visible_events(store(), config(), acting_party()):
+        out.setdefault(s.producer, set()).add(s.event.typ)
+    return {slug: sorted(types) for slug, types in out.items()}
+
+
 @bp.route("/katalog")
 @login_required
 def page():
     needle = " ".join(request.args.get("q", "").split())[:100]
     docs = catalogs()
-    producers = [build(p.slug, p.name, docs.get(p.slug)) for p in config().producers]
+    producers = []
+    seen = _seen_types()
+    for p in config().producers:
+        pc = build(p.slug, p.name, docs.get(p.slug))
+        pc.answered = p.slug in docs
+        pc.seen_types = [] if pc.available else [t for t in seen.get(p.slug, []) if needle.casefold() in t.casefold()]
+        producers.append(pc)
     if needle:
         for pc in producers:
             pc.case_types = [n for n in pc.case_types if matches(n, needle.casefold())]
