@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,9 +20,9 @@ from icalendar import Calendar, Event
 from portal.acting import acting_party, representation_for
 from portal.cases import page_context
 from portal.overview import build_cases
-from portal.runtime import config, store
+from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard.ballholder import BallHolder
-from portal.sync import visible_events
+from portal.sync import refresh, visible_events
 
 bp = Blueprint("calendar", __name__)
 
@@ -37,15 +37,16 @@ def _page(token: str | None = None):
 @bp.route("/kalender")
 @login_required
 def settings():
-    return _page()
+    # A new address is shown once, on the page the creating POST redirects to (so a reload does not make another).
+    return _page(session.pop("calendar_token_once", None))
 
 
 @bp.route("/kalender", methods=["POST"])
 @login_required
 def create():
     party = acting_party()
-    token = store().new_calendar_link(current_user.handle, party.identity.digits)
-    return _page(token)
+    session["calendar_token_once"] = store().new_calendar_link(current_user.handle, party.identity.digits)
+    return redirect(url_for("calendar.settings"), 303)
 
 
 @bp.route("/kalender/aterkalla", methods=["POST"])
@@ -53,7 +54,7 @@ def create():
 def revoke():
     party = acting_party()
     store().revoke_calendar_links(current_user.handle, party.identity.digits)
-    return _page()
+    return redirect(url_for("calendar.settings"), 303)
 
 
 @bp.route("/kalender/<token>.ics")
@@ -65,6 +66,8 @@ def feed(token: str):
     party = representation_for(user).find(link["party"]) if user else None
     if party is None:
         abort(404)  # the user may no longer act for this party
+    # Like a page view: agencies whose cached answer is stale are asked first, so new deadlines reach the feed.
+    refresh(store(), config(), runtime().producers, party, user["pnr"], correlation_id(), store_factory=store_factory())
     names = {p.slug: p.name for p in config().producers}
     stored = visible_events(store(), config(), party)
     cases = build_cases([(s.producer, names[s.producer], s.event) for s in stored],
