@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from portal.config import Config, SituationConfig
@@ -18,10 +20,11 @@ from portal.filters import Filters
 from portal.overview import BASELINE, case_handle
 from portal.representation import Party
 from portal.standard.ballholder import BallHolder
+from portal.standard.eventtypes import matches_any
 from portal.standard.tidpunkt import STOCKHOLM
 from portal.store import CaseQuery, CaseRow, Store
 
-SECTION_SIZE = 25
+SECTION_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -100,48 +103,70 @@ def base_query(config: Config, party: Party, filters: Filters, visible: list[str
     )
 
 
-def _replace(q: CaseQuery, **changes) -> CaseQuery:
-    from dataclasses import replace
-    return replace(q, **changes)
-
-
 def overview_page(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], *,
                   handle_key: str, user_handle: str, page: int = 0, size: int = SECTION_SIZE) -> OverviewPage:
-    """The sections of one overview page, each at most ``size`` cases, ``page`` pages in."""
+    """The sections of one overview page, each at most ``size`` cases, ``page`` pages in.
+
+    One light read of every matching case sorts them into sections (your turn, each situation in config
+    order, the rest); full rows, handles and unread counts are made only for the cases on the page.
+    """
     digits = party.identity.digits
     base = base_query(config, party, filters, visible)
+    your_turn, situation_members, rest, index_size, total = _sections(store, config, party, filters, visible, base)
     offset = page * size
-    your_q = _replace(base, ball=BallHolder.CUSTOMER.value) if base.ball in (None, "customer") else None
-    rest_q = _replace(base, not_ball=BallHolder.CUSTOMER.value) if base.ball != "customer" else None
-    sections: list[Section] = []
-    your_turn = Section("your_turn", [], 0)
-    if your_q is not None:
-        your_turn = Section("your_turn", store.case_rows(digits, your_q, by_deadline=True, limit=size, offset=offset),
-                            store.case_count(digits, your_q))
-    situations, placed = [], []
-    groups = () if filters.situation else config.situations
-    other = Section("other", [], 0)
-    if rest_q is not None:
-        for situation in groups:
-            q = _replace(rest_q, prefixes=tuple(situation.case_types), exclude_prefixes=tuple(placed))
-            total = store.case_count(digits, q)
-            placed += situation.case_types
-            if total:
-                situations.append(Section("situation", store.case_rows(digits, q, limit=size, offset=offset), total,
-                                          situation))
-        q = _replace(rest_q, exclude_prefixes=tuple(placed)) if placed else rest_q
-        other = Section("other", store.case_rows(digits, q, limit=size, offset=offset), store.case_count(digits, q))
-    sections = [your_turn, *situations, other]
+    chosen = [("your_turn", None, your_turn), *[("situation", s, m) for s, m in situation_members], ("other", None, rest)]
+    shown_keys = [(c[0], c[1]) for _, _, members in chosen for c in members[offset:offset + size]]
+    rows = store.case_rows_for(digits, shown_keys)
     names = {p.slug: p.name for p in config.producers}
     seen = store.seen_cases(user_handle, digits)
-    shown = [row for s in sections for row in s.cases]
-    arrivals = store.arrivals(digits, [(r.producer, r.case_key) for r in shown])
-    for s in sections:
-        s.cases = [_summary(r, names, handle_key, seen, arrivals) for r in s.cases]
-    everything = CaseQuery(producers=tuple(visible), gate=base.gate)
-    return OverviewPage(your_turn, situations, other, total=store.case_count(digits, everything),
-                        shown_total=sum(s.total for s in sections), page=page,
-                        has_more=any(s.total > offset + size for s in sections), sections=sections)
+    arrivals = store.arrivals(digits, shown_keys)
+    sections = []
+    for kind, situation, members in chosen:
+        page_rows = [rows[(c[0], c[1])] for c in members[offset:offset + size] if (c[0], c[1]) in rows]
+        sections.append(Section(kind, [_summary(r, names, handle_key, seen, arrivals) for r in page_rows],
+                                len(members), situation))
+    return OverviewPage(sections[0], sections[1:-1], sections[-1], total=total, shown_total=index_size,
+                        page=page, has_more=any(len(m) > offset + size for _, _, m in chosen), sections=sections)
+
+
+# (party, what may be seen, filters) -> (case version, sections): the sorting of a party's cases is redone only
+# when its case rows change. Per process, bounded.
+_SECTION_CACHE: OrderedDict = OrderedDict()
+_SECTION_CACHE_SIZE = 256
+_section_lock = threading.Lock()
+
+
+def _sections(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], base: CaseQuery):
+    digits = party.identity.digits
+    key = (digits, party.basis, party.grants, tuple(visible), tuple(sorted(filters.as_args().items())))
+    version = store.case_version(digits)
+    with _section_lock:
+        hit = _SECTION_CACHE.get(key)
+        if hit is not None and hit[0] == version:
+            _SECTION_CACHE.move_to_end(key)
+            return hit[1]
+    index = store.case_index(digits, base)
+    customer = BallHolder.CUSTOMER.value
+    your_turn = sorted((c for c in index if c[3] == customer), key=lambda c: (c[4] is None, c[4] or ""))
+    rest = [c for c in index if c[3] != customer]
+    groups = () if filters.situation else config.situations
+    # A case goes to the first situation its latest type falls under; types are few, so decide once per type.
+    group_of: dict[str, int | None] = {}
+    for typ in {c[2] for c in rest}:
+        group_of[typ] = next((i for i, g in enumerate(groups) if matches_any(typ, g.case_types)), None)
+    buckets: dict[int | None, list] = {}
+    for c in rest:
+        buckets.setdefault(group_of[c[2]], []).append(c)
+    situation_members = [(g, buckets[i]) for i, g in enumerate(groups) if buckets.get(i)]
+    rest = buckets.get(None, [])
+    total = len(index) if not filters.active else len(store.case_index(
+        digits, CaseQuery(producers=tuple(visible), gate=base.gate)))
+    result = (your_turn, situation_members, rest, len(index), total)
+    with _section_lock:
+        _SECTION_CACHE[key] = (version, result)
+        while len(_SECTION_CACHE) > _SECTION_CACHE_SIZE:
+            _SECTION_CACHE.popitem(last=False)
+    return result
 
 
 def _summary(row: CaseRow, names: dict, handle_key: str, seen: dict, arrivals: dict) -> CaseSummary:

@@ -185,6 +185,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                                              [party, producer])}
             with db.conn:
                 store._rebuild_cases(party, producer, keys)
+    db["case_versions"].create({"party": str, "version": int}, pk="party", if_not_exists=True)
     db["catalogs"].create({"producer": str, "fetched_at": str, "data": str}, pk="producer", if_not_exists=True)
     db["seen"].create({"user_handle": str, "party": str, "case_handle": str, "seen_at": str},
                       pk=("user_handle", "party", "case_handle"), if_not_exists=True)
@@ -313,26 +314,40 @@ class Store:
         return len(gone)
 
     def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
-        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction)."""
-        for key in keys:
-            rows = self.db.conn.execute(
-                "select tidpunkt, typ, ball, deadline, data, first_stored_at from events"
-                " where party = ? and producer = ? and case_key = ? order by tidpunkt desc, kundhandelse_id desc",
-                [party, producer, key]).fetchall()
-            if not rows:
-                self.db.conn.execute("delete from cases where party = ? and producer = ? and case_key = ?",
-                                     [party, producer, key])
-                continue
-            latest, first = json.loads(rows[0][4]), json.loads(rows[-1][4])
+        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
+
+        One read of the producer's events for this party, grouped here: a full fetch touches every case.
+        """
+        if not keys:
+            return
+        grouped: dict[str, list] = {}
+        for row in self.db.conn.execute(
+                "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
+                " where party = ? and producer = ? order by case_key, tidpunkt desc, kundhandelse_id desc",
+                [party, producer]):
+            if row[0] in keys:
+                grouped.setdefault(row[0], []).append(row)
+        gone = [(party, producer, k) for k in keys if k not in grouped]
+        self.db.conn.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
+        rows = []
+        for key, events in grouped.items():
+            latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
             arende = latest.get("part", {}).get("arende") or {}
-            self.db.conn.execute(
-                "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
-                " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [party, producer, key, rows[0][0], rows[0][1], rows[0][2], rows[0][3],
-                 first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
-                 arende.get("identifierare"), len(rows), ",".join(sorted({r[1] for r in rows})),
-                 max((r[5] or "") for r in rows) or None])
+            rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
+                         first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
+                         arende.get("identifierare"), len(events), ",".join(sorted({e[2] for e in events})),
+                         max((e[6] or "") for e in events) or None])
+        self.db.conn.executemany(
+            "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
+            " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.conn.execute("insert into case_versions (party, version) values (?, 1)"
+                             " on conflict (party) do update set version = version + 1", [party])
+
+    def case_version(self, party: str) -> int:
+        """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
+        row = self.db.conn.execute("select version from case_versions where party = ?", [party]).fetchone()
+        return row[0] if row else 0
 
     def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
         """Stored events of a party (optionally only some producers), newest first."""
@@ -407,6 +422,27 @@ class Store:
             params = [*params, limit, offset]
         return [_case_row(r) for r in self.db.conn.execute(sql, params)]
 
+    def case_index(self, party: str, q: CaseQuery) -> list[tuple]:
+        """(producer, case key, latest type, ball, deadline, latest at) of every matching case, newest first.
+
+        Light enough to read whole, so the overview sorts cases into sections here and then reads
+        full rows only for the page it shows.
+        """
+        where, params = self._case_where(party, q)
+        return self.db.conn.execute(
+            f"select c.producer, c.case_key, c.latest_typ, c.ball, c.deadline, c.latest_at from cases c where {where}"
+            " order by c.latest_at desc, c.producer, c.case_key", params).fetchall()
+
+    def case_rows_for(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRow]:
+        """Full rows of the given (producer, case key) pairs (one primary-key look-up each)."""
+        out = {}
+        sql = f"select {_CASE_COLUMNS} from cases where party = ? and producer = ? and case_key = ?"
+        for producer, key in keys:
+            r = self.db.conn.execute(sql, [party, producer, key]).fetchone()
+            if r is not None:
+                out[(producer, key)] = _case_row(r)
+        return out
+
     def case_keys(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
         if not producers:
             return []
@@ -422,12 +458,11 @@ class Store:
         return [StoredEvent(producer, Event.from_json(json.loads(d)), _from_iso(f)) for d, f in rows]
 
     def arrivals(self, party: str, cases: list[tuple[str, str]]) -> dict[tuple[str, str], list[dt.datetime]]:
-        """When we first had each event of the given cases (for unread counts)."""
+        """When we first had each event of the given cases (for unread counts): an index look-up each."""
         out: dict[tuple[str, str], list[dt.datetime]] = {}
+        sql = "select first_stored_at from events where party = ? and producer = ? and case_key = ?"
         for producer, key in cases:
-            out[(producer, key)] = [_from_iso(r[0]) for r in self.db.conn.execute(
-                "select first_stored_at from events where party = ? and producer = ? and case_key = ?",
-                [party, producer, key]) if r[0]]
+            out[(producer, key)] = [_from_iso(r[0]) for r in self.db.conn.execute(sql, [party, producer, key]) if r[0]]
         return out
 
     # --- unread marking -----------------------------------------------------
