@@ -82,6 +82,9 @@ def query(slug: str):
     producer = get_producer(slug)
     if producer is None:
         return error(404, f"no producer at /{slug}")
+    # Logged so a consumer's log line can be matched with ours (never the customer or the user).
+    current_app.logger.info("query producer=%s correlation_id=%s", slug,
+                            request.headers.get("skv_client_correlation_id"))
     knob = state().board.wait(slug)
     refused = apply_outage(knob) or check_caller()
     if refused is not None:

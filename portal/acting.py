@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
@@ -23,6 +24,7 @@ from portal.standard.identity import parse_person
 from portal.store import now
 
 bp = Blueprint("acting", __name__)
+_registry_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="registry")
 log = logging.getLogger(__name__)
 
 REGISTRY_UNAVAILABLE = "registry_unavailable"
@@ -51,9 +53,12 @@ def representation_for(user) -> Representation:
 
 def _ask_registry(user) -> Representation:
     client = runtime().ombud
+    cid = correlation_id()
     try:
-        signatory = client.signatory_of(user.identity, correlation_id())
-        permissions = client.permissions(user.identity, correlation_id())
+        # Both look-ups at once: a first page waits for the slower of the two, not their sum.
+        asked = _registry_pool.submit(client.signatory_of, user.identity, cid)
+        permissions = client.permissions(user.identity, cid)
+        signatory = asked.result()
     except RegistryUnavailable as exc:
         # Fail closed: without the registry, the user acts only for themself. Not cached.
         log.warning("registry unavailable correlation_id=%s reason=%s", correlation_id(), exc)

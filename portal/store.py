@@ -115,6 +115,9 @@ def connect(path: str) -> sqlite_utils.Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=10, check_same_thread=True)
     conn.execute("PRAGMA busy_timeout = 10000")
+    # WAL with synchronous=NORMAL: no fsync per commit, still never corrupt; at worst a power cut loses the last
+    # few cached answers, which the next page view fetches again.
+    conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
 

@@ -40,7 +40,9 @@ class MockWorld:
         self.http = requests.Session()
 
     def stop(self) -> str:
-        """Stop the server; returns what it logged."""
+        """Stop the server; returns what it logged (again, if asked twice)."""
+        if getattr(self, "stopped_log", None) is not None:
+            return self.stopped_log
         self.proc.terminate()
         try:
             self.proc.communicate(timeout=10)
@@ -51,6 +53,7 @@ class MockWorld:
         text = Path(self.log.name).read_text()
         os.unlink(self.log.name)
         privacyscan.add("mock producers log", text)
+        self.stopped_log = text
         return text
 
     def query(self, path: str, body, *, key: str | None = DEMO_API_KEY, correlation: str | None = "auto",
