@@ -14,7 +14,8 @@ import re
 from portal.standard.identity import InvalidIdentity, parse_person
 
 TEXTS: list[tuple[str, str]] = []  # (where, text)
-_CANDIDATE = re.compile(r"(?<!\d)(\d{8}-?\d{4}|\d{6}[-+]?\d{4})(?!\d)")
+# Bounded by anything but hex digits and dashes, so the digit runs inside UUIDs (correlation ids) do not count.
+_CANDIDATE = re.compile(r"(?<![0-9A-Fa-f-])((?:19|20)\d{6}-?\d{4}|\d{6}[-+]?\d{4})(?![0-9A-Fa-f-])")
 
 
 def add(where: str, text: str) -> None:

@@ -1,0 +1,46 @@
+"""The audit log: append-only (the schema has triggers that refuse changes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlite_utils
+
+from .clock import _from_iso, _iso, now
+
+
+class AuditStore:
+    """The audit log: append-only (the schema has triggers that refuse changes)."""
+
+    db: sqlite_utils.Database
+
+    # --- audit log (append-only) --------------------------------------------
+    def audit(self, user_handle: str | None, party: str | None, basis: str | None, action: str, outcome: str,
+              correlation_id: str) -> None:
+        """Record that a user looked (or tried to look) at a party's cases."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert into audit (at, user_handle, party, basis, action, outcome, correlation_id)"
+                " values (?, ?, ?, ?, ?, ?, ?)",
+                [_iso(now()), user_handle, party, basis, action, outcome, correlation_id])
+
+    def audit_for_party(self, party: str, limit: int = 200) -> list[dict]:
+        """Who looked at this party's cases, newest first, with the viewer's name."""
+        rows = self.db.execute(
+            "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome from audit a"
+            " left join users u on u.handle = a.user_handle where a.party = ? order by a.id desc limit ?",
+            [party, limit]).fetchall()
+        return [{"at": _from_iso(at), "user_handle": uh, "name": name or "", "basis": basis, "action": action,
+                 "outcome": outcome} for at, uh, name, basis, action, outcome in rows]
+
+    def audit_rows(self, since: dt.datetime | None = None):
+        """Every audit row (for export), oldest first."""
+        sql = "select id, at, user_handle, party, basis, action, outcome, correlation_id from audit"
+        params: list = []
+        if since is not None:
+            sql += " where at >= ?"
+            params.append(_iso(since))
+        cursor = self.db.execute(sql + " order by id", params)
+        names = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row))

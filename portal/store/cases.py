@@ -1,0 +1,129 @@
+"""Case rows: the overview's read model, kept in step with the events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import sqlite_utils
+
+from portal.standard.models import Event
+
+from .clock import _from_iso
+from .records import (
+    _CASE_COLUMNS,
+    CaseQuery,
+    CaseRow,
+    StoredEvent,
+    _case_row,
+    _prefix_sql,
+)
+
+
+class CasesStore:
+    """Case rows: the overview's read model, kept in step with the events."""
+
+    db: sqlite_utils.Database
+
+    # --- case rows: the overview's read model -------------------------------
+    def _case_where(self, party: str, q: CaseQuery) -> tuple[str, list]:
+        if not q.producers:
+            return "0", []
+        clauses = [f"c.party = ? and c.producer in ({','.join('?' * len(q.producers))})"]
+        params: list = [party, *q.producers]
+        if q.gate is not None:
+            self.db.conn.create_function("portal_gate", 2, lambda producer, types: bool(q.gate(producer, types)),
+                                         deterministic=True)
+            clauses.append("portal_gate(c.producer, c.types)")
+        for column, value, op in (("c.ball", q.ball, "="), ("c.ball", q.not_ball, "!="), ("c.producer", q.producer, "=")):
+            if value:
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        if q.prefixes:
+            sql, more = _prefix_sql("c.latest_typ", q.prefixes)
+            clauses.append(sql)
+            params += more
+        if q.exclude_prefixes:
+            sql, more = _prefix_sql("c.latest_typ", q.exclude_prefixes)
+            clauses.append(f"not {sql}")
+            params += more
+        event_terms, event_params = [], []
+        if q.text:
+            self.db.conn.create_function("portal_casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+                                         deterministic=True)
+            event_terms.append("(instr(portal_casefold(json_extract(e.data, '$.rubrik')), ?) > 0"
+                               " or instr(portal_casefold(coalesce(json_extract(e.data, '$.beskrivning'), '')), ?) > 0)")
+            event_params += [q.text, q.text]
+        if q.start_utc:
+            event_terms.append("e.tidpunkt >= ?")
+            event_params.append(q.start_utc)
+        if q.end_utc:
+            event_terms.append("e.tidpunkt < ?")
+            event_params.append(q.end_utc)
+        if event_terms:
+            exists = ("exists (select 1 from events e where e.party = c.party and e.producer = c.producer"
+                      " and e.case_key = c.case_key and " + " and ".join(event_terms) + ")")
+            if q.text and not (q.start_utc or q.end_utc):
+                exists = f"({exists} or instr(portal_casefold(coalesce(c.reference, '')), ?) > 0)"
+                event_params.append(q.text)
+            clauses.append(exists)
+            params += event_params
+        return " and ".join(clauses), params
+
+    def case_count(self, party: str, q: CaseQuery) -> int:
+        where, params = self._case_where(party, q)
+        return self.db.conn.execute(f"select count(*) from cases c where {where}", params).fetchone()[0]
+
+    def case_rows(self, party: str, q: CaseQuery, *, by_deadline: bool = False, limit: int | None = None,
+                  offset: int = 0) -> list[CaseRow]:
+        """A page of cases: newest activity first, or (your turn) earliest deadline first."""
+        where, params = self._case_where(party, q)
+        order = ("c.deadline is null, c.deadline, c.latest_at desc" if by_deadline else "c.latest_at desc")
+        sql = f"select {_CASE_COLUMNS} from cases c where {where} order by {order}, c.producer, c.case_key"
+        if limit is not None:
+            sql += " limit ? offset ?"
+            params = [*params, limit, offset]
+        return [_case_row(r) for r in self.db.conn.execute(sql, params)]
+
+    def case_index(self, party: str, q: CaseQuery) -> list[tuple]:
+        """(producer, case key, latest type, ball, deadline, latest at) of every matching case, newest first.
+
+        Light enough to read whole, so the overview sorts cases into sections here and then reads
+        full rows only for the page it shows.
+        """
+        where, params = self._case_where(party, q)
+        return self.db.conn.execute(
+            f"select c.producer, c.case_key, c.latest_typ, c.ball, c.deadline, c.latest_at from cases c where {where}"
+            " order by c.latest_at desc, c.producer, c.case_key", params).fetchall()
+
+    def case_rows_for(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRow]:
+        """Full rows of the given (producer, case key) pairs (one primary-key look-up each)."""
+        out = {}
+        sql = f"select {_CASE_COLUMNS} from cases where party = ? and producer = ? and case_key = ?"
+        for producer, key in keys:
+            r = self.db.conn.execute(sql, [party, producer, key]).fetchone()
+            if r is not None:
+                out[(producer, key)] = _case_row(r)
+        return out
+
+    def case_keys(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
+        if not producers:
+            return []
+        return self.db.conn.execute(
+            f"select producer, case_key from cases where party = ? and producer in ({','.join('?' * len(producers))})",
+            [party, *producers]).fetchall()
+
+    def case_events(self, party: str, producer: str, case_key: str) -> list[StoredEvent]:
+        """One case's events, newest first."""
+        rows = self.db.conn.execute(
+            "select data, first_stored_at from events where party = ? and producer = ? and case_key = ?"
+            " order by tidpunkt desc, kundhandelse_id desc", [party, producer, case_key]).fetchall()
+        return [StoredEvent(producer, Event.from_json(json.loads(d)), _from_iso(f)) for d, f in rows]
+
+    def arrivals(self, party: str, cases: list[tuple[str, str]]) -> dict[tuple[str, str], list[dt.datetime]]:
+        """When we first had each event of the given cases (for unread counts): an index look-up each."""
+        out: dict[tuple[str, str], list[dt.datetime]] = {}
+        sql = "select first_stored_at from events where party = ? and producer = ? and case_key = ?"
+        for producer, key in cases:
+            out[(producer, key)] = [_from_iso(r[0]) for r in self.db.conn.execute(sql, [party, producer, key]) if r[0]]
+        return out

@@ -1,0 +1,142 @@
+"""Events, the seen-log and the sync state per producer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import sqlite_utils
+
+from portal.standard.models import Event
+
+from .clock import _from_iso, _iso, now
+from .records import StoredEvent, SyncState
+
+
+class EventsStore:
+    """Events, the seen-log and the sync state per producer."""
+
+    db: sqlite_utils.Database
+
+    # --- events -------------------------------------------------------------
+    def upsert_events(self, party: str, producer: str, events: list[Event]) -> None:
+        """Insert or replace events by (party, producer, kundhandelseId).
+
+        ``first_stored_at`` keeps the moment we first got an event (unread marking
+        compares it with the user's last visit); a replaced event keeps it.
+        """
+        stamp = _iso(now())
+        rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
+                 e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
+                 stamp, stamp) for e in events]
+        if not rows:
+            return
+        keys = {e.case_key for e in events}
+        with self.db.conn:
+            self.db.conn.executemany(
+                "insert into events (party, producer, kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data,"
+                " stored_at, first_stored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " on conflict (party, producer, kundhandelse_id) do update set case_key = excluded.case_key,"
+                " typ = excluded.typ, tidpunkt = excluded.tidpunkt, ball = excluded.ball, deadline = excluded.deadline,"
+                " data = excluded.data, stored_at = excluded.stored_at",
+                rows)
+            self._rebuild_cases(party, producer, keys)
+
+    def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
+        """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
+
+        Only events ``in_scope(typ)`` are considered, so a representative's narrower
+        fetch never deletes what a wider one stored.
+        """
+        rows = self.db.execute("select kundhandelse_id, typ from events where party = ? and producer = ?",
+                               [party, producer]).fetchall()
+        gone = [r[0] for r in rows if r[0] not in keep_ids and in_scope(r[1])]
+        if not gone:
+            return 0
+        with self.db.conn:
+            keys = {k for (k,) in self.db.conn.execute(
+                f"select distinct case_key from events where party = ? and producer = ?"
+                f" and kundhandelse_id in ({','.join('?' * len(gone))})", [party, producer, *gone])}
+            self.db.conn.executemany("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
+                                     [(party, producer, kid) for kid in gone])
+            self._rebuild_cases(party, producer, keys)
+        return len(gone)
+
+    def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
+        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
+
+        One read of the producer's events for this party, grouped here: a full fetch touches every case.
+        """
+        if not keys:
+            return
+        grouped: dict[str, list] = {}
+        for row in self.db.conn.execute(
+                "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
+                " where party = ? and producer = ? order by case_key, tidpunkt desc, kundhandelse_id desc",
+                [party, producer]):
+            if row[0] in keys:
+                grouped.setdefault(row[0], []).append(row)
+        gone = [(party, producer, k) for k in keys if k not in grouped]
+        self.db.conn.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
+        rows = []
+        for key, events in grouped.items():
+            latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
+            arende = latest.get("part", {}).get("arende") or {}
+            rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
+                         first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
+                         arende.get("identifierare"), len(events), ",".join(sorted({e[2] for e in events})),
+                         max((e[6] or "") for e in events) or None])
+        self.db.conn.executemany(
+            "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
+            " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.conn.execute("insert into case_versions (party, version) values (?, 1)"
+                             " on conflict (party) do update set version = version + 1", [party])
+
+    def case_version(self, party: str) -> int:
+        """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
+        row = self.db.conn.execute("select version from case_versions where party = ?", [party]).fetchone()
+        return row[0] if row else 0
+
+    def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
+        """Stored events of a party (optionally only some producers), newest first."""
+        sql = "select producer, data, first_stored_at from events where party = ?"
+        params: list = [party]
+        if producers is not None:
+            if not producers:
+                return []
+            sql += f" and producer in ({','.join('?' * len(producers))})"
+            params += producers
+        sql += " order by tidpunkt desc, kundhandelse_id"
+        return [StoredEvent(p, Event.from_json(json.loads(d)), _from_iso(first))
+                for p, d, first in self.db.execute(sql, params).fetchall()]
+
+    # --- unread marking -----------------------------------------------------
+    def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
+        """When this user last opened each of this party's cases (case handle -> time)."""
+        rows = self.db.execute("select case_handle, seen_at from seen where user_handle = ? and party = ?",
+                               [user_handle, party]).fetchall()
+        return {h: _from_iso(t) for h, t in rows}
+
+    def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
+        with self.db.conn:
+            self.db["seen"].upsert({"user_handle": user_handle, "party": party, "case_handle": case_handle,
+                                    "seen_at": _iso(now())}, pk=("user_handle", "party", "case_handle"))
+
+    # --- sync state ---------------------------------------------------------
+    def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
+        rows = list(self.db["sync"].rows_where("party = ? and producer = ? and scope = ?", [party, producer, scope]))
+        if not rows:
+            return SyncState()
+        r = rows[0]
+        return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
+                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0)
+
+    def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
+        with self.db.conn:
+            self.db["sync"].upsert({
+                "party": party, "producer": producer, "scope": scope,
+                "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
+                "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
+                "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+            }, pk=("party", "producer", "scope"))

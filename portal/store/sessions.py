@@ -1,0 +1,80 @@
+"""Users, sessions and the cached registry answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+
+import sqlite_utils
+
+from .clock import _from_iso, _iso, now
+
+
+class SessionsStore:
+    """Users, sessions and the cached registry answer."""
+
+    db: sqlite_utils.Database
+
+    # --- users and sessions -------------------------------------------------
+    def user_for(self, pnr: str, name: str) -> str:
+        """The opaque handle of the user with this personnummer, created on first login.
+
+        One statement, so that several first log-ins of one person at the same moment agree on one handle.
+        """
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert into users (handle, pnr, name, created_at) values (?, ?, ?, ?)"
+                " on conflict (pnr) do update set name = excluded.name",
+                [secrets.token_urlsafe(16), pnr, name, _iso(now())])
+        return self.db.conn.execute("select handle from users where pnr = ?", [pnr]).fetchone()[0]
+
+    def user(self, handle: str) -> dict | None:
+        rows = list(self.db["users"].rows_where("handle = ?", [handle]))
+        return rows[0] if rows else None
+
+    def start_session(self, user_handle: str) -> str:
+        nonce = secrets.token_urlsafe(24)
+        stamp = _iso(now())
+        self.db["sessions"].insert({"nonce": nonce, "user_handle": user_handle, "created_at": stamp,
+                                    "last_seen": stamp, "ended_at": None})
+        return nonce
+
+    def rotate_session(self, nonce: str) -> str | None:
+        """End a session and start its successor with the same start time (the absolute lifetime carries over)."""
+        row = self.session(nonce)
+        if row is None:
+            return None
+        new = secrets.token_urlsafe(24)
+        with self.db.conn:
+            self.db.conn.execute("update sessions set ended_at = ? where nonce = ?", [_iso(now()), nonce])
+            self.db.conn.execute(
+                "insert into sessions (nonce, user_handle, created_at, last_seen, ended_at) values (?, ?, ?, ?, null)",
+                [new, row["user_handle"], row["created_at"], _iso(now())])
+        return new
+
+    def session(self, nonce: str) -> dict | None:
+        rows = list(self.db["sessions"].rows_where("nonce = ? and ended_at is null", [nonce]))
+        return rows[0] if rows else None
+
+    def touch_session(self, nonce: str) -> None:
+        self.db["sessions"].update(nonce, {"last_seen": _iso(now())})
+
+    def end_session(self, nonce: str) -> None:
+        if self.session(nonce):
+            self.db["sessions"].update(nonce, {"ended_at": _iso(now())})
+
+    # --- representation cache -----------------------------------------------
+    def cached_representation(self, user_handle: str) -> tuple[dt.datetime, dict] | None:
+        rows = list(self.db["representation"].rows_where("user_handle = ?", [user_handle]))
+        if not rows:
+            return None
+        return _from_iso(rows[0]["fetched_at"]), json.loads(rows[0]["data"])
+
+    def save_representation(self, user_handle: str, data: dict) -> None:
+        self.db["representation"].upsert({"user_handle": user_handle, "fetched_at": _iso(now()),
+                                          "data": json.dumps(data)}, pk="user_handle")
+
+    def forget_representation(self, user_handle: str) -> None:
+        self.db.execute("delete from representation where user_handle = ?", [user_handle])
+        self.db.conn.commit()

@@ -1,0 +1,95 @@
+"""Situations the customer defines, and calendar links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlite_utils
+
+from .clock import _from_iso, _iso, now
+
+
+class SituationsStore:
+    """Situations the customer defines, and calendar links."""
+
+    db: sqlite_utils.Database
+
+    # --- situations the customer defines ------------------------------------
+    def own_situations(self, party: str) -> list[dict]:
+        rows = self.db.execute("select id, name, created_at from own_situations where party = ? order by created_at",
+                               [party]).fetchall()
+        return [{"id": i, "name": n, "created_at": _from_iso(c), "cases": self.own_situation_cases(i)}
+                for i, n, c in rows]
+
+    def own_situation(self, party: str, situation_id: str) -> dict | None:
+        """The situation if it belongs to ``party`` (never another party's, whatever the id)."""
+        row = self.db.execute("select id, name, created_at from own_situations where id = ? and party = ?",
+                              [situation_id, party]).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "name": row[1], "created_at": _from_iso(row[2]), "cases": self.own_situation_cases(row[0])}
+
+    def own_situation_cases(self, situation_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "select case_handle from own_situation_cases where situation_id = ? order by added_at", [situation_id])]
+
+    def create_own_situation(self, party: str, name: str, created_by: str) -> str:
+        situation_id = secrets.token_urlsafe(12)
+        with self.db.conn:
+            self.db.conn.execute("insert into own_situations (id, party, name, created_by, created_at) values (?, ?, ?, ?, ?)",
+                                 [situation_id, party, name, created_by, _iso(now())])
+        return situation_id
+
+    def rename_own_situation(self, party: str, situation_id: str, name: str) -> bool:
+        with self.db.conn:
+            cur = self.db.conn.execute("update own_situations set name = ? where id = ? and party = ?",
+                                       [name, situation_id, party])
+        return cur.rowcount == 1
+
+    def delete_own_situation(self, party: str, situation_id: str) -> bool:
+        with self.db.conn:
+            cur = self.db.conn.execute("delete from own_situations where id = ? and party = ?", [situation_id, party])
+            if cur.rowcount == 1:
+                self.db.conn.execute("delete from own_situation_cases where situation_id = ?", [situation_id])
+        return cur.rowcount == 1
+
+    def add_own_situation_case(self, situation_id: str, case_handle: str) -> None:
+        with self.db.conn:
+            self.db.conn.execute("insert or ignore into own_situation_cases (situation_id, case_handle, added_at)"
+                                 " values (?, ?, ?)", [situation_id, case_handle, _iso(now())])
+
+    def remove_own_situation_case(self, situation_id: str, case_handle: str) -> None:
+        with self.db.conn:
+            self.db.conn.execute("delete from own_situation_cases where situation_id = ? and case_handle = ?",
+                                 [situation_id, case_handle])
+
+    # --- calendar links -----------------------------------------------------
+    def new_calendar_link(self, user_handle: str, party: str) -> str:
+        """A new secret for the user's deadline feed of this party; earlier links stop working."""
+        token = secrets.token_urlsafe(24)
+        with self.db.conn:
+            self.db.conn.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
+                                 " and revoked_at is null", [_iso(now()), user_handle, party])
+            self.db.conn.execute("insert into calendar_links (token_hash, user_handle, party, created_at, revoked_at)"
+                                 " values (?, ?, ?, ?, null)", [_token_hash(token), user_handle, party, _iso(now())])
+        return token
+
+    def revoke_calendar_links(self, user_handle: str, party: str) -> None:
+        with self.db.conn:
+            self.db.conn.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
+                                 " and revoked_at is null", [_iso(now()), user_handle, party])
+
+    def has_calendar_link(self, user_handle: str, party: str) -> bool:
+        return self.db.execute("select 1 from calendar_links where user_handle = ? and party = ? and revoked_at is null",
+                               [user_handle, party]).fetchone() is not None
+
+    def calendar_link(self, token: str) -> dict | None:
+        """(user, party) of a live link; the token itself is never stored, only its hash."""
+        row = self.db.execute("select user_handle, party from calendar_links where token_hash = ? and revoked_at is null",
+                              [_token_hash(token)]).fetchone()
+        return {"user_handle": row[0], "party": row[1]} if row else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
