@@ -88,9 +88,8 @@ def parse_response(body) -> ParsedResponse:
 
 def parse_event(raw) -> tuple[Event | None, list[str]]:
     """Validate one event: (Event, []) when good, (None, problems) when not."""
-    messages = schemas.problems("kundhandelse", raw)
-    if messages:
-        return None, messages
+    if not schemas.is_valid("kundhandelse", raw):
+        return None, schemas.problems("kundhandelse", raw) or ["$: does not match the schema"]
     try:
         return Event.from_json(raw), []
     except InvalidTidpunkt as exc:

@@ -6,10 +6,12 @@ Schemas refer to each other by relative ``$ref`` (``part.json``); a
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from importlib import resources
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -38,6 +40,27 @@ def validator(name: str, definition: str | None = None) -> Draft202012Validator:
     """A validator for schema ``name``, or for its ``$defs/<definition>``."""
     target: dict = {"$ref": schema(name)["$id"] + (f"#/$defs/{definition}" if definition else "")}
     return Draft202012Validator(target, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def _fast(name: str):
+    """The schema compiled to Python by fastjsonschema (about 30 times quicker than jsonschema)."""
+    # Copies: fastjsonschema rewrites the $refs of what it is given, and schema() hands out shared documents.
+    def load(uri: str) -> dict:
+        return copy.deepcopy(schema(uri.rsplit("/", 1)[-1].removesuffix(".json")))
+    return fastjsonschema.compile(copy.deepcopy(schema(name)), handlers={"https": load})
+
+
+def is_valid(name: str, instance) -> bool:
+    """Quick yes/no for a whole schema: the hot path for every event a producer sends.
+
+    Only a "no" needs ``problems`` (jsonschema) to say why; both read the same schema files.
+    """
+    try:
+        _fast(name)(instance)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def problems(name: str, instance, definition: str | None = None) -> list[str]:

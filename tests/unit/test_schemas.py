@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from builders import ANVANDARE, ORGNR12, PNR, SAMNR, arende_json, event_json, fraga_body, kund_json
 
@@ -190,3 +192,22 @@ def test_ombud_fullmakt_definition_checks_dates():
     assert problems("ombud", fullmakt(), "Fullmakt") == []
     found = problems("ombud", fullmakt(giltig_tom="2026-02-30"), "Fullmakt")
     assert [f.split(":")[0] for f in found] == ["$.giltigTom"]
+
+
+def test_the_quick_check_leaves_the_shared_schemas_untouched():
+    from portal.standard import openapi, schemas
+    before = json.dumps(schemas.schema("kundhandelse"), sort_keys=True)
+    assert schemas.is_valid("kundhandelse", event_json())
+    assert json.dumps(schemas.schema("kundhandelse"), sort_keys=True) == before
+    assert openapi.document("X", "/x")["components"]["schemas"]["Kundhandelse"]
+
+
+def test_the_quick_check_and_the_full_validator_agree_on_the_unit_cases():
+    from portal.standard import schemas
+    good = event_json()
+    bad = [{k: v for k, v in good.items() if k != "rubrik"}, {**good, "kundhandelseTyp": "skv.x.y"},
+           {**good, "extra": 1}, {**good, "taggar": ["x"] * 101}, {**good, "part": {}}, "not an event"]
+    assert schemas.is_valid("kundhandelse", good)
+    for instance in bad:
+        assert not schemas.is_valid("kundhandelse", instance)
+        assert schemas.problems("kundhandelse", instance)
