@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user
 
 from portal import audit
 from portal.ombud import RegistryUnavailable
-from portal.representation import Party, Representation, find_by_handle, party_handle, resolve
+from portal.representation import OWN, Party, Representation, find_by_handle, party_handle, resolve
 from portal.runtime import config, correlation_id, runtime, store
 from portal.standard.identity import parse_person
 from portal.store import now
@@ -44,21 +44,45 @@ def representation_for(user) -> Representation:
     """
     if isinstance(user, dict):
         user = SimpleNamespace(handle=user["handle"], identity=parse_person(user["pnr"]), name=user["name"])
+    return _cached_representation(user) or _ask_registry(user)
+
+
+def _cached_representation(user) -> Representation | None:
     ttl = config().settings.representation_ttl_s
     cached = store().cached_representation(user.handle) if ttl > 0 else None
     if cached and now() - cached[0] < dt.timedelta(seconds=ttl):
         return Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
-    return _ask_registry(user)
+    return None
+
+
+def start_representation() -> Party | None:
+    """Start asking the registry in the background when its cached answer is stale.
+
+    Returns the user's own party when the user acts for themself, so the page can ask the
+    agencies meanwhile: a first page then waits for the slower of the two, not their sum.
+    """
+    if session.get("party"):
+        return None
+    if "representation" not in g and "registry_asked" not in g:
+        cached = _cached_representation(current_user)
+        if cached is not None:
+            g.representation = cached
+        else:
+            client, cid, who = runtime().ombud, correlation_id(), current_user.identity
+            g.registry_asked = (_registry_pool.submit(client.signatory_of, who, cid),
+                                _registry_pool.submit(client.permissions, who, cid))
+    return Party(current_user.identity, current_user.name, OWN)
 
 
 def _ask_registry(user) -> Representation:
     client = runtime().ombud
     cid = correlation_id()
+    started = g.pop("registry_asked", None) if user is current_user else None
     try:
         # Both look-ups at once: a first page waits for the slower of the two, not their sum.
-        asked = _registry_pool.submit(client.signatory_of, user.identity, cid)
-        permissions = client.permissions(user.identity, cid)
-        signatory = asked.result()
+        asked = started or (_registry_pool.submit(client.signatory_of, user.identity, cid),
+                            _registry_pool.submit(client.permissions, user.identity, cid))
+        signatory, permissions = asked[0].result(), asked[1].result()
     except RegistryUnavailable as exc:
         # Fail closed: without the registry, the user acts only for themself. Not cached.
         log.warning("registry unavailable correlation_id=%s reason=%s", correlation_id(), exc)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal import audit, caselist
 from portal import filters as filters_mod
-from portal.acting import acting_party, handle_for, representation
+from portal.acting import acting_party, handle_for, representation, start_representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.sync import refresh, visible_events, visible_producers
@@ -79,8 +79,11 @@ def _respond(body: str, status: int = 200):
 @bp.route("/")
 @login_required
 def overview():
+    own = start_representation()  # acting for oneself: ask the registry and the agencies at the same time
+    statuses = _refresh(own) if own is not None else None
     party = acting_party()
-    statuses = _refresh(party)
+    if statuses is None or party != own:
+        statuses = _refresh(party)
     audit.record(party, "overview")
     cfg = config()
     visible = [p.slug for p in visible_producers(cfg, party)]

@@ -8,7 +8,8 @@ request finishes (and is discarded) in the background.
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,24 +30,33 @@ class Outcome:
 
 
 def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
-            late: Callable[[Outcome], None] | None = None) -> dict[str, Outcome]:
+            late: Callable[[Outcome], None] | None = None,
+            each: Callable[[Outcome], None] | None = None) -> dict[str, Outcome]:
     """Run each task concurrently; collect what finished within ``deadline_s``.
 
     A task still running at the deadline is reported as ``pending`` when ``late`` is
     given, and ``late`` receives its outcome when it finishes (in a pool thread, so it
     must open its own database connection); without ``late`` it is reported as
-    ``deadline`` and its result is dropped.
+    ``deadline`` and its result is dropped. ``each`` is called in the caller's thread with
+    every outcome that arrives in time, as it arrives.
     """
     started = time.monotonic()
     futures: dict[Future, str] = {}
     for slug, task in tasks.items():
         futures[_pool.submit(_timed, task)] = slug
-    done, _ = wait(futures, timeout=deadline_s, return_when="ALL_COMPLETED")
     outcomes: dict[str, Outcome] = {}
+    try:
+        # Each answer is handed over as it comes, so the caller's work on it overlaps the wait for the slowest.
+        for future in as_completed(futures, timeout=deadline_s):
+            outcomes[futures[future]] = _outcome(futures[future], future)
+            if each is not None:
+                each(outcomes[futures[future]])
+    except FuturesTimeout:
+        pass
     for future, slug in futures.items():
-        if future in done:
-            outcomes[slug] = _outcome(slug, future)
-        elif late is not None:
+        if slug in outcomes:
+            continue
+        if late is not None:
             outcomes[slug] = Outcome(slug, failure="pending", detail="still running at the page deadline",
                                      seconds=time.monotonic() - started)
             future.add_done_callback(lambda f, s=slug: late(_outcome(s, f)))

@@ -104,20 +104,31 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             own.close()
             _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
 
+    recorded: dict[str, SyncState] = {}
+
+    def arrived(outcome: Outcome) -> None:
+        """An answer in time, stored while the slower producers are still being waited for."""
+        state, full = plans[outcome.slug]
+        recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
+                                         correlation_id)
+        _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
+
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
-        outcomes = fan_out(tasks, deadline, late if store_factory else None)
+        outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived)
     else:
         outcomes = {}
     statuses = {}
     for producer in visible_producers(config, party):
-        state, full = plans[producer.slug]
+        state = plans[producer.slug][0]
         outcome = outcomes.get(producer.slug)
         if outcome is not None and outcome.failure == "pending":
             pending.add(producer.slug)
-        elif outcome is not None:
-            state = _record(store, party, producer, state, full, outcome, moment, correlation_id)
-            _done(kund.identifierare, producer.slug, party.scope(producer.orgnr))
+        elif producer.slug in recorded:
+            state = recorded[producer.slug]
+        elif outcome is not None:  # missed the deadline with no late handling: recorded as a failure now
+            arrived(outcome)
+            state = recorded[producer.slug]
         statuses[producer.slug] = ProducerStatus(
             producer.slug, producer.name, ok=state.failing_since is None, asked=outcome is not None,
             last_success_at=state.last_success_at, failing_since=state.failing_since,
