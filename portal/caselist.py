@@ -138,7 +138,8 @@ _section_lock = threading.Lock()
 
 def _sections(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], base: CaseQuery):
     digits = party.identity.digits
-    key = (digits, party.basis, party.grants, tuple(visible), tuple(sorted(filters.as_args().items())))
+    key = (config.settings.database, config.situations, digits, party.basis, party.grants, tuple(visible),
+           tuple(sorted(filters.as_args().items())))
     version = store.case_version(digits)
     with _section_lock:
         hit = _SECTION_CACHE.get(key)

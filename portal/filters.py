@@ -1,4 +1,6 @@
-"""Filters and search over the acting party's cases: pure parsing and matching.
+"""Filters and search over the acting party's cases: reading them from a request.
+
+``caselist`` turns them into the store's case query.
 
 Every filter is a plain GET parameter, so a filtered overview is a link that can
 be bookmarked and works without JavaScript. Bad values never raise: they are
@@ -11,10 +13,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from portal.config import SituationConfig
-from portal.overview import Case
-from portal.standard.eventtypes import matches_any
-from portal.standard.tidpunkt import local_date
 
 STATUSES = ("customer", "producer", "closed")
 MAX_QUERY = 200
@@ -76,38 +74,3 @@ def parse_filters(args: Mapping[str, str], producers: list[str], situations: lis
         date_to = None
     return Filters(pick("status", STATUSES), pick("producer", producers), pick("situation", situations), q,
                    date_from, date_to, tuple(errors))
-
-
-def _matches_text(case: Case, needle: str) -> bool:
-    for event in case.events:
-        if needle in event.rubrik.casefold() or needle in event.beskrivning.casefold():
-            return True
-    return bool(case.reference and needle in case.reference.casefold())
-
-
-def _in_range(case: Case, start: dt.date | None, end: dt.date | None) -> bool:
-    for event in case.events:
-        day = local_date(event.tidpunkt)
-        if (start is None or day >= start) and (end is None or day <= end):
-            return True
-    return False
-
-
-def apply(cases: list[Case], filters: Filters, situations: tuple[SituationConfig, ...]) -> list[Case]:
-    """The cases that pass every active filter, in their original order."""
-    situation = next((s for s in situations if s.slug == filters.situation), None)
-    needle = filters.q.casefold()
-    out = []
-    for case in cases:
-        if filters.status and case.ball_holder.value != filters.status:
-            continue
-        if filters.producer and case.producer != filters.producer:
-            continue
-        if situation and not matches_any(case.latest.typ, situation.case_types):
-            continue
-        if needle and not _matches_text(case, needle):
-            continue
-        if (filters.date_from or filters.date_to) and not _in_range(case, filters.date_from, filters.date_to):
-            continue
-        out.append(case)
-    return out

@@ -2,8 +2,8 @@
 
 Pure functions. A case is one producer's ``part.arende`` (or the event type's
 case segment when ``arende`` is missing); its state is its latest event's ball
-holder. The overview puts "your turn" first (earliest deadline first), then
-cases grouped by situation (type prefixes from the config), then the rest.
+holder. ``caselist`` builds the overview's sections from the store's case rows;
+this module builds whole cases from their events (case and situation pages).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from portal.config import SituationConfig
 from portal.standard.ballholder import BallHolder
-from portal.standard.eventtypes import matches_any
 from portal.standard.models import Event
 
 
@@ -86,51 +84,6 @@ def build_cases(events, handle_key: str = "") -> list[Case]:
     for case in cases.values():
         case.events.sort(key=lambda e: (e.tidpunkt, e.kundhandelse_id), reverse=True)
     return sorted(cases.values(), key=lambda c: (c.latest.tidpunkt, c.handle), reverse=True)
-
-
-@dataclass
-class SituationGroup:
-    situation: SituationConfig
-    cases: list[Case]
-
-
-@dataclass
-class Overview:
-    your_turn: list[Case]
-    situations: list[SituationGroup]
-    other: list[Case]
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.your_turn or self.situations or self.other)
-
-
-def _deadline_order(case: Case):
-    # Cases with a deadline first, earliest first; then the rest by latest activity.
-    return (case.deadline is None, case.deadline or dt.date.max, -case.latest.tidpunkt.timestamp())
-
-
-def build_overview(cases: list[Case], situations: tuple[SituationConfig, ...]) -> Overview:
-    """Split cases into "your turn", situations (in config order) and other cases.
-
-    A case where the ball is with the customer appears under "your turn" and is
-    not repeated below; a case matching several situations is listed under the
-    first one.
-    """
-    your_turn = sorted((c for c in cases if c.ball_holder is BallHolder.CUSTOMER), key=_deadline_order)
-    rest = [c for c in cases if c.ball_holder is not BallHolder.CUSTOMER]
-    groups, placed = [], set()
-    for situation in situations:
-        members = [c for c in rest if c.handle not in placed and matches_any(c.latest.typ, situation.case_types)]
-        placed.update(c.handle for c in members)
-        if members:
-            groups.append(SituationGroup(situation, members))
-    other = [c for c in rest if c.handle not in placed]
-    return Overview(your_turn, groups, other)
-
-
-def find_case(cases: list[Case], handle: str) -> Case | None:
-    return next((c for c in cases if c.handle == handle), None)
 
 
 BASELINE = "*"  # the seen-log row that marks a user's first look at a party's cases

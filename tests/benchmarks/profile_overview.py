@@ -40,7 +40,7 @@ STAGES = [
     ("    overview.mark_unread", "portal/overview.py", "mark_unread"),
     ("    Case.handle (HMAC per use)", "portal/overview.py", "handle"),
     ("  filters.apply", "portal/filters.py", "apply"),
-    ("  overview.build_overview", "portal/overview.py", "build_overview"),
+    ("  caselist.overview_page", "portal/caselist.py", "overview_page"),
     ("  render_template (Jinja, whole page)", "flask/templating.py", "render_template"),
     ("  audit.record", "portal/audit.py", "record"),
     ("across the request: flask_babel get_translations (each _() in templates)", "flask_babel/__init__.py",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from builders import make_event
 
 from portal.config import SituationConfig
-from portal.overview import Case, build_cases, build_overview, case_handle, find_case
+from portal.overview import Case, build_cases, case_handle
 from portal.standard.ballholder import BallHolder
 from portal.standard.models import Arende
 
@@ -179,95 +178,124 @@ def test_deadline_only_while_the_ball_is_with_the_customer():
     assert no_date.deadline is None
 
 
-# --- build_overview ------------------------------------------------------------------
+# --- the overview's sections (portal.caselist over a real store) -----------------------
 
 VATTENBRUK = situation("starta-vattenbruk", "LST.VATTENBRUK", "SKV.MOMS", "TANUM.MILJOFARLIG")
 BYGGA = situation("bygga-hus", "TANUM.BYGGLOV", "SKV.MOMS")
 FORALDER = situation("bli-foralder", "FK.FORALDRAPENNING")
 
 
-def _handles(cases):
-    return [c.handle for c in cases]
+class Sections:
+    """The overview as ids: each listed case by its latest event's id (the last word of its title)."""
+
+    def __init__(self, page):
+        def ids(cases):
+            return [c.latest.rubrik.split()[-1] for c in cases]
+        self.page = page
+        self.your_turn = ids(page.your_turn.cases)
+        self.situations = [(s.situation.slug, ids(s.cases)) for s in page.situations]
+        self.other = ids(page.other.cases)
 
 
-def test_your_turn_first_earliest_deadline_first_without_deadline_last():
-    cases = build_cases([
+def overview_of(tmp_path, events, situations) -> Sections:
+    """Store the events (as the sync would) and read the overview the portal would show."""
+    import dataclasses
+
+    from portal import caselist
+    from portal.filters import Filters
+    from portal.store import Store, connect, ensure_schema
+    from portal_builders import own_party, sync_config
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    db = connect(str(tmp_path / "overview.db"))
+    ensure_schema(db)
+    store = Store(db)
+    try:
+        party = own_party()
+        for slug in {e[0] for e in events}:
+            store.upsert_events(party.identity.digits, slug, [e[2] for e in events if e[0] == slug])
+        cfg = sync_config()
+        extra = config_mod_producer("forsakringskassan", "Försäkringskassan", "2021005521")
+        cfg = dataclasses.replace(cfg, producers=cfg.producers + (extra,), situations=tuple(situations))
+        page = caselist.overview_page(store, cfg, party, Filters(), [p.slug for p in cfg.producers],
+                                      handle_key="k", user_handle="u")
+        return Sections(page)
+    finally:
+        store.close()
+
+
+def config_mod_producer(slug, name, orgnr):
+    from portal.config import ProducerConfig
+    return ProducerConfig(slug, name, orgnr, f"http://127.0.0.1:8081/{slug}", api_key="k" * 32)
+
+
+def test_your_turn_first_earliest_deadline_first_without_deadline_last(tmp_path):
+    overview = overview_of(tmp_path, [
         ev(LST, "late", T(5), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True, deadline="2026-10-30"),
         ev(TANUM, "none-new", T(8), "TANUM.BYGGLOV.KOMPLETTERING_BEGARD", arende="2", kraver=True),
         ev(SKV, "soon", T(1), "SKV.MOMS.KOMPLETTERING_BEGARD", kraver=True, deadline="2026-09-20"),
         ev(TANUM, "none-old", T(2), "TANUM.MILJOFARLIG.KOMPLETTERING_BEGARD", arende="3", kraver=True),
         ev(SKV, "agency", T(9), "SKV.FSKATT.MOTTAGEN"),
-    ])
-    overview = build_overview(cases, (VATTENBRUK, BYGGA))
-    assert [c.latest.kundhandelse_id for c in overview.your_turn] == ["soon", "late", "none-new", "none-old"]
-    assert all(c.ball_holder is BallHolder.CUSTOMER for c in overview.your_turn)
+    ], (VATTENBRUK, BYGGA))
+    assert overview.your_turn == ["soon", "late", "none-new", "none-old"]
+    assert all(c.ball_holder is BallHolder.CUSTOMER for c in overview.page.your_turn.cases)
 
 
-def test_your_turn_cases_are_not_repeated_in_situations_or_other():
-    cases = build_cases([
+def test_your_turn_cases_are_not_repeated_in_situations_or_other(tmp_path):
+    overview = overview_of(tmp_path, [
         ev(LST, "todo", T(5), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="1", kraver=True, deadline="2026-10-01"),
         ev(LST, "working", T(4), "LST.VATTENBRUK.MOTTAGEN", arende="2"),
         ev(FK, "x", T(3), "FK.VAB.KOMPLETTERING_BEGARD", kraver=True),
-    ])
-    overview = build_overview(cases, (VATTENBRUK,))
-    assert [c.latest.kundhandelse_id for c in overview.your_turn] == ["todo", "x"]
-    listed = [c.handle for g in overview.situations for c in g.cases] + _handles(overview.other)
-    assert not set(_handles(overview.your_turn)) & set(listed)
-    assert [c.latest.kundhandelse_id for c in overview.situations[0].cases] == ["working"]
+    ], (VATTENBRUK,))
+    assert overview.your_turn == ["todo", "x"]
+    assert overview.situations == [("starta-vattenbruk", ["working"])]
     assert overview.other == []
 
 
-def test_situations_in_config_order_with_prefix_matching_and_the_rest_in_other():
-    cases = build_cases([
+def test_situations_in_config_order_with_prefix_matching_and_the_rest_in_other(tmp_path):
+    overview = overview_of(tmp_path, [
         ev(TANUM, "bygglov", T(6), "TANUM.BYGGLOV.MOTTAGEN", arende="BN-1"),
         ev(LST, "tillstand", T(5), "LST.VATTENBRUK.TILLSTAND.MOTTAGEN", arende="551-1"),  # a deeper case type
         ev(SKV, "momsx", T(4), "SKV.MOMSX.MOTTAGEN"),  # not under SKV.MOMS
         ev(LST, "strand", T(3), "LST.STRANDSKYDD.MOTTAGEN", arende="526-9"),
         ev(SKV, "fskatt", T(2), "SKV.FSKATT.BESLUT", klart=True),
-    ])
-    overview = build_overview(cases, (VATTENBRUK, FORALDER, BYGGA))
+    ], (VATTENBRUK, FORALDER, BYGGA))
     assert overview.your_turn == []
     # FORALDER matches nothing and is left out; the others keep the config order, not activity order.
-    assert [g.situation.slug for g in overview.situations] == ["starta-vattenbruk", "bygga-hus"]
-    assert [c.latest.kundhandelse_id for c in overview.situations[0].cases] == ["tillstand"]
-    assert [c.latest.kundhandelse_id for c in overview.situations[1].cases] == ["bygglov"]
-    assert [c.latest.kundhandelse_id for c in overview.other] == ["momsx", "strand", "fskatt"]
-    assert not overview.is_empty
+    assert overview.situations == [("starta-vattenbruk", ["tillstand"]), ("bygga-hus", ["bygglov"])]
+    assert overview.other == ["momsx", "strand", "fskatt"]
+    assert not overview.page.is_empty
 
 
-def test_a_case_in_two_situations_is_listed_only_under_the_first():
-    cases = build_cases([ev(SKV, "moms", T(1), "SKV.MOMS.BESLUT")])  # SKV.MOMS is in both situations
-    first = build_overview(cases, (VATTENBRUK, BYGGA))
-    assert [g.situation.slug for g in first.situations] == ["starta-vattenbruk"]
-    assert first.other == []
-    swapped = build_overview(cases, (BYGGA, VATTENBRUK))
-    assert [g.situation.slug for g in swapped.situations] == ["bygga-hus"]
+def test_a_case_in_two_situations_is_listed_only_under_the_first(tmp_path):
+    events = [ev(SKV, "moms", T(1), "SKV.MOMS.BESLUT")]  # SKV.MOMS is in both situations
+    first = overview_of(tmp_path / "a", events, (VATTENBRUK, BYGGA))
+    assert first.situations == [("starta-vattenbruk", ["moms"])] and first.other == []
+    swapped = overview_of(tmp_path / "b", events, (BYGGA, VATTENBRUK))
+    assert swapped.situations == [("bygga-hus", ["moms"])]
 
 
-def test_every_case_appears_exactly_once():
-    cases = build_cases([
+def test_every_case_appears_exactly_once(tmp_path):
+    overview = overview_of(tmp_path, [
         ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1"),
         ev(LST, "b", T(2), "LST.VATTENBRUK.KOMPLETTERING_BEGARD", arende="2", kraver=True),
         ev(SKV, "c", T(3), "SKV.MOMS.BESLUT"),
         ev(TANUM, "d", T(4), "TANUM.BYGGLOV.MOTTAGEN", arende="3"),
         ev(TANUM, "e", T(5), "TANUM.OVRIGT.MOTTAGEN", arende="4"),
-    ])
-    overview = build_overview(cases, (VATTENBRUK, BYGGA))
-    listed = _handles(overview.your_turn) + [c.handle for g in overview.situations for c in g.cases] \
-        + _handles(overview.other)
-    assert sorted(listed) == sorted(_handles(cases))
+    ], (VATTENBRUK, BYGGA))
+    listed = overview.your_turn + [i for _, ids in overview.situations for i in ids] + overview.other
+    assert sorted(listed) == ["a", "b", "c", "d", "e"]
+    assert overview.page.total == overview.page.shown_total == 5
 
 
-def test_without_situations_everything_not_your_turn_is_other():
-    cases = build_cases([ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1")])
-    overview = build_overview(cases, ())
-    assert overview.situations == []
-    assert _handles(overview.other) == _handles(cases)
+def test_without_situations_everything_not_your_turn_is_other(tmp_path):
+    overview = overview_of(tmp_path, [ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1")], ())
+    assert overview.situations == [] and overview.other == ["a"]
 
 
-def test_empty_overview():
-    overview = build_overview([], (VATTENBRUK,))
-    assert overview.is_empty
+def test_empty_overview(tmp_path):
+    overview = overview_of(tmp_path, [], (VATTENBRUK,))
+    assert overview.page.is_empty
     assert overview.your_turn == overview.situations == overview.other == []
 
 
@@ -295,19 +323,3 @@ def test_case_handle_is_stable_and_distinguishes_cases():
     assert case_handle("tanum", "Diarienummer:BN-1") != case_handle("lansstyrelsen", "Diarienummer:BN-1")
 
 
-def test_find_case():
-    cases = build_cases([
-        ev(LST, "a", T(1), "LST.VATTENBRUK.MOTTAGEN", arende="1"),
-        ev(TANUM, "b", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="1"),
-    ])
-    for case in cases:
-        assert find_case(cases, case.handle) is case
-    assert find_case(cases, "0" * 20) is None
-    assert find_case(cases, "") is None
-    assert find_case([], cases[0].handle) is None
-
-
-@pytest.mark.parametrize("handle", ["tanum", "Diarienummer:1", "tanum\x00Diarienummer:1"])
-def test_find_case_does_not_accept_the_raw_key(handle):
-    cases = build_cases([ev(TANUM, "b", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="1")])
-    assert find_case(cases, handle) is None
