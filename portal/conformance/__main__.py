@@ -14,7 +14,12 @@ import argparse
 import os
 import sys
 
-from portal.standard.identity import Identity, InvalidIdentity, parse_organisation, parse_person
+from portal.standard.identity import (
+    Identity,
+    InvalidIdentity,
+    parse_organisation,
+    parse_person,
+)
 
 from . import producer_checks, registry_checks
 
