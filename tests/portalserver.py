@@ -19,6 +19,22 @@ from portal.config import DEMO_CONFIG
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def worker_pids(master_pid: int) -> list[int]:
+    """gunicorn's workers: the processes whose parent is the master."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), None)
+        if ppid == str(master_pid):
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

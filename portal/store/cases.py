@@ -70,21 +70,6 @@ class CasesStore:
             params += event_params
         return " and ".join(clauses), params
 
-    def case_count(self, party: str, q: CaseQuery) -> int:
-        where, params = self._case_where(party, q)
-        return self.db.conn.execute(f"select count(*) from cases c where {where}", params).fetchone()[0]
-
-    def case_rows(self, party: str, q: CaseQuery, *, by_deadline: bool = False, limit: int | None = None,
-                  offset: int = 0) -> list[CaseRow]:
-        """A page of cases: newest activity first, or (your turn) earliest deadline first."""
-        where, params = self._case_where(party, q)
-        order = ("c.deadline is null, c.deadline, c.latest_at desc" if by_deadline else "c.latest_at desc")
-        sql = f"select {_CASE_COLUMNS} from cases c where {where} order by {order}, c.producer, c.case_key"
-        if limit is not None:
-            sql += " limit ? offset ?"
-            params = [*params, limit, offset]
-        return [_case_row(r) for r in self.db.conn.execute(sql, params)]
-
     def case_index(self, party: str, q: CaseQuery) -> list[tuple]:
         """(producer, case key, latest type, ball, deadline, latest at) of every matching case, newest first.
 

@@ -74,7 +74,3 @@ class SessionsStore:
     def save_representation(self, user_handle: str, data: dict) -> None:
         self.db["representation"].upsert({"user_handle": user_handle, "fetched_at": _iso(now()),
                                           "data": json.dumps(data)}, pk="user_handle")
-
-    def forget_representation(self, user_handle: str) -> None:
-        self.db.execute("delete from representation where user_handle = ?", [user_handle])
-        self.db.conn.commit()

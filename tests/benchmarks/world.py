@@ -32,6 +32,7 @@ from portal.store import connect, ensure_schema
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
 from mockworld import MockWorld  # noqa: E402
+from portalserver import worker_pids  # noqa: E402
 
 from mock_producers.state import DEMO_ADMIN_KEY  # noqa: E402
 
@@ -207,19 +208,7 @@ class Portal:
         raise RuntimeError("portal did not answer within 30 s:\n" + self.log_path.read_text())
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers: processes whose parent is the master."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), None)
-            if ppid == str(self.proc.pid):
-                pids.append(int(entry.name))
-        return sorted(pids)
+        return worker_pids(self.proc.pid)
 
     def memory(self) -> dict[int, dict[str, float]]:
         """Per worker: peak RSS (VmHWM) and current RSS (VmRSS), in MB, from /proc/<pid>/status."""

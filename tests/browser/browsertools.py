@@ -83,3 +83,39 @@ def visible_text_outside_lang(page, lang: str) -> str:
         });
         return [clone.textContent, ...attrs].join('\\n').replace(/\\s+/g, ' ');
     }""", lang)
+
+
+def check_html(vnu_jar, folder, pages: dict[str, dict[str, tuple[int, str]]]) -> dict[str, dict]:
+    """Run the Nu Html Checker once over every page.
+
+    ``pages``: locale -> name -> (HTTP status, HTML). Returns "name-locale" -> {"status", "file", "errors"}.
+    """
+    import json
+    import subprocess
+    from urllib.parse import unquote, urlsplit
+
+    report = {}
+    for locale, named in pages.items():
+        for name, (status, html) in named.items():
+            key = f"{name}-{locale}"
+            path = Path(folder) / f"{key}.html"
+            path.write_text(html, encoding="utf-8")
+            report[key] = {"status": status, "file": path, "errors": []}
+    result = subprocess.run(["java", "-jar", str(vnu_jar), "--errors-only", "--exit-zero-always", "--format", "json",
+                             *[str(r["file"]) for r in report.values()]],
+                            capture_output=True, text=True, timeout=180, check=False)
+    try:
+        messages = json.loads(result.stderr or result.stdout)["messages"]
+    except (ValueError, KeyError) as exc:
+        raise AssertionError(f"vnu gave no JSON report ({exc}): {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    by_file = {r["file"].resolve(): r for r in report.values()}
+    for m in messages:
+        target = by_file.get(Path(unquote(urlsplit(m.get("url", "")).path)).resolve())
+        if target is None:
+            raise AssertionError(f"vnu reported a message for no checked file: {m}")
+        target["errors"].append(m)
+    return report
+
+
+def describe_html_error(m: dict) -> str:
+    return f'line {m.get("lastLine")}: {m.get("message")} | {" ".join(m.get("extract", "").split())}'

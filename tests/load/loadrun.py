@@ -50,6 +50,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from portalserver import worker_pids
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "mock_producers" / "data"
 
@@ -292,24 +293,6 @@ def percentile(values, q: float) -> float:
 
 
 # --- memory -------------------------------------------------------------------------------------------------------
-
-def worker_pids(master_pid: int) -> list[int]:
-    """The gunicorn workers: processes whose parent is the master."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("PPid:"):
-                if line.split()[1] == str(master_pid):
-                    pids.append(int(entry.name))
-                break
-    return sorted(pids)
-
 
 def rss_kb(pid: int) -> int | None:
     try:
