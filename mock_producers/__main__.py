@@ -4,7 +4,8 @@
         [--latency SLUG=200ms[+50ms]]... [--fault SLUG=FAULT]... [--scale-person N]
         [--today YYYY-MM-DD] [--no-access-check]
 
-Keys come from env ``MOCK_PRODUCER_API_KEY`` and ``MOCK_ADMIN_KEY`` (demo keys otherwise).
+Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_ADMIN_KEY``, ``MOCK_OMBUD_CLIENT_SECRET`` (the registry's
+OAuth2 client secret) and ``MOCK_SIGNATORY_API_KEY`` (the signatory source's), demo keys otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .app import create_app
 from .data import DEMO_DIR, DataError, add_scale_person, load_dir
 from .faults import KnobError
 from .server import serve
-from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, MockState
+from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_SIGNATORY_KEY, MockState
 
 
 def build_state(args) -> MockState:
@@ -34,6 +35,8 @@ def build_state(args) -> MockState:
     if len(api_key) < 32 or len(admin_key) < 32:
         raise DataError("MOCK_PRODUCER_API_KEY and MOCK_ADMIN_KEY must be at least 32 characters")
     state = MockState(producers, registry, api_key=api_key, admin_key=admin_key,
+                      ombud_client_secret=os.environ.get("MOCK_OMBUD_CLIENT_SECRET") or DEMO_CLIENT_SECRET,
+                      signatory_key=os.environ.get("MOCK_SIGNATORY_API_KEY") or DEMO_SIGNATORY_KEY,
                       access_check=not args.no_access_check,
                       today_override=dt.date.fromisoformat(args.today) if args.today else None)
     for assignment in args.latency:
@@ -47,7 +50,8 @@ def banner(state: MockState, directory: Path) -> str:
     """What a person starting the demo needs: where things are and whom to query for."""
     lines = [f"  producer API:  {state.self_url}/<slug>/kundhandelseFragaSynkron  (OpenAPI: /<slug>/api-docs)",
              f"  forwarder:     {state.self_url}/vidareformedling/kundhandelseFragaSynkron",
-             f"  Mina ombud:    {state.self_url}/minaombud/sok/behorigheter",
+             f"  Mina ombud:    {state.self_url}/minaombud/dfm/formedlare/v1  (OAuth2: /minaombud/oauth2/token)",
+             f"  signatories:   {state.self_url}/foretagsdata/firmatecknare",
              "  API key:       header X-API-Key (env MOCK_PRODUCER_API_KEY, demo key otherwise)"]
     identities = directory / "_identiteter.json"
     if identities.exists():

@@ -7,14 +7,14 @@ import json
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from . import admin, forwarder, producer, registry
+from . import admin, forwarder, producer, registry, signatories
 from .state import MockState
 
 
 def create_app(state: MockState) -> Flask:
     app = Flask(__name__)
     app.extensions["mock"] = state
-    for blueprint in (producer.bp, forwarder.bp, registry.bp, admin.bp):
+    for blueprint in (producer.bp, forwarder.bp, registry.bp, signatories.bp, admin.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
@@ -38,7 +38,9 @@ def create_app(state: MockState) -> Flask:
             "producenter": {slug: {"namn": p.namn, "orgnr": p.orgnr, "prefix": p.prefix, "kundhandelser": len(p.events)}
                             for slug, p in sorted(st.producers.items())},
             "vidareformedling": "/vidareformedling/kundhandelseFragaSynkron",
-            "minaombud": "/minaombud/sok/behorigheter",
+            "minaombud": "/minaombud/dfm/formedlare/v1/sok/behorigheter",
+            "minaombud_token": "/minaombud/oauth2/token",
+            "firmatecknare": "/foretagsdata/firmatecknare",
         }, ensure_ascii=False), mimetype="application/json")
 
     return app
