@@ -29,7 +29,7 @@ from portal.standard.identity import Identity
 
 MAX_PAGES = 20
 PAGE_SIZE = 100
-TOKEN_MARGIN_S = 30.0  # a token is renewed this long before it expires
+TOKEN_MARGIN_S = 30.0  # a token is renewed this long before it expires, so none expires on its way
 MAX_BYTES = 4 * 1024 * 1024
 
 REGISTRY = "registry"
@@ -57,6 +57,10 @@ class SignatoryUnavailable(LookupFailed):
         super().__init__(SIGNATORY, message)
 
 
+def _failure(source: str, message: str, agency: str | None = None) -> LookupFailed:
+    return SignatoryUnavailable(message) if source == SIGNATORY else RegistryUnavailable(message, agency)
+
+
 class _Clock:
     """The time left of one look-up's deadline."""
 
@@ -75,13 +79,14 @@ class TokenSource:
         self.session = session
         self._lock = threading.Lock()
         self._token: str | None = None
-        self._expires = 0.0
+        self._renew_at = 0.0
 
     def get(self, clock: _Clock) -> str:
         with self._lock:
-            if self._token is None or time.monotonic() >= self._expires - TOKEN_MARGIN_S:
+            if self._token is None or time.monotonic() >= self._renew_at:
                 self._token, lifetime = self._fetch(clock)
-                self._expires = time.monotonic() + lifetime
+                # Renewed TOKEN_MARGIN_S before it expires (half its life, for a short-lived token).
+                self._renew_at = time.monotonic() + lifetime - min(TOKEN_MARGIN_S, lifetime / 2)
             return self._token
 
     def discard(self, token: str) -> None:
@@ -108,18 +113,18 @@ class TokenSource:
 def _call(session, method: str, url: str, clock: _Clock, source: str, what: str, agency: str | None = None, **kw):
     left = clock.left()
     if left <= 0:
-        raise LookupFailed(source, f"{what}: no time left before the deadline", agency)
+        raise _failure(source, f"{what}: no time left before the deadline", agency)
     try:
         return outbound.call(session, method, url, deadline_s=left, max_bytes=MAX_BYTES, **kw)
     except outbound.OutboundFailed as exc:
-        raise LookupFailed(source, f"{what}: {exc.reason} ({exc})", agency) from None
+        raise _failure(source, f"{what}: {exc.reason} ({exc})", agency) from None
 
 
 def _json(answer, source: str, what: str, agency: str | None = None):
     try:
         return answer.json()
     except ValueError:
-        raise LookupFailed(source, f"{what} is not JSON", agency) from None
+        raise _failure(source, f"{what} is not JSON", agency) from None
 
 
 class OmbudClient:

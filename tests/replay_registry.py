@@ -125,7 +125,9 @@ class Replay:
         self.tokens: dict[str, float] = {}
         self.log: list[dict] = []  # {"path", "method", "body", "auth"} per request
         self.registry_fault = "none"
+        self.fault_agency: str | None = None  # when set, the registry's fault applies to this tredjeman only
         self.signatory_fault = "none"
+        self.token_ttl_s = TOKEN_TTL_S
         self.trickle_s = 0.5  # seconds between bytes when trickling
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -137,6 +139,8 @@ class Replay:
         with self.lock:
             self.log.clear()
             self.registry_fault = self.signatory_fault = "none"
+            self.fault_agency = None
+            self.token_ttl_s = TOKEN_TTL_S
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -224,12 +228,18 @@ def _handler(replay: Replay):
                 return self._send(401, {"error": "invalid_client"})
             token = secrets.token_urlsafe(24)
             with replay.lock:
-                replay.tokens[token] = time.monotonic() + TOKEN_TTL_S
-            self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL_S,
+                replay.tokens[token] = time.monotonic() + replay.token_ttl_s
+            self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": replay.token_ttl_s,
                              "scope": "fullmakt:hamta"})
 
         def _sok(self, body: bytes):
             fault = replay.registry_fault
+            try:
+                asked_for = json.loads(body).get("tredjeman")
+            except (ValueError, AttributeError):
+                asked_for = None
+            if replay.fault_agency is not None and asked_for != replay.fault_agency:
+                fault = "none"
             if fault == "401" or not self._bearer_ok():
                 return self._send(401, {"message": "unauthorized"}, headers={"WWW-Authenticate": "Bearer"})
             try:
