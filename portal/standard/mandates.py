@@ -7,8 +7,10 @@ Pure functions over the contract's ``Fullmakt`` objects (Bolagsverket's
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 
 from .eventtypes import matches_prefix
@@ -108,10 +110,7 @@ def find_mandate(fullmakter: list[dict], tredjeman: str, fullmakt_id: str) -> di
 
 
 def signature(entry: dict, key: str) -> dict:
-    """A stand-in for the registry's JWS over an entry: ``{"protected", "signature"}`` (HMAC-SHA256, base16)."""
-    import base64
-    import hmac
-
+    """A stand-in for the registry's JWS over an entry: ``{"protected", "signature"}`` (HMAC-SHA256, base64url)."""
     canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     protected = base64.urlsafe_b64encode(b'{"alg":"HS256","kid":"mock-minaombud"}').decode().rstrip("=")
     mac = hmac.new(key.encode(), protected.encode() + b"." + hashlib.sha256(canonical).digest(), hashlib.sha256)

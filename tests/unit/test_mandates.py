@@ -6,14 +6,17 @@ import datetime as dt
 
 import pytest
 from builders import ORGNR10, PNR, PNR2, SAMNR, fullmakt
+from portal_builders import config_doc, permission
 
+from portal import config as config_mod
+from portal.permissions import mappings_for
 from portal.standard import schemas
 from portal.standard.mandates import (code_covers, code_prefixes, display_name, find_mandate, find_permissions, roll,
                                       selected_typ, valid_on)
 
 TODAY = dt.date(2026, 6, 15)
 SKV = "2021005448"
-LST = "2021002064"
+LST = "2021002114"  # Länsstyrelsen Västra Götaland, as in portal/demo.toml
 HOLDER = {"id": PNR, "typ": "pnr"}
 FIRM = {"id": ORGNR10, "typ": "orgnr", "namn": "Fiskodlarna AB"}
 PERSON_GIVER = {"id": PNR2, "typ": "pnr", "namn": "Anna Andersson"}
@@ -265,3 +268,29 @@ def test_an_opaque_code_covers_what_its_mapping_says():
 def test_an_unmapped_code_covers_nothing_even_when_it_looks_like_a_prefix(mapping):
     assert code_prefixes("SKV", mapping) is None
     assert not code_covers("SKV", "SKV.MOMS.BESLUT", mapping)
+
+
+# --- permission mappings per agency (config first, then the agency's catalog) -----------------------------------
+
+
+def test_mappings_come_from_config_then_catalog_and_only_when_needed():
+    doc = config_doc()
+    doc["permissions"] = {"skatteverket": {"CFG": ["SKV.MOMS"], "BOTH": ["SKV.FSKATT"]}}
+    cfg = config_mod.parse(doc, {}, testing=True)
+    asked = []
+
+    def catalogs():
+        asked.append(1)
+        return {"skatteverket": {"behorighetskoder": [{"kod": "CAT", "prefix": ["SKV"]},
+                                                      {"kod": "BOTH", "prefix": ["SKV"]}]},
+                "lansstyrelsen": None}
+
+    only_configured = [permission("5560001231", tredjeman=SKV, koder=("CFG",))]
+    assert mappings_for(cfg, only_configured, catalogs) == {SKV: {"CFG": ["SKV.MOMS"], "BOTH": ["SKV.FSKATT"]}}
+    assert asked == []  # every code was in the config: no catalog needed
+    entries = [permission("5560001231", tredjeman=SKV, koder=("CAT", "BOTH")),
+               permission("5560001231", tredjeman=LST, koder=("X",))]
+    out = mappings_for(cfg, entries, catalogs)
+    assert out[SKV] == {"CFG": ["SKV.MOMS"], "BOTH": ["SKV.FSKATT"], "CAT": ["SKV"]}  # the config wins
+    assert out[LST] == {}  # Länsstyrelsen publishes no catalog: X stays uninterpretable
+    assert "2120000142" not in mappings_for(cfg, [permission("5560001231", tredjeman="2120000142")], catalogs)
