@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from portal import audit
+from portal.catalog import catalogs
 from portal.ombud import LookupFailed
 from portal.permissions import mappings_for
 from portal.representation import (INVALID_GRANTOR, INVALID_SIGNATORY, OWN, REGISTRY_AGENCY_FAILED, REGISTRY_FAILED,
@@ -88,12 +90,11 @@ def _start_lookups(user) -> tuple[Future, Future]:
             _registry_pool.submit(rt.ombud.permissions, user.identity, agencies, cid))
 
 
-def _outcome(future: Future, seconds: float, source: str):
-    """The look-up's result, or None after logging why there is none (never waits past ``seconds``)."""
+def _outcome(future: Future, end: float, source: str):
+    """The look-up's result, or None after logging why there is none (never waits past ``end``, monotonic)."""
     try:
-        return future.result(timeout=max(seconds, 0.01))
+        return future.result(timeout=max(end - time.monotonic(), 0.01))
     except FutureTimeout:
-        # Its calls have deadlines of their own; this bound only keeps the request from waiting on a stuck thread.
         log.warning("%s look-up gave no answer in time correlation_id=%s", source, correlation_id())
     except LookupFailed as exc:
         log.warning("%s look-up failed correlation_id=%s reason=%s", source, correlation_id(), exc)
@@ -104,9 +105,10 @@ def _ask_registry(user) -> Representation:
     cfg = config()
     started = g.pop("registry_asked", None) if user is current_user else None
     asked = started or _start_lookups(user)
-    limit = max(cfg.ombud.deadline_s, cfg.signatory.deadline_s if cfg.signatory else 0.0) + 1.0
-    signatory = _outcome(asked[0], limit, "signatory")
-    found = _outcome(asked[1], limit, "registry")
+    # Both look-ups end by their own deadlines; this one bound keeps the request from waiting on a stuck thread.
+    end = time.monotonic() + max(cfg.ombud.deadline_s, cfg.signatory.deadline_s if cfg.signatory else 0.0) + 1.0
+    signatory = _outcome(asked[0], end, "signatory")
+    found = _outcome(asked[1], end, "registry")
     problems = []
     if signatory is None:
         problems.append(SIGNATORY_FAILED)
@@ -119,8 +121,7 @@ def _ask_registry(user) -> Representation:
             log.warning("registry search failed tredjeman=%s correlation_id=%s reason=%s",
                         failure.agency, correlation_id(), failure)
             problems.append(REGISTRY_AGENCY_FAILED + (failure.agency or ""))
-    from portal.catalog import catalogs  # the catalog module needs a request; imported late to avoid a cycle
-
+    # Opaque codes get their meaning from the config, else from the agency's catalog (fetched only if needed).
     rep = resolve(user.identity, user.name, signatory or [], entries, mappings_for(cfg, entries, catalogs))
     rep = Representation(rep.parties, tuple(problems) + rep.problems)
     if not problems:
