@@ -5,6 +5,7 @@
 - ``PUT /_admin/registry`` with a whole registry document (e.g. to revoke a mandate)
 - ``DELETE /_admin/registry/tokens``: the registry forgets every Bearer token it issued
 - ``PUT /_admin/access-check`` with ``{"enabled": bool}``
+- ``GET /_admin/clock``: today on the shared clock and how many days each data file's dates were moved
 - ``GET /_admin/stats``: requests and bytes sent per producer; ``DELETE /_admin/stats``
 """
 
@@ -14,7 +15,9 @@ from dataclasses import asdict
 
 from flask import Blueprint, request
 
-from .data import DataError, check_event, check_registry
+from portal.standard import clock
+
+from .data import DataError, check_event, check_registry, prepare_registry
 from .faults import KnobError
 from .producer import error, json_response, state
 
@@ -84,7 +87,7 @@ def put_registry():
         check_registry(body, "registry")
     except DataError as exc:
         return error(400, str(exc))
-    body.setdefault("firmatecknare", [])
+    body = prepare_registry(body)
     state().replace_registry(body)
     return json_response({"fullmakter": len(body["fullmakter"])})
 
@@ -105,6 +108,14 @@ def access_check():
         return error(400, 'expected {"enabled": true|false}')
     state().access_check = body["enabled"]
     return json_response({"enabled": state().access_check})
+
+
+@bp.route("/clock", methods=["GET"])
+def clock_state():
+    st = state()
+    shifts = {slug: p.shift_days for slug, p in st.producers.items()}
+    shifts["minaombud"] = st.registry_snapshot().get("_shift_days", 0)
+    return json_response({"today": clock.today().isoformat(), "shiftDays": shifts})
 
 
 @bp.route("/stats", methods=["GET"])

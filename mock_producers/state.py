@@ -6,7 +6,8 @@ import datetime as dt
 import hmac
 import threading
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+
+from portal.standard import clock
 
 from .data import Producer
 from .faults import FaultBoard
@@ -32,7 +33,6 @@ class MockState:
     ombud_client_secret: str = DEMO_CLIENT_SECRET  # the registry's OAuth2 client secret
     signatory_key: str = DEMO_SIGNATORY_KEY  # the signatory source's own API key
     access_check: bool = True
-    today_override: dt.date | None = None
     self_url: str = ""
     forwarder_timeout_s: float = 5.0
     board: FaultBoard = None  # type: ignore[assignment]
@@ -44,8 +44,8 @@ class MockState:
             self.board = FaultBoard(list(self.producers) + ["minaombud", "foretagsdata"])
 
     def today(self) -> dt.date:
-        """Today in Sweden (mandates are valid per Swedish calendar day), or the override."""
-        return self.today_override or dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+        """Today in Sweden (mandates are valid per Swedish calendar day), on the shared clock."""
+        return clock.today()
 
     def key_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.api_key.encode())

@@ -2,18 +2,19 @@
 ``/minaombud/oauth2/token``, Bearer tokens, ``/minaombud/dfm/formedlare/v1/sok/behorigheter`` with the required
 ``tredjeman``, ``.../tredjeman/{orgnr}/fullmakter/{id}``; and the signatory source ``/foretagsdata/firmatecknare``.
 
-"Today" is fixed to 2026-11-27 by the harness (``--today``).
+"Today" is the shared clock's (``portal.standard.clock``), in the tests as in the mock world.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from mock_producers.state import DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_SIGNATORY_KEY
-from portal.standard import schemas
+from portal.standard import clock, schemas
 from portal.standard.identity import make_orgnr, make_personnummer
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,9 @@ ALFA_TM = "2021005448"  # Alfaverket, the third party (tredjeman)
 BETA_TM = "2021005489"
 FM_PASSIV, FM_AKTIV = "a1fa0000-0000-4000-8000-000000000001", "a1fa0000-0000-4000-8000-000000000002"
 FM_EXPIRED, FM_REVOKED = "be7a0000-0000-4000-8000-000000000003", "a1fa0000-0000-4000-8000-000000000004"
-TODAY, YESTERDAY, TOMORROW = "2026-11-27", "2026-11-26", "2026-11-28"
+_today = clock.today()
+TODAY, YESTERDAY, TOMORROW = (str(_today + dt.timedelta(days=d)) for d in (0, -1, 1))
+LONG_AGO, FAR_AHEAD = str(_today - dt.timedelta(days=330)), str(_today + dt.timedelta(days=400))
 
 
 def get_token(world, client_id: str = CLIENT_ID, secret: str = DEMO_CLIENT_SECRET, **form):
@@ -80,8 +83,14 @@ def fixture_registry() -> dict:
     return json.loads(FIXTURE_REGISTRY.read_text(encoding="utf-8"))
 
 
+def fixture_day(written: str) -> str:
+    """A date of the fixture file as served: moved by today minus its referensdatum."""
+    moved = clock.today() - dt.date.fromisoformat(fixture_registry()["referensdatum"])
+    return str(dt.date.fromisoformat(written) + moved)
+
+
 def mandate(mid: str, giver: tuple[str, str], code: str, *, typ: str = "aktiv", tredjeman: str = ALFA_TM,
-            holder: str = ACCOUNTANT, giltig_from: str = "2026-01-01", giltig_tom: str = "2027-12-31",
+            holder: str = ACCOUNTANT, giltig_from: str = LONG_AGO, giltig_tom: str = FAR_AHEAD,
             aterkallad: str | None = None, namn: str = "Namn") -> dict:
     """A Fullmakt in the contract's full shape."""
     out = {"id": mid, "ursprung": {"mall": "standard"}, "rubrik": f"Fullmakt {mid}", "beskrivning": "Fullmakt.",
@@ -269,7 +278,7 @@ def test_only_mandates_valid_today_count(own_registry):
     giver = (ORGNR, "orgnr")
     load(own_registry, [
         mandate("ends-today", giver, "ALFA.A", giltig_tom=TODAY),
-        mandate("ended-yesterday", giver, "ALFA.B", giltig_tom=YESTERDAY, giltig_from="2026-01-01"),
+        mandate("ended-yesterday", giver, "ALFA.B", giltig_tom=YESTERDAY, giltig_from=LONG_AGO),
         mandate("starts-today", giver, "ALFA.C", giltig_from=TODAY),
         mandate("starts-tomorrow", giver, "ALFA.D", giltig_from=TOMORROW),
         mandate("revoked-today", giver, "ALFA.E", aterkallad=TODAY),
@@ -374,7 +383,7 @@ def test_one_whole_mandate_in_the_contract_shape(clean_world):
     assert schemas.problems("ombud", doc, "FullmaktSvar") == []
     fullmakt = doc["fullmakt"]
     assert fullmakt["id"] == FM_AKTIV and fullmakt["tredjeman"]["id"] == ALFA_TM
-    assert fullmakt["giltigFrom"] == "2026-01-01" and fullmakt["giltigTom"] == "2027-12-31"
+    assert fullmakt["giltigFrom"] == fixture_day("2026-01-01") and fullmakt["giltigTom"] == fixture_day("2027-12-31")
     [objekt] = [b["behorighetsobjekt"] for b in fullmakt["behorigheter"]]
     assert objekt["kod"] == "ALFA.MOMS" and [t["typ"] for t in objekt["typer"] if t["vald"]] == ["aktiv"]
     assert doc["metadata"]["referensnummer"].startswith("MOF")
@@ -383,7 +392,7 @@ def test_one_whole_mandate_in_the_contract_shape(clean_world):
 
 def test_a_revoked_mandate_says_so_in_its_metadata(clean_world):
     doc = hamta(clean_world, ALFA_TM, FM_REVOKED).json()
-    assert doc["metadata"]["aterkallad"]["datum"].startswith("2026-10-01")
+    assert doc["metadata"]["aterkallad"]["datum"].startswith(fixture_day("2026-10-01"))
     assert doc["metadata"]["referensnummer"].startswith("MOP")
 
 
