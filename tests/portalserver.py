@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -49,7 +50,8 @@ class PortalServer:
         """``edit``: a function that changes the config text further; ``env``: extra environment (secrets)."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
-        text = text.replace("timeout_s = 2.0", "timeout_s = 8.0").replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
+        text = text.replace("timeout_s = 2.0", "timeout_s = 8.0")
+        text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 15.0", text, flags=re.M)  # registry, signatories
         extra = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items())
         # A key the demo config sets already (fresh_s, ...) is replaced: TOML refuses a key twice.
         head, sep, rest = text.partition("[portal]\n")
