@@ -93,6 +93,7 @@ class PortalSettings:
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
     login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
+    calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,9 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
 
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
-        outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived)
+        # However long the page waits, no fetch runs past total_deadline_s (a trickling agency frees its slot).
+        outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived,
+                           per_producer=settings.calls_per_producer, fetch_deadline_s=settings.total_deadline_s)
     else:
         outcomes = {}
     statuses = {}
