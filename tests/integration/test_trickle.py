@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
 from mock_producers.state import DEMO_API_KEY
-from portal import fanout, outbound
+from portal import catalog, fanout, outbound
 from portal.config import ProducerConfig
-from portal.producers import ProducerClient
+from portal.producers import ProducerClient, ProducerFailed
 from portal.standard.models import Kund
 
 pytestmark = pytest.mark.integration
@@ -40,3 +41,11 @@ def test_a_fetch_ends_at_its_own_deadline_even_when_every_byte_comes_in_time(cle
     outcome = fanout.fan_out({"alfa": _fetch(clean_world)}, 30, fetch_deadline_s=0.5)["alfa"]
     assert outcome.result is None
     assert outcome.failure == "timeout"
+
+
+def test_a_trickling_catalog_is_abandoned_at_the_producers_timeout(clean_world):
+    clean_world.admin("PUT", "/faults/alfa", {"fault": "trickle", "timeout_s": 8, "trickle_ms": 50})
+    producer = _client(clean_world).config
+    with pytest.raises(ProducerFailed) as failed:
+        catalog.fetch(replace(producer, timeout_s=0.5), outbound.new_session())
+    assert failed.value.reason == "timeout"
