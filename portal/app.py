@@ -68,7 +68,10 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     from portal.runtime import Runtime, close_store
     from portal.store import prepare_database
 
+    from portal.health import file_identity
+
     prepare_database(cfg.settings.database)
+    app.extensions["portal_database_file"] = file_identity(cfg.settings.database)  # /readyz: still the same file?
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
     app.teardown_appcontext(close_store)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from webtools import EVA, KARIN, act_as, csrf_token, login, page
+from portal import create_app
+from webtools import EVA, KARIN, act_as, csrf_token, login, page, portal_config
 
 
 def session_cookie(client) -> str | None:
@@ -77,3 +78,33 @@ def test_readiness_fails_when_the_database_cannot_be_opened(make_app, tmp_path):
     assert r.status_code == 503
     assert r.json == {"status": "unavailable", "checks": {"config": True, "database": False}}
     assert client.get("/healthz").status_code == 200  # the process itself is fine
+
+
+def test_readiness_fails_when_the_database_file_is_deleted_under_the_running_portal(make_app, tmp_path, caplog):
+    # The workers' open connections keep writing to the unlinked file; all of it would be lost at restart.
+    client = make_app().test_client()
+    assert client.get("/readyz").status_code == 200
+    (tmp_path / "portal.db").unlink()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json["checks"]["database"] is False
+    assert any("not ready" in m and "gone" in m for m in caplog.messages)
+    assert not (tmp_path / "portal.db").exists()  # the check made no new, empty database in its place
+
+
+def test_readiness_fails_when_the_database_file_is_replaced(make_app, tmp_path, caplog):
+    client = make_app().test_client()
+    db = tmp_path / "portal.db"
+    db.rename(tmp_path / "old.db")
+    db.write_bytes((tmp_path / "old.db").read_bytes())  # a copy in its place: same content, another file
+    assert client.get("/readyz").status_code == 503
+    assert any("not the file the portal opened" in m for m in caplog.messages)
+
+
+def test_health_checks_are_never_a_redirect_in_production_mode(tmp_path, demo_world):
+    # Outside demo mode plain HTTP is redirected to HTTPS; a probe would read that 302 as success.
+    app = create_app({"PORTAL": portal_config(tmp_path, demo_world.url, demo=False)})
+    client = app.test_client()
+    assert client.get("/").status_code == 302  # pages still go to HTTPS
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
