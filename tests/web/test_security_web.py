@@ -108,3 +108,27 @@ def test_health_checks_are_never_a_redirect_in_production_mode(tmp_path, demo_wo
     assert client.get("/").status_code == 302  # pages still go to HTTPS
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+def test_signed_in_pages_are_never_stored(client):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(client, KARIN)
+    home = page(client.get("/"))
+    case = home.select_one("main .case-card__title a")["href"]
+    for path in ("/", case, "/livssituationer", "/katalog", "/kalender", "/vem-har-tittat"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["Cache-Control"] == "no-store", path
+
+
+def test_a_session_is_a_bearer_nonce_ended_by_logout_not_bound_to_the_client(client):
+    """Documented choice (README): no binding to address or user agent; log-out ends the session on the server."""
+    login(client, KARIN)
+    cookie = client.get_cookie("portal_session").value
+    other = client.application.test_client()
+    other.set_cookie("portal_session", cookie)
+    assert other.get("/", headers={"User-Agent": "another browser"},
+                     environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
+    token = csrf_token(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code in (302, 303)
+    assert other.get("/").status_code == 302  # the replayed cookie is dead too
