@@ -93,6 +93,7 @@ class PortalSettings:
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
     login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
+    max_events_per_producer: int = 20000  # storage cap per party and agency; beyond it new events are left out
     calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)
 
 

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_refs, login, notices, page, set_fault,
-                      status_items, text_of, timeline_titles)
+from portal.config import DEMO_CONFIG, load
+from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_events, demo_refs, login, notices, page,
+                      set_fault, status_items, text_of, timeline_titles)
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
@@ -180,3 +181,17 @@ def test_hostile_producer_text_is_inert(private_world, make_private_app, who, sl
     # The hostile link (javascript:) is dropped: no "open at the agency" link at all.
     for soup in pages[1:]:
         assert soup.select(".timeline a") == []
+
+
+def test_an_agency_sending_more_than_the_storage_cap_is_cut_off_with_a_notice(private_world, make_private_app):
+    client = make_private_app(max_events_per_producer=1).test_client()
+    login(client, KARIN)
+    soup = _home(client)
+    names = {p.slug: p.name for p in load(DEMO_CONFIG, {}, testing=True).producers}
+    crowded = {slug for slug in ALL_AGENCIES if len(demo_events(slug, KARIN)) > 1}
+    assert crowded
+    capped = {n.split(" har fler händelser för dig än portalen sparar; ")[0] for n in notices(soup)
+              if " har fler händelser för dig än portalen sparar; " in n}
+    assert capped == {names[slug] for slug in crowded}
+    # One case per agency at most: each kept only its newest event.
+    assert len(case_cards(soup)) <= len(ALL_AGENCIES)
