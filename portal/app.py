@@ -47,6 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app, cfg)
     _register(app)
     _limit_login(app, cfg)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies the client is the N-th address from the right of X-Forwarded-For: the rate
+        # limiter and the logs see the real client, not the proxy. Without proxies these headers are ignored.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

@@ -132,3 +132,21 @@ def test_a_session_is_a_bearer_nonce_ended_by_logout_not_bound_to_the_client(cli
     token = csrf_token(client, "/")
     assert client.post("/logout", data={"csrf_token": token}).status_code in (302, 303)
     assert other.get("/").status_code == 302  # the replayed cookie is dead too
+
+
+def _attempts(client, address: str, n: int) -> list[int]:
+    token = csrf_token(client)
+    return [client.post("/login", data={"personnummer": "1", "csrf_token": token},
+                        headers={"X-Forwarded-For": address}).status_code for _ in range(n)]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(make_app):
+    app = make_app(login_rate_limit="2 per minute", proxy_hops=1)
+    assert _attempts(app.test_client(), "198.51.100.1", 3) == [400, 400, 429]
+    assert _attempts(app.test_client(), "198.51.100.2", 2) == [400, 400]  # another client behind the same proxy
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(make_app):
+    app = make_app(login_rate_limit="2 per minute")
+    assert _attempts(app.test_client(), "198.51.100.1", 2) == [400, 400]
+    assert _attempts(app.test_client(), "198.51.100.2", 1) == [429]  # a forged header buys no new bucket
