@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from portal.config import Config
 from portal.fanout import Outcome, fan_out
+from portal.producer_text import clean_event
 from portal.producers import ProducerClient
 from portal.representation import Party
 from portal.standard.models import Kund
@@ -156,7 +157,7 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
         if result.invalid or result.foreign:
             log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
                         producer.slug, result.invalid, result.foreign, correlation_id)
-        granted = [e for e in result.events if party.may_see(producer.orgnr, e.typ)]
+        granted = [clean_event(e) for e in result.events if party.may_see(producer.orgnr, e.typ)]
         granted, capped = within_cap(granted, store.stored_ids(digits, producer.slug), cap) if cap else (granted, 0)
         if capped:
             log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
