@@ -2,16 +2,17 @@
 
     python -m mock_producers [--data DIR] [--host 127.0.0.1] [--port 8081]
         [--latency SLUG=200ms[+50ms]]... [--fault SLUG=FAULT]... [--scale-person N]
-        [--today YYYY-MM-DD] [--no-access-check]
+        [--no-access-check]
 
 Keys come from env ``MOCK_PRODUCER_API_KEY`` and ``MOCK_ADMIN_KEY`` (demo keys otherwise).
+Dates in the data files are moved to today at load (``mock_producers/dates.py``); "today" is the
+shared clock's (``MINA_CLOCK_SHIFT_DAYS`` moves it, for the portal and the mock world alike).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import datetime as dt
 import logging
 import os
 import signal
@@ -34,8 +35,7 @@ def build_state(args) -> MockState:
     if len(api_key) < 32 or len(admin_key) < 32:
         raise DataError("MOCK_PRODUCER_API_KEY and MOCK_ADMIN_KEY must be at least 32 characters")
     state = MockState(producers, registry, api_key=api_key, admin_key=admin_key,
-                      access_check=not args.no_access_check,
-                      today_override=dt.date.fromisoformat(args.today) if args.today else None)
+                      access_check=not args.no_access_check)
     for assignment in args.latency:
         state.board.set_latency(assignment)
     for assignment in args.fault:
@@ -66,7 +66,6 @@ def main(argv=None) -> int:
     parser.add_argument("--fault", action="append", default=[], metavar="SLUG=FAULT")
     parser.add_argument("--scale-person", type=int, default=0, metavar="N",
                         help="give the load-test person N events over all producers")
-    parser.add_argument("--today", help="the registry's 'today' (YYYY-MM-DD), for reproducible tests")
     parser.add_argument("--no-access-check", action="store_true", help="do not check anvandare at the producers")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s mock_producers %(levelname)s %(message)s")

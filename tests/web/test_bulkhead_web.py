@@ -16,10 +16,13 @@ HEALTHY = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "
 def test_a_trickling_agency_does_not_starve_a_healthy_user(private_world, make_private_app):
     # Lantmäteriet sends a byte every 200 ms for a minute: no per-read timeout ever fires.
     set_fault(private_world, "lantmateriet", fault="trickle", timeout_s=60, trickle_ms=200)
-    app = make_private_app(page_deadline_s=2.0, total_deadline_s=60.0, login_rate_limit="1000 per minute")
+    # The fetch pool belongs to the process, so two apps share it: the crowd's pages are served at the usual
+    # page deadline, Sara's page waits long enough that only a starved pool could leave her without cases.
+    crowd = make_private_app(total_deadline_s=60.0, login_rate_limit="1000 per minute")
+    patient = make_private_app(page_deadline_s=15.0, total_deadline_s=60.0)
 
     def open_overview(pnr: str) -> int:
-        client = app.test_client()
+        client = crowd.test_client()
         login(client, pnr)
         return client.get("/").status_code
 
@@ -28,7 +31,7 @@ def test_a_trickling_agency_does_not_starve_a_healthy_user(private_world, make_p
     with ThreadPoolExecutor(12) as pool:
         assert set(pool.map(open_overview, people)) == {200}
 
-    client = app.test_client()
+    client = patient.test_client()
     login(client, SARA)
     soup = page(client.get("/"))
     assert demo_refs(SARA, HEALTHY)

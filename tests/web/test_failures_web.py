@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from portal.config import DEMO_CONFIG, load
+from portal.standard import clock
 from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_events, demo_refs, login, notices, page,
                       set_fault, status_items, text_of, timeline_titles)
 
@@ -79,13 +80,12 @@ def test_cached_cases_stay_when_producer_starts_failing(private_world, make_priv
 
 
 def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
-    set_fault(private_world, "skatteverket", fault="timeout", timeout_s=10)
+    # Skatteverket's answer is held for 10 s, far past the portal's own 2 s timeout for it.
+    set_fault(private_world, "skatteverket", held=True, timeout_s=10)
     client = make_private_app(total_deadline_s=1.0).test_client()
     login(client, KARIN)
-    started = time.monotonic()
     soup = _home(client)
-    elapsed = time.monotonic() - started
-    assert elapsed < 1, elapsed  # the page deadline, not the slow agency, decides
+    # The page came while Skatteverket was still being waited for: the page deadline, not the agency, decided.
     assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
     assert case_refs(soup) == demo_refs(KARIN, ["jordbruksverket"])
     # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
@@ -201,7 +201,7 @@ def test_an_agency_sending_more_than_the_storage_cap_is_cut_off_with_a_notice(pr
 
 def test_direction_overrides_and_controls_from_an_agency_never_reach_the_page_or_the_calendar(private_world,
                                                                                                make_private_app):
-    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    when = clock.now().replace(microsecond=0)
     event = {
         "kundhandelseId": "skv-bidi-1",
         "part": {"kund": {"identifierare": KARIN, "typ": "Personnummer"},

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from webtools import (KARIN, act_as, assert_page_structure, ball_holder, card_fact, case_cards, case_refs,
-                      demo_cases, demo_doc, login, page, producer_text, text_of)
+                      demo_cases, demo_day, demo_doc, login, page, producer_text, text_of)
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
@@ -68,7 +68,7 @@ def test_your_turn_for_karin_herself(client):
     soup = _home(client)
     cards = soup.select("main section.section--your-turn .case-card")
     assert [card_fact(c, "Referens") for c in cards] == ["VB-STAT-2026-0412"]
-    assert card_fact(cards[0], "Sista dag") == "15 mars 2027"
+    assert card_fact(cards[0], "Sista dag") == demo_day("2027-03-15")
     assert card_fact(cards[0], "Myndighet") == "Jordbruksverket"
 
 
