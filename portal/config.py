@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "portal" / "demo.toml"
 # The mock producers' key when MOCK_PRODUCER_API_KEY is unset; used only in demo and test mode.
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
+# Outside demo and test mode: a guessable session-signing secret or API key is refused at start-up.
+MIN_SECRET_KEY = 32
+MIN_API_KEY = 16
 
 
 class ConfigError(ValueError):
@@ -93,6 +96,9 @@ class PortalSettings:
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
     login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
+    max_events_per_producer: int = 20000  # storage cap per party and agency; beyond it new events are left out
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
+    calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,9 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     settings = _settings(doc.get("portal", {}), env)
     if not settings.secret_key and not (testing or settings.demo):
         raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
+    if not (testing or settings.demo) and len(settings.secret_key) < MIN_SECRET_KEY:
+        raise ConfigError(f"PORTAL_SECRET_KEY is too short: at least {MIN_SECRET_KEY} random characters "
+                          "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
     fallback_key = DEMO_API_KEY if (testing or settings.demo) else None
     producers = tuple(_with_key(_producer(i, p), env, fallback_key, f"[[producer]] {p.get('slug')}")
                       for i, p in enumerate(_list(doc, "producer")))
@@ -150,6 +159,9 @@ def _with_key(entry, env, fallback: str | None, where: str):
     key = env.get(entry.api_key_env) or fallback
     if not key:
         raise ConfigError(f"{where}: env {entry.api_key_env} (its API key) is not set")
+    if fallback is None and len(key) < MIN_API_KEY:
+        raise ConfigError(f"{where}: the API key in env {entry.api_key_env} is too short "
+                          f"(at least {MIN_API_KEY} characters)")
     return replace(entry, api_key=key)
 
 
@@ -176,19 +188,20 @@ def _build(cls, table: dict, where: str):
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
     values = {}
     for name, value in table.items():
-        values[name] = _coerce(value, names[name].type, f"{where} {name}")
+        # A whole number whose default is 0 may be 0 (e.g. proxy_hops); the others start at 1.
+        values[name] = _coerce(value, names[name].type, f"{where} {name}", minimum=0 if names[name].default == 0 else 1)
     return cls(**values)
 
 
-def _coerce(value, type_name, where: str):
+def _coerce(value, type_name, where: str, minimum: int = 1):
     type_name = str(type_name)
     if type_name == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ConfigError(f"{where} must be a non-negative number")
         return float(value)
     if type_name == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{where} must be a positive whole number")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f"{where} must be a {'non-negative' if minimum == 0 else 'positive'} whole number")
         return value
     if type_name == "bool":
         if not isinstance(value, bool):
