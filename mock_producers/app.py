@@ -8,12 +8,14 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from . import admin, forwarder, producer, registry, signatories
+from .faults import Trickle
 from .state import MockState
 
 
 def create_app(state: MockState) -> Flask:
     app = Flask(__name__)
     app.extensions["mock"] = state
+    app.wsgi_app = Trickle(app.wsgi_app, state.board)
     for blueprint in (producer.bp, forwarder.bp, registry.bp, signatories.bp, admin.bp):
         app.register_blueprint(blueprint)
 

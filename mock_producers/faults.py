@@ -12,6 +12,9 @@ or at run time through the admin endpoint. Faults:
 - ``oversized``: a valid-looking body of ``oversized_mb`` megabytes, streamed
 - ``duplicates``: every event is sent twice
 - ``hostile``: markup and script in every text field, ``javascript:`` and ``data:`` links
+- ``trickle``: the answer starts at once but comes a byte (a space, valid before JSON) every ``trickle_ms``
+  for ``timeout_s`` seconds, then in full: a per-read timeout never fires (applied by :class:`Trickle`, so it
+  works for any producer and the registry)
 
 Besides latency and faults, ``held: true`` holds every answer of a producer until a test sets
 ``held: false`` (or ``timeout_s`` passes): a test can then know, without timing anything, that
@@ -27,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, fields
 
 FAULTS = ("none", "down", "error500", "timeout", "malformed", "invalid_events",
-          "foreign_events", "oversized", "duplicates", "hostile")
+          "foreign_events", "oversized", "duplicates", "hostile", "trickle")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
 
@@ -43,6 +46,7 @@ class Knob:
     fault: str = "none"
     timeout_s: float = 30.0
     oversized_mb: float = 20.0
+    trickle_ms: float = 200.0
     held: bool = False
 
     def delay_s(self, rng: random.Random) -> float:
@@ -76,6 +80,9 @@ class FaultBoard:
         self._rng = random.Random(7)
         self._released: dict[str, threading.Event] = {}
 
+    def knows(self, slug: str) -> bool:
+        return slug in self._slugs
+
     def get(self, slug: str) -> Knob:
         with self._lock:
             return Knob(**asdict(self._knobs.get(slug, Knob())))
@@ -89,7 +96,7 @@ class FaultBoard:
             raise KnobError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "fault" in settings and settings["fault"] not in FAULTS:
             raise KnobError(f"unknown fault {settings['fault']!r}; one of {', '.join(FAULTS)}")
-        for name in ("latency_ms", "jitter_ms", "timeout_s", "oversized_mb"):
+        for name in ("latency_ms", "jitter_ms", "timeout_s", "oversized_mb", "trickle_ms"):
             if name in settings:
                 value = settings[name]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600_000:
@@ -137,3 +144,41 @@ class FaultBoard:
         if delay > 0:
             time.sleep(delay)
         return knob
+
+
+class Trickle:
+    """WSGI middleware: a ``/<slug>/...`` answer whose knob says ``trickle`` is sent a byte at a time."""
+
+    def __init__(self, app, board: FaultBoard):
+        self.app = app
+        self.board = board
+
+    def __call__(self, environ, start_response):
+        slug = environ.get("PATH_INFO", "/").strip("/").split("/", 1)[0]
+        if not self.board.knows(slug) or self.board.get(slug).fault != "trickle":
+            return self.app(environ, start_response)
+        held: dict = {}
+
+        def hold(status, headers, exc_info=None):
+            held["status"] = status
+            # The length changes (leading spaces) and the end of the answer is the end of the connection.
+            held["headers"] = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            return lambda data: None
+
+        body = self.app(environ, hold)
+        knob = self.board.get(slug)
+        start_response(held["status"], held["headers"])
+        return self._trickle(body, knob)
+
+    @staticmethod
+    def _trickle(body, knob: Knob):
+        end = time.monotonic() + knob.timeout_s
+        try:
+            while time.monotonic() < end:
+                yield b" "
+                time.sleep(max(knob.trickle_ms, 1.0) / 1000.0)
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from flask_login import current_user
 
 from portal import config as config_mod
@@ -47,6 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app, cfg)
     _register(app)
     _limit_login(app, cfg)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies the client is the N-th address from the right of X-Forwarded-For: the rate
+        # limiter and the logs see the real client, not the proxy. Without proxies these headers are ignored.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 
@@ -68,7 +75,10 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     from portal.runtime import Runtime, close_store
     from portal.store import prepare_database
 
+    from portal.health import file_identity
+
     prepare_database(cfg.settings.database)
+    app.extensions["portal_database_file"] = file_identity(cfg.settings.database)  # /readyz: still the same file?
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
     app.teardown_appcontext(close_store)
@@ -76,7 +86,11 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login_form"
     login_manager.login_message = None  # the log-in page says what to do
-    login_manager.session_protection = "strong"
+    # No session_protection: flask-login's "strong" mode only ever marks a *permanent* session non-fresh (ours
+    # are), and binding to address or user agent would sign out people whose phone changes network. A session is
+    # a server-side record behind a random nonce, rotated at log-in and at every party switch, with idle and
+    # absolute lifetimes, ended for real at log-out (README: "Sessions").
+    login_manager.session_protection = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     plain_http = cfg.settings.demo or app.testing
@@ -110,3 +124,11 @@ def _register(app: Flask) -> None:
         return {"locale": str(get_locale() or "sv"), "current_user": current_user}
 
     errors.register(app)
+
+    @app.after_request
+    def no_store(response):
+        """A signed-in page holds someone's cases: never kept by the browser or a shared cache."""
+        if request.endpoint != "static" and "Cache-Control" not in response.headers and \
+                current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -13,11 +13,26 @@ import json
 
 import click
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
 from portal.runtime import correlation_id, store
 
 bp = Blueprint("audit", __name__, cli_group=None)  # `flask --app portal audit-export`
+
+# What each recorded action says on "Who has looked" (calendar feed polls are counted apart there).
+ACTIONS = {
+    "overview": lazy_gettext("Opened the overview"),
+    "case": lazy_gettext("Opened a case"),
+    "act_as": lazy_gettext("Chose to act for you"),
+    "situations": lazy_gettext("Opened the situations"),
+    "situation": lazy_gettext("Opened a situation"),
+    "situation_create": lazy_gettext("Created a situation of their own"),
+    "situation_rename": lazy_gettext("Renamed a situation"),
+    "situation_delete": lazy_gettext("Deleted a situation"),
+    "situation_add_case": lazy_gettext("Added a case to a situation"),
+    "situation_remove_case": lazy_gettext("Removed a case from a situation"),
+}
 
 
 def record(party, action: str, outcome: str = "allowed") -> None:
@@ -31,8 +46,9 @@ def record(party, action: str, outcome: str = "allowed") -> None:
 @login_required
 def who_looked():
     """The user's own data tracker: every look at their own cases."""
-    rows = store().audit_for_party(current_user.identity.digits)
-    return render_template("pages/audit.html", rows=rows, me=current_user.handle)
+    rows = store().audit_for_party(current_user.identity.digits, without=("calendar",))
+    polls = store().audit_counts(current_user.identity.digits, "calendar")
+    return render_template("pages/audit.html", rows=rows, polls=polls, actions=ACTIONS, me=current_user.handle)
 
 
 @bp.cli.command("audit-export")

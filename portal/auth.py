@@ -82,7 +82,8 @@ def login():
     demo = request.form.get("demo", "")
     if demo:
         # A demo button names an identity by its place in the list, so the page holds no identity numbers.
-        if not demo.isdigit() or int(demo) >= len(eid.identities):
+        # isdigit() is also true for "²" and "①", which int() refuses; a long run of digits is no index either.
+        if not (demo.isascii() and demo.isdigit() and len(demo) <= 4) or int(demo) >= len(eid.identities):
             abort(400)
         typed = eid.identities[int(demo)].identity.digits
     try:

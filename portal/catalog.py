@@ -15,6 +15,7 @@ import requests
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
+from portal import outbound
 from portal.fanout import fan_out
 from portal.producers import ProducerFailed
 from portal.runtime import config, runtime, store
@@ -22,6 +23,7 @@ from portal.standard import schemas
 from portal.store import now
 
 CATALOG_TTL = dt.timedelta(hours=6)
+MAX_CATALOG_BYTES = 2 * 1024 * 1024
 bp = Blueprint("catalog", __name__)
 
 
@@ -46,16 +48,20 @@ class ProducerCatalog:
 
 
 def fetch(producer, session: requests.Session) -> dict | None:
-    """One producer's catalog, validated; None when it has none (404). Runs in a pool thread: no app context."""
+    """One producer's catalog, validated; None when it has none (404). Runs in a pool thread: no app context.
+
+    The whole call ends within the producer's ``timeout_s``, however slowly it answers.
+    """
     try:
-        r = session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers={"X-API-Key": producer.api_key},
-                        timeout=producer.timeout_s)
-    except requests.RequestException as exc:
-        raise ProducerFailed("down", exc.__class__.__name__) from None
-    if r.status_code == 404:
+        r = outbound.call(session, "GET", producer.url.rstrip("/") + "/kundhandelsetyper",
+                          deadline_s=producer.timeout_s, max_bytes=MAX_CATALOG_BYTES,
+                          headers={"X-API-Key": producer.api_key})
+    except outbound.OutboundFailed as exc:
+        raise ProducerFailed(exc.reason, f"catalog: {exc}") from None
+    if r.status == 404:
         return None
-    if r.status_code != 200:
-        raise ProducerFailed("http", f"catalog answered {r.status_code}")
+    if r.status != 200:
+        raise ProducerFailed("http", f"catalog answered {r.status}")
     try:
         doc = r.json()
     except ValueError:
@@ -77,7 +83,7 @@ def catalogs() -> dict[str, dict | None]:
         session = next(iter(runtime().producers.values())).session
         producers = {p.slug: p for p in config().producers}
         outcomes = fan_out({slug: (lambda p=producers[slug]: fetch(p, session)) for slug in stale},
-                           config().settings.total_deadline_s)
+                           config().settings.total_deadline_s, per_producer=config().settings.calls_per_producer)
         for slug, outcome in outcomes.items():
             if outcome.failure is None:
                 st.save_catalog(slug, outcome.result)

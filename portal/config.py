@@ -23,6 +23,9 @@ DEMO_CONFIG = ROOT / "portal" / "demo.toml"
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
 DEMO_OMBUD_CLIENT_SECRET = "demo-ombud-secret-0123456789abcdef0123"
 DEMO_SIGNATORY_KEY = "demo-signatory-key-0123456789abcdef0123"
+# Outside demo and test mode: a guessable session-signing secret or API key is refused at start-up.
+MIN_SECRET_KEY = 32
+MIN_API_KEY = 16
 
 
 class ConfigError(ValueError):
@@ -111,6 +114,9 @@ class PortalSettings:
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
     login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
+    max_events_per_producer: int = 20000  # storage cap per party and agency; beyond it new events are left out
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
+    calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,9 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     settings = _settings(doc.get("portal", {}), env)
     if not settings.secret_key and not (testing or settings.demo):
         raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
+    if not (testing or settings.demo) and len(settings.secret_key) < MIN_SECRET_KEY:
+        raise ConfigError(f"PORTAL_SECRET_KEY is too short: at least {MIN_SECRET_KEY} random characters "
+                          "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
     fallback = testing or settings.demo
     fallback_key = DEMO_API_KEY if fallback else None
     producers = tuple(_with_key(_producer(i, p), env, fallback_key, f"[[producer]] {p.get('slug')}")
@@ -184,10 +193,12 @@ def _with_key(entry, env, fallback: str | None, where: str):
 
 
 def _secret(env, name: str, fallback: str | None, where: str, what: str) -> str:
-    """A secret from env ``name``; outside demo and test mode it must be there."""
+    """A secret from env ``name``; outside demo and test mode it must be there, and not be guessably short."""
     value = env.get(name) or fallback
     if not value:
         raise ConfigError(f"{where}: env {name} (its {what}) is not set")
+    if fallback is None and len(value) < MIN_API_KEY:
+        raise ConfigError(f"{where}: the {what} in env {name} is too short (at least {MIN_API_KEY} characters)")
     return value
 
 
@@ -235,19 +246,20 @@ def _build(cls, table: dict, where: str):
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
     values = {}
     for name, value in table.items():
-        values[name] = _coerce(value, names[name].type, f"{where} {name}")
+        # A whole number whose default is 0 may be 0 (e.g. proxy_hops); the others start at 1.
+        values[name] = _coerce(value, names[name].type, f"{where} {name}", minimum=0 if names[name].default == 0 else 1)
     return cls(**values)
 
 
-def _coerce(value, type_name, where: str):
+def _coerce(value, type_name, where: str, minimum: int = 1):
     type_name = str(type_name)
     if type_name == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ConfigError(f"{where} must be a non-negative number")
         return float(value)
     if type_name == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{where} must be a positive whole number")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f"{where} must be a {'non-negative' if minimum == 0 else 'positive'} whole number")
         return value
     if type_name == "bool":
         if not isinstance(value, bool):

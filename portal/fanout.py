@@ -1,21 +1,46 @@
-"""Ask every producer at once: a shared thread pool, a per-producer timeout and a total deadline.
+"""Ask every producer at once: a shared thread pool, a bulkhead per producer and deadlines.
 
 The page waits for the slowest producer at most, never the sum of them; a
 producer that misses the total deadline is reported as timed out while its
 request finishes (and is discarded) in the background.
+
+Two bounds keep one misbehaving agency from starving everyone (a producer trickling
+its answer a byte at a time never trips a per-read timeout):
+
+- a **bulkhead**: at most ``per_producer`` calls to one producer run at once, in all
+  of this process; the rest wait in that producer's own queue, which holds no pool
+  thread, and beyond a bounded queue a call fails at once as ``busy``;
+- a **deadline per fetch** (``fetch_deadline_s``): every outbound call of the task ends
+  by then (:func:`portal.outbound.deadline`), so a slot is never held for longer.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
+from portal import outbound
 from portal.producers import FetchResult, ProducerFailed
 
-_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fanout")
+POOL_SIZE = 32
+DEFAULT_PER_PRODUCER = 4  # 8 producers x 4 = the pool: no producer can take another's share
+QUEUE_PER_SLOT = 8  # calls that may wait per running slot before a producer is reported busy
+_pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="fanout")
+
+
+@dataclass
+class _Bulkhead:
+    running: int = 0
+    waiting: deque = field(default_factory=deque)
+
+
+_bulkheads: dict[str, _Bulkhead] = {}
+_bulkheads_lock = threading.Lock()
 
 
 @dataclass
@@ -31,8 +56,13 @@ class Outcome:
 
 def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
             late: Callable[[Outcome], None] | None = None,
-            each: Callable[[Outcome], None] | None = None) -> dict[str, Outcome]:
+            each: Callable[[Outcome], None] | None = None, *,
+            per_producer: int = DEFAULT_PER_PRODUCER, fetch_deadline_s: float | None = None) -> dict[str, Outcome]:
     """Run each task concurrently; collect what finished within ``deadline_s``.
+
+    Tasks are keyed by producer slug, which is also their bulkhead: at most
+    ``per_producer`` run at once per producer; each ends within ``fetch_deadline_s``
+    (default ``deadline_s``) once started.
 
     A task still running at the deadline is reported as ``pending`` when ``late`` is
     given, and ``late`` receives its outcome when it finishes (in a pool thread, so it
@@ -41,9 +71,10 @@ def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
     every outcome that arrives in time, as it arrives.
     """
     started = time.monotonic()
+    fetch_deadline_s = deadline_s if fetch_deadline_s is None else fetch_deadline_s
     futures: dict[Future, str] = {}
     for slug, task in tasks.items():
-        futures[_pool.submit(_timed, task)] = slug
+        futures[_submit(slug, task, max(per_producer, 1), fetch_deadline_s)] = slug
     outcomes: dict[str, Outcome] = {}
     try:
         # Each answer is handed over as it comes, so the caller's work on it overlaps the wait for the slowest.
@@ -77,9 +108,58 @@ def _outcome(slug: str, future: Future) -> Outcome:
         return Outcome(slug, failure="error", detail=exc.__class__.__name__)
 
 
-def _timed(task):
+def busy(slug: str) -> int:
+    """Calls to ``slug`` running or waiting in this process."""
+    with _bulkheads_lock:
+        bulkhead = _bulkheads.get(slug)
+        return 0 if bulkhead is None else bulkhead.running + len(bulkhead.waiting)
+
+
+def _submit(slug: str, task: Callable[[], FetchResult], limit: int, fetch_deadline_s: float) -> Future:
+    """Start ``task`` in the pool when the producer has a free slot, else queue it behind its own calls."""
+    future: Future = Future()
+    job = (future, task, fetch_deadline_s)
+    with _bulkheads_lock:
+        bulkhead = _bulkheads.setdefault(slug, _Bulkhead())
+        if bulkhead.running < limit:
+            bulkhead.running += 1
+        elif len(bulkhead.waiting) < limit * QUEUE_PER_SLOT:
+            bulkhead.waiting.append(job)
+            return future
+        else:
+            future.set_exception(ProducerFailed("busy", f"{limit} calls already running and "
+                                                        f"{len(bulkhead.waiting)} waiting"))
+            return future
+    _pool.submit(_drain, slug, job)
+    return future
+
+
+def _drain(slug: str, job) -> None:
+    """Run the job, then the producer's next waiting one, in this thread; free the slot when none is left."""
+    while True:
+        future, task, fetch_deadline_s = job
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(_timed(task, fetch_deadline_s))
+            except BaseException as exc:  # handed to the caller through the future
+                future.set_exception(exc)
+        with _bulkheads_lock:
+            bulkhead = _bulkheads[slug]
+            if not bulkhead.waiting:
+                bulkhead.running -= 1
+                return
+            job = bulkhead.waiting.popleft()
+
+
+def _timed(task, fetch_deadline_s: float):
     t0 = time.monotonic()
-    result = task()
+    with outbound.deadline(fetch_deadline_s):
+        try:
+            result = task()
+        except Exception:
+            if outbound.past_deadline():  # the deadline shut the connection: say so, not "down"
+                raise ProducerFailed("timeout", f"no complete answer within {fetch_deadline_s:g} s") from None
+            raise
     return result, time.monotonic() - t0
 
 

@@ -16,6 +16,8 @@ from typing import Mapping
 
 STATUSES = ("customer", "producer", "closed")
 MAX_QUERY = 200
+# Dates a case can have; beyond them a date is refused (year 1 or 9999 cannot even be moved to UTC and back).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ def parse_filters(args: Mapping[str, str], producers: list[str], situations: lis
         if not value:
             return None
         try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else _bad(name)
+            parsed = dt.date.fromisoformat(value) if len(value) == 10 and value.isascii() else None
         except ValueError:
-            return _bad(name)
+            parsed = None
+        return parsed if parsed is not None and EARLIEST <= parsed <= LATEST else _bad(name)
 
     def _bad(name: str):
         errors.append(name)

@@ -15,6 +15,8 @@ def _local_path(target: str | None) -> str | None:
     """Only a path on this site: never another host (no open redirect)."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):  # CR/LF would split the Location header
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None

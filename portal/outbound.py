@@ -12,6 +12,7 @@ their sockets to the watchdog.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import socket
 import threading
@@ -69,11 +70,23 @@ class _HTTPSConnection(_Watched, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
+class _Releasing:
+    """Mixin: a connection back in the pool is no longer the running call's to shut (another may take it)."""
+
+    def _put_conn(self, conn):
+        watched = _sockets.get()
+        sock = getattr(conn, "sock", None)
+        if watched is not None and sock is not None:
+            with contextlib.suppress(ValueError):
+                watched.remove(sock)
+        super()._put_conn(conn)
+
+
+class _HTTPPool(_Releasing, HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
 
 
-class _HTTPSPool(HTTPSConnectionPool):
+class _HTTPSPool(_Releasing, HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
@@ -93,16 +106,56 @@ def new_session(pool_maxsize: int = 10) -> requests.Session:
 
 
 def _shut(watched: list) -> None:
-    for sock in watched:
+    for sock in list(watched):
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
 
+# The end (monotonic) of the enclosing :func:`deadline` scope, if any.
+_scope_end: contextvars.ContextVar[float | None] = contextvars.ContextVar("outbound_scope_end", default=None)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Everything inside ends within ``seconds``: a bound on a task of several calls (a fetch of many pages).
+
+    A :func:`call` inside gets at most the time left; a request made directly on a session
+    from :func:`new_session` has its socket shut when the scope's time is up.
+    """
+    end = time.monotonic() + seconds
+    outer = _scope_end.get()
+    if outer is not None:
+        end = min(end, outer)
+    watched: list = []
+    tokens = (_sockets.set(watched), _scope_end.set(end))
+    watchdog = threading.Timer(max(end - time.monotonic(), 0.0), _shut, args=(watched,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+        _sockets.reset(tokens[0])
+        _scope_end.reset(tokens[1])
+
+
+def past_deadline() -> bool:
+    """True inside a :func:`deadline` scope whose time is up."""
+    end = _scope_end.get()
+    return end is not None and time.monotonic() >= end
+
+
 def call(session: requests.Session, method: str, url: str, *, deadline_s: float,
          max_bytes: int = DEFAULT_MAX_BYTES, **kwargs) -> Answer:
-    """``method url`` within ``deadline_s`` seconds in all, reading at most ``max_bytes``."""
+    """``method url`` within ``deadline_s`` seconds in all (less inside a :func:`deadline` scope)."""
+    scope_end = _scope_end.get()
+    if scope_end is not None:
+        left = scope_end - time.monotonic()
+        if left <= 0:
+            raise OutboundFailed("timeout", "no time left before the deadline")
+        deadline_s = min(deadline_s, left)
     end = time.monotonic() + deadline_s
     watched: list = []
     token = _sockets.set(watched)

@@ -6,10 +6,9 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-import requests
 from flask import current_app, g
-from requests.adapters import HTTPAdapter
 
+from portal import outbound
 from portal.config import Config
 from portal import outbound
 from portal.ombud import OmbudClient, SignatoryClient
@@ -27,10 +26,8 @@ class Runtime:
     @classmethod
     def build(cls, config: Config) -> "Runtime":
         # One pooled session for all upstream calls: connections are reused across requests and threads.
-        http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=len(config.producers) + 2, pool_maxsize=64)
-        http.mount("http://", adapter)
-        http.mount("https://", adapter)
+        # From outbound.new_session, so a deadline can shut a trickling call's socket.
+        http = outbound.new_session(pool_maxsize=64)
         clients = {p.slug: ProducerClient(p, http, page_size=config.settings.page_size,
                                           max_pages=config.settings.max_pages) for p in config.producers}
         # The registry and the signatory source: a session whose calls outbound.call can cut off at a deadline.

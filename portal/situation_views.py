@@ -2,7 +2,10 @@
 
 Everything is scoped to the acting party: a customer-defined situation belongs to
 a party, and its page lists only the cases this user may see for that party.
-Every change is a CSRF-protected form post that works without JavaScript.
+Someone acting on a mandate sees and changes only the situations they made
+themselves: the party's own (perhaps private) situations need full access (the
+party itself or its signatory). Every change is a CSRF-protected form post that
+works without JavaScript, and is written to the audit log.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def _index(party, cases, error: str | None = None, status: int = 200):
                            "progress": progress(steps) if steps else None})
     by_handle = {c.handle: c for c in cases}
     own = [{**row, "visible": [by_handle[h] for h in row["cases"] if h in by_handle]}
-           for row in store().own_situations(party.identity.digits)]
+           for row in store().own_situations(party.identity.digits, _maker(party))]
     page = render_template("pages/situations.html", configured=configured, own=own, error=error, **page_context(party))
     return page, status
 
@@ -67,11 +70,17 @@ def create():
     if name is None:
         return _index(party, cases, _("Give the situation a name of 1 to 80 characters."), 400)
     situation_id = store().create_own_situation(party.identity.digits, name, current_user.handle)
+    audit.record(party, "situation_create")
     return redirect(url_for("situations.own", situation_id=situation_id))
 
 
+def _maker(party) -> str | None:
+    """None when the user may see all the party's situations, else the user whose own ones they may see."""
+    return None if party.full_access else current_user.handle
+
+
 def _own_or_404(party, situation_id: str) -> dict:
-    row = store().own_situation(party.identity.digits, situation_id)
+    row = store().own_situation(party.identity.digits, situation_id, _maker(party))
     if row is None:
         abort(404)
     return row
@@ -100,6 +109,7 @@ def rename(situation_id: str):
         flash(_("Give the situation a name of 1 to 80 characters."), "warning")
     else:
         store().rename_own_situation(party.identity.digits, situation_id, name)
+        audit.record(party, "situation_rename")
         flash(_("The situation is renamed."), "info")
     return redirect(url_for("situations.own", situation_id=situation_id))
 
@@ -110,6 +120,7 @@ def delete(situation_id: str):
     party, _cases, _seen, _statuses = load_cases()
     _own_or_404(party, situation_id)
     store().delete_own_situation(party.identity.digits, situation_id)
+    audit.record(party, "situation_delete")
     flash(_("The situation is deleted. The cases themselves are not affected."), "info")
     return redirect(url_for("situations.index"))
 
@@ -123,6 +134,7 @@ def add_case(situation_id: str):
     if handle not in {c.handle for c in cases}:
         abort(400)  # only a case this user sees for this party can be added
     store().add_own_situation_case(situation_id, handle)
+    audit.record(party, "situation_add_case")
     return redirect(url_for("situations.own", situation_id=situation_id))
 
 
@@ -132,4 +144,5 @@ def remove_case(situation_id: str):
     party, _cases, _seen, _statuses = load_cases()
     _own_or_404(party, situation_id)
     store().remove_own_situation_case(situation_id, request.form.get("case", ""))
+    audit.record(party, "situation_remove_case")
     return redirect(url_for("situations.own", situation_id=situation_id))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from portal.config import Config
 from portal.fanout import Outcome, fan_out
+from portal.producer_text import clean_event
 from portal.producers import ProducerClient
 from portal.representation import Party
 from portal.standard.models import Kund
@@ -40,6 +41,7 @@ class ProducerStatus:
     invalid: int
     foreign: int
     pending: bool = False  # still being asked: its newest cases will come on a later load
+    capped: int = 0  # events left out at its last answer: the storage cap for this party was reached
 
 
 def visible_producers(config: Config, party: Party):
@@ -97,7 +99,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         own = store_factory()
         try:
             state, full = plans[outcome.slug]
-            _record(own, party, orgnr[outcome.slug], state, full, outcome, now(), correlation_id)
+            _record(own, party, orgnr[outcome.slug], state, full, outcome, now(), correlation_id,
+                    cap=settings.max_events_per_producer)
         except Exception:  # a late answer that cannot be stored is retried on the next page load
             log.exception("late answer not stored producer=%s correlation_id=%s", outcome.slug, correlation_id)
         finally:
@@ -110,12 +113,14 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         """An answer in time, stored while the slower producers are still being waited for."""
         state, full = plans[outcome.slug]
         recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
-                                         correlation_id)
+                                         correlation_id, cap=settings.max_events_per_producer)
         _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
 
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
-        outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived)
+        # However long the page waits, no fetch runs past total_deadline_s (a trickling agency frees its slot).
+        outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived,
+                           per_producer=settings.calls_per_producer, fetch_deadline_s=settings.total_deadline_s)
     else:
         outcomes = {}
     statuses = {}
@@ -133,7 +138,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             producer.slug, producer.name, ok=state.failing_since is None, asked=outcome is not None,
             last_success_at=state.last_success_at, failing_since=state.failing_since,
             reason=state.last_error if state.failing_since else None, invalid=state.invalid, foreign=state.foreign,
-            pending=producer.slug in pending,
+            pending=producer.slug in pending, capped=state.capped,
         )
     return statuses
 
@@ -144,7 +149,7 @@ def _done(party: str, producer: str, scope: str) -> None:
 
 
 def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,
-            moment: dt.datetime, correlation_id: str) -> SyncState:
+            moment: dt.datetime, correlation_id: str, *, cap: int = 0) -> SyncState:
     """Store one producer's answer (or its failure) and return the new sync state."""
     digits, scope = party.identity.digits, party.scope(producer.orgnr)
     if outcome.result is not None:
@@ -152,20 +157,38 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
         if result.invalid or result.foreign:
             log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
                         producer.slug, result.invalid, result.foreign, correlation_id)
-        granted = [e for e in result.events if party.may_see(producer.orgnr, e.typ)]
+        granted = [clean_event(e) for e in result.events if party.may_see(producer.orgnr, e.typ)]
+        granted, capped = within_cap(granted, store.stored_ids(digits, producer.slug), cap) if cap else (granted, 0)
+        if capped:
+            log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
+                        producer.slug, capped, correlation_id)
         store.upsert_events(digits, producer.slug, granted)
         if full and result.complete:
             store.delete_missing(digits, producer.slug, {e.kundhandelse_id for e in granted},
                                  lambda typ: party.may_see(producer.orgnr, typ))
         state = SyncState(last_success_at=moment, last_full_at=moment if full else state.last_full_at,
-                          invalid=result.invalid, foreign=result.foreign)
+                          invalid=result.invalid, foreign=result.foreign, capped=capped)
     else:
         log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
                     producer.slug, outcome.failure, outcome.seconds, correlation_id)
         state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
-                          outcome.failure, state.invalid, state.foreign)
+                          outcome.failure, state.invalid, state.foreign, state.capped)
     store.save_sync_state(digits, producer.slug, scope, state)
     return state
+
+
+def within_cap(events: list, stored: set[str], cap: int) -> tuple[list, int]:
+    """What to store so the party's events from one producer stay within ``cap``, and how many are left out.
+
+    Every event already stored is kept (it is only replaced); of the new ones, the
+    newest that still fit. Nothing stored is ever dropped to make room.
+    """
+    new = [e for e in events if e.kundhandelse_id not in stored]
+    room = max(cap - len(stored), 0)
+    if len(new) <= room:
+        return events, 0
+    fits = {id(e) for e in sorted(new, key=lambda e: e.tidpunkt, reverse=True)[:room]}
+    return [e for e in events if e.kundhandelse_id in stored or id(e) in fits], len(new) - room
 
 
 def visible_events(store: Store, config: Config, party: Party):

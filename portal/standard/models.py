@@ -190,13 +190,17 @@ class Event:
 
 
 def safe_link(value) -> str | None:
-    """Return ``value`` if it is an absolute http or https URL with a host, else None."""
+    """Return ``value`` if it is an absolute http or https URL with a host and no user info, else None.
+
+    ``http://user:pass@evil.example@good.example/`` is refused: whatever a browser makes
+    of it, a reader cannot tell which host it goes to.
+    """
     if not isinstance(value, str) or len(value) > 2000 or any(ch in value for ch in "\r\n\t "):
         return None
     try:
         parts = urlsplit(value)
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return None
     return value

@@ -24,14 +24,24 @@ class AuditStore:
                 " values (?, ?, ?, ?, ?, ?, ?)",
                 [_iso(now()), user_handle, party, basis, action, outcome, correlation_id])
 
-    def audit_for_party(self, party: str, limit: int = 200) -> list[dict]:
-        """Who looked at this party's cases, newest first, with the viewer's name."""
+    def audit_for_party(self, party: str, limit: int = 200, without: tuple[str, ...] = ()) -> list[dict]:
+        """Who looked at this party's cases, newest first, with the viewer's name (``without`` those actions)."""
+        skip = "".join(" and a.action != ?" for _ in without)
         rows = self.db.execute(
             "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome from audit a"
-            " left join users u on u.handle = a.user_handle where a.party = ? order by a.id desc limit ?",
-            [party, limit]).fetchall()
+            " left join users u on u.handle = a.user_handle where a.party = ?" + skip + " order by a.id desc limit ?",
+            [party, *without, limit]).fetchall()
         return [{"at": _from_iso(at), "user_handle": uh, "name": name or "", "basis": basis, "action": action,
                  "outcome": outcome} for at, uh, name, basis, action, outcome in rows]
+
+    def audit_counts(self, party: str, action: str) -> list[dict]:
+        """Per user: how often ``action`` was recorded for this party, and when last (e.g. calendar feed polls)."""
+        rows = self.db.execute(
+            "select a.user_handle, u.name, count(*), max(a.at) from audit a"
+            " left join users u on u.handle = a.user_handle where a.party = ? and a.action = ?"
+            " group by a.user_handle order by max(a.at) desc", [party, action]).fetchall()
+        return [{"user_handle": uh, "name": name or "", "count": n, "last": _from_iso(last)}
+                for uh, name, n, last in rows]
 
     def audit_rows(self, since: dt.datetime | None = None):
         """Every audit row (for export), oldest first."""

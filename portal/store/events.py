@@ -42,6 +42,11 @@ class EventsStore:
                 rows)
             self._rebuild_cases(party, producer, keys)
 
+    def stored_ids(self, party: str, producer: str) -> set[str]:
+        """The ids of the events stored for this party from this producer."""
+        return {r[0] for r in self.db.execute("select kundhandelse_id from events where party = ? and producer = ?",
+                                              [party, producer])}
+
     def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
         """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
 
@@ -130,7 +135,8 @@ class EventsStore:
             return SyncState()
         r = rows[0]
         return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
-                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0)
+                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
+                         r.get("capped") or 0)
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
         with self.db.conn:
@@ -139,4 +145,5 @@ class EventsStore:
                 "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
                 "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
                 "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+                "capped": state.capped,
             }, pk=("party", "producer", "scope"))

@@ -19,6 +19,7 @@ class SyncState:
     last_error: str | None = None
     invalid: int = 0
     foreign: int = 0
+    capped: int = 0  # events of the last answer left out because the storage cap was reached
 
 
 @dataclass(frozen=True)

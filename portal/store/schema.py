@@ -100,3 +100,5 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         "party": str, "producer": str, "scope": str, "last_success_at": str, "last_full_at": str,
         "last_error_at": str, "failing_since": str, "last_error": str, "invalid": int, "foreign": int,
     }, pk=("party", "producer", "scope"), if_not_exists=True)
+    if "capped" not in db["sync"].columns_dict:  # databases made before the storage cap
+        db["sync"].add_column("capped", int)

@@ -16,16 +16,25 @@ class SituationsStore:
     db: sqlite_utils.Database
 
     # --- situations the customer defines ------------------------------------
-    def own_situations(self, party: str) -> list[dict]:
-        rows = self.db.execute("select id, name, created_at from own_situations where party = ? order by created_at",
-                               [party]).fetchall()
+    def own_situations(self, party: str, created_by: str | None = None) -> list[dict]:
+        """The party's situations; with ``created_by``, only those that user made."""
+        sql = "select id, name, created_at from own_situations where party = ?"
+        params = [party]
+        if created_by is not None:
+            sql += " and created_by = ?"
+            params.append(created_by)
+        rows = self.db.execute(sql + " order by created_at", params).fetchall()
         return [{"id": i, "name": n, "created_at": _from_iso(c), "cases": self.own_situation_cases(i)}
                 for i, n, c in rows]
 
-    def own_situation(self, party: str, situation_id: str) -> dict | None:
-        """The situation if it belongs to ``party`` (never another party's, whatever the id)."""
-        row = self.db.execute("select id, name, created_at from own_situations where id = ? and party = ?",
-                              [situation_id, party]).fetchone()
+    def own_situation(self, party: str, situation_id: str, created_by: str | None = None) -> dict | None:
+        """The situation if it belongs to ``party`` (and, with ``created_by``, was made by that user)."""
+        sql = "select id, name, created_at from own_situations where id = ? and party = ?"
+        params = [situation_id, party]
+        if created_by is not None:
+            sql += " and created_by = ?"
+            params.append(created_by)
+        row = self.db.execute(sql, params).fetchone()
         if row is None:
             return None
         return {"id": row[0], "name": row[1], "created_at": _from_iso(row[2]), "cases": self.own_situation_cases(row[0])}

@@ -8,8 +8,11 @@ from pathlib import Path
 import ombudtools
 import pytest
 
+from mock_producers.dates import shift_days, shift_value
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
 from portal.standard import schemas
+from portal.standard.tidpunkt import format_rfc3339
+from portal.standard.tidpunkt import parse as parse_tidpunkt
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +33,10 @@ def ids(response) -> list[str]:
     return [e["kundhandelseId"] for e in response.json()["kundhandelser"][0]["kundhandelserForPart"]]
 
 
+# Newer than every fixture event, in local Swedish time, moved to today as the fixture world's dates are.
+ADDED_AT = shift_value("2026-11-20 14:00:00", shift_days({"referensdatum": "2026-11-27"}))
+
+
 def new_event(event_id: str = "admin-1", **changes) -> dict:
     return {
         "kundhandelseId": event_id,
@@ -39,7 +46,7 @@ def new_event(event_id: str = "admin-1", **changes) -> dict:
         "beskrivning": "Lagt till under körning.",
         "sprak": "sv",
         "producent": "Alfaverket",
-        "tidpunkt": "2026-11-20 14:00:00",
+        "tidpunkt": ADDED_AT,
         "kundhandelseTyp": "ALFA.BYGGLOV.BESLUT",
         "producentarendetKraverKundatgard": False,
         "producentarendetKlart": True,
@@ -134,7 +141,8 @@ def test_put_an_event_then_query_it_then_delete_it(events_cleaned):
     assert answer.json()["kundhandelser"][0]["totaltAntalKundhandelser"] == 6
     added = answer.json()["kundhandelser"][0]["kundhandelserForPart"][0]
     assert added["rubrik"] == "Nytt beslut"
-    assert added["tidpunkt"] == "2026-11-20T14:00:00+01:00"  # local input served as RFC 3339
+    assert added["tidpunkt"] == format_rfc3339(parse_tidpunkt(ADDED_AT))  # local input served as RFC 3339
+    assert added["tidpunkt"][10] == "T" and added["tidpunkt"][-6] in "+-"
     forwarded = w.query("/vidareformedling/kundhandelseFragaSynkron", person_query())
     assert "admin-1" in ids(forwarded)
 

@@ -32,7 +32,7 @@ ORG = "165590001235"
 SIGNATORY = "198504124564"
 ALFA_IDS = ["alfa-4", "alfa-3", "alfa-2", "alfa-1", "alfa-5"]
 KNOB_DEFAULTS = {"latency_ms": 0.0, "jitter_ms": 0.0, "fault": "none", "timeout_s": 30.0, "oversized_mb": 20.0,
-                 "held": False}
+                 "trickle_ms": 200.0, "held": False}
 
 
 def person_query(**fraga) -> dict:

@@ -432,3 +432,32 @@ def test_secret_key_never_appears_in_repr():
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
     assert config_mod.ConfigError is ConfigError
+
+
+# --- key strength and proxies ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("secret", ["Q", "short-secret", "a" * 31])
+def test_a_short_secret_key_is_refused_outside_demo_mode(secret):
+    message = _error(config_doc(), {**PROD_ENV, "PORTAL_SECRET_KEY": secret}, testing=False)
+    assert "PORTAL_SECRET_KEY is too short" in message
+    assert secret not in message.replace("PORTAL_SECRET_KEY", "")
+
+
+@pytest.mark.parametrize("key", ["k", "0123456789abcde"])
+def test_a_short_api_key_is_refused_outside_demo_mode(key):
+    message = _error(config_doc(), {**PROD_ENV, "MOCK_PRODUCER_API_KEY": key}, testing=False)
+    assert "MOCK_PRODUCER_API_KEY" in message and "too short" in message
+
+
+def test_demo_mode_keeps_accepting_its_own_short_settings():
+    cfg = parse(config_doc(), {"PORTAL_DEMO": "1", "PORTAL_SECRET_KEY": "demo", "MOCK_PRODUCER_API_KEY": "k"},
+                testing=False)
+    assert cfg.settings.secret_key == "demo"
+
+
+def test_proxy_hops_default_to_none_and_are_set_by_file_or_env():
+    assert parse(config_doc(), PROD_ENV, testing=False).settings.proxy_hops == 0
+    assert parse(config_doc(proxy_hops=1), PROD_ENV, testing=False).settings.proxy_hops == 1
+    assert parse(config_doc(), {**PROD_ENV, "PORTAL_PROXY_HOPS": "2"}, testing=False).settings.proxy_hops == 2
+    assert "proxy_hops" in _error(config_doc(proxy_hops=-1), PROD_ENV, testing=False)

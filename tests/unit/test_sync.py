@@ -489,3 +489,27 @@ def test_fan_out_producer_failed_keeps_its_reason():
 
 def test_fan_out_of_nothing():
     assert fan_out({}, 0.1) == {}
+
+
+# --- storage cap ---------------------------------------------------------------------------------
+
+
+def test_a_producer_cannot_store_more_than_the_cap_for_one_party_and_the_page_is_told(store, clients):
+    cfg = sync_config(max_events_per_producer=3, fresh_s=0)
+    clients["skatteverket"].answer_with([E(f"s{d}", day=d) for d in range(1, 6)])
+    statuses = run(store, cfg, clients, own_party())
+    # The newest that fit are kept; the two oldest are left out and counted.
+    assert ids(store.events(ME.identifierare, ["skatteverket"])) == ["s5", "s4", "s3"]
+    assert statuses["skatteverket"].capped == 2
+    assert statuses["tanum"].capped == 0
+    # A later answer replaces what is stored but never pushes it out for something new.
+    clients["skatteverket"].answer_with([E(f"s{d}", day=d, rubrik="Ny") for d in range(1, 9)])
+    statuses = run(store, cfg, clients, own_party())
+    stored = store.events(ME.identifierare, ["skatteverket"])
+    assert ids(stored) == ["s5", "s4", "s3"]
+    assert {s.event.rubrik for s in stored} == {"Ny"}
+    assert statuses["skatteverket"].capped == 5
+
+
+def test_the_cap_is_generous_by_default():
+    assert sync_config().settings.max_events_per_producer >= 10_000

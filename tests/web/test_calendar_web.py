@@ -141,6 +141,22 @@ def test_the_feed_is_the_acting_partys(app, client):
     assert not set(open_deadlines(KARIN)) & set(open_deadlines(OSTRON))
 
 
+def test_feed_polls_are_counted_apart_and_leave_who_has_looked_to_people(app, client):
+    """A calendar app polls about 288 times a day: that must not push a representative's look off the page."""
+    as_party(client, KARIN)
+    path = make_link(client)
+    eva = app.test_client()
+    as_party(eva, EVA, "Karin Ström")
+    polls = 201  # one more than the page lists
+    for _ in range(polls):
+        assert fetch(app, path).status_code == 200
+    soup = page(client.get("/vem-har-tittat"))
+    rows = [[text_of(td) for td in tr.select("td")] for tr in soup.select("main .audit-table tbody tr")]
+    assert ["Eva Nyström", "fullmakt", "Öppnade översikten"] in [row[1:] for row in rows]
+    assert [text_of(li).split(", senast")[0] for li in soup.select("main .feed-polls li")] == \
+        [f"Ditt kalenderflöde: hämtat {polls} gånger"]
+
+
 def test_a_new_address_makes_the_old_one_stop(app, ostron):
     old = make_link(ostron)
     assert fetch(app, old).status_code == 200

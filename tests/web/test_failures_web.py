@@ -3,12 +3,16 @@ hostile content. Each test has its own mock world (faults never leak into the sh
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
-from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_refs, login, notices, page, set_fault,
-                      status_items, text_of, timeline_titles)
+from portal.config import DEMO_CONFIG, load
+from portal.standard import clock
+from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_events, demo_refs, login, notices, page,
+                      set_fault, status_items, text_of, timeline_titles)
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
@@ -78,14 +82,13 @@ def test_cached_cases_stay_when_producer_starts_failing(private_world, make_priv
 def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
     # Skatteverket's answer is held for 10 s, far past the portal's own 2 s timeout for it.
     set_fault(private_world, "skatteverket", held=True, timeout_s=10)
-    client = make_private_app(total_deadline_s=1.0).test_client()
+    client = make_private_app(total_deadline_s=1.0, page_deadline_s=0.5).test_client()
     login(client, KARIN)
     soup = _home(client)
     # The page came while Skatteverket was still being waited for: the page deadline, not the agency, decided.
     assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
-    assert case_refs(soup) == demo_refs(KARIN, ["jordbruksverket"])
     # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
-    deadline = time.monotonic() + 6
+    deadline = time.monotonic() + 20  # a bound on waiting, not a speed: it normally comes after ~2 s
     while time.monotonic() < deadline:
         time.sleep(0.5)
         soup = _home(client)
@@ -179,3 +182,47 @@ def test_hostile_producer_text_is_inert(private_world, make_private_app, who, sl
     # The hostile link (javascript:) is dropped: no "open at the agency" link at all.
     for soup in pages[1:]:
         assert soup.select(".timeline a") == []
+
+
+def test_an_agency_sending_more_than_the_storage_cap_is_cut_off_with_a_notice(private_world, make_private_app):
+    client = make_private_app(max_events_per_producer=1).test_client()
+    login(client, KARIN)
+    soup = _home(client)
+    names = {p.slug: p.name for p in load(DEMO_CONFIG, {}, testing=True).producers}
+    crowded = {slug for slug in ALL_AGENCIES if len(demo_events(slug, KARIN)) > 1}
+    assert crowded
+    capped = {n.split(" har fler händelser för dig än portalen sparar; ")[0] for n in notices(soup)
+              if " har fler händelser för dig än portalen sparar; " in n}
+    assert capped == {names[slug] for slug in crowded}
+    # One case per agency at most: each kept only its newest event.
+    assert len(case_cards(soup)) <= len(ALL_AGENCIES)
+
+
+def test_direction_overrides_and_controls_from_an_agency_never_reach_the_page_or_the_calendar(private_world,
+                                                                                               make_private_app):
+    when = clock.now().replace(microsecond=0)
+    event = {
+        "kundhandelseId": "skv-bidi-1",
+        "part": {"kund": {"identifierare": KARIN, "typ": "Personnummer"},
+                 "arende": {"identifierare": "131\u202e 777-26", "typ": "Diarienummer"}},
+        "rubrik": "Betala fakturan \u202efdp.exe\x00", "beskrivning": "Se bilagan\u2066\x07.", "sprak": "sv",
+        "producent": "Skatteverket", "tidpunkt": when.isoformat(), "kundhandelseTyp": "SKV.INKOMSTDEKLARATION.FORFRAGAN",
+        "producentarendetKraverKundatgard": True, "producentarendetKlart": False, "version": "6.1",
+        "utokadInformation": {"senastDatum": (when.date() + dt.timedelta(days=20)).isoformat()},
+        "referenser": {"lank": "http://user:pass@evil.example@skatteverket.example/"},
+    }
+    r = private_world.admin("PUT", "/producers/skatteverket/events", event)
+    assert r.status_code == 200, r.text
+    client = make_private_app().test_client()
+    login(client, KARIN)
+    home = client.get("/")
+    href = next(a["href"] for a in page(home).select("main .case-card__title a") if "Betala fakturan" in a.get_text())
+    case = client.get(href)
+    token = page(client.get("/kalender")).select_one('main input[name="csrf_token"]')["value"]
+    made = page(client.post("/kalender", data={"csrf_token": token}, follow_redirects=True))
+    feed = client.application.test_client().get(urlsplit(made.select_one("#feed-url")["value"]).path)
+    for body in (home.get_data(as_text=True), case.get_data(as_text=True), feed.get_data(as_text=True)):
+        assert "fdp.exe" in body
+        assert not any(ch in body for ch in "\u202e\u2066\x00\x07")
+    assert "Betala fakturan fdp.exe" in text_of(page(case).select_one("main"))
+    assert not [a for a in page(case).select("main a[href]") if "evil.example" in a["href"]]

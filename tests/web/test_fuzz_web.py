@@ -11,9 +11,15 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MARK = "<zz-fuzz>"  # a tag no template uses: if it shows up as a tag, something was not escaped
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
-hostile = st.one_of(text, text.map(lambda t: MARK + t), st.sampled_from(
+# What plain text rarely hits: digits that are not ASCII ("²", "①", "٣": isdigit() is true, int() may refuse),
+# dates at the ends of the calendar, control characters (CR/LF in a header), very long digit runs.
+odd_digits = st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=6)
+extreme_dates = st.one_of(st.dates().map(str), st.sampled_from(["0001-01-01", "9999-12-31", "2026-02-29"]))
+controls = st.text(st.characters(categories=("Cc", "Cf", "Zl", "Zp")), min_size=1, max_size=5)
+hostile = st.one_of(text, text.map(lambda t: MARK + t), odd_digits, extreme_dates, controls,
+                    st.tuples(text, controls, text).map("".join), st.sampled_from(
     ["<script>alert(1)</script>", "\" onmouseover=\"x", "'; drop table events; --", "../../etc/passwd",
-     "%00", "javascript:alert(1)", "\u202e", "𝕏" * 50, "1" * 5000]))
+     "%00", "javascript:alert(1)", "\u202e", "𝕏" * 50, "1" * 5000, "²", "①", "/\r\nSet-Cookie: x=1"]))
 
 
 def logged_in(client):
@@ -46,6 +52,26 @@ def test_login_field(make_app, value):
 
 
 @FUZZ
+@given(value=hostile)
+def test_demo_login_button_index(make_app, value):
+    app = getattr(make_app, "fuzz_app", None) or make_app(login_rate_limit="100000 per minute")
+    make_app.fuzz_app = app
+    client = app.test_client()
+    r = client.post("/login", data={"demo": value, "csrf_token": csrf_token(client)})
+    assert_safe(r)
+    assert r.status_code in (302, 400)
+
+
+@FUZZ
+@given(target=hostile)
+def test_language_link_next(client, target):
+    r = client.get("/sprak/en", query_string={"next": "/" + target})
+    assert_safe(r)
+    assert r.status_code == 302
+    assert "\n" not in r.headers["Location"] and "\r" not in r.headers["Location"]
+
+
+@FUZZ
 @given(q=hostile, status=hostile, producer=hostile, situation=hostile, start=hostile, end=hostile)
 def test_filters_and_search(client, q, status, producer, situation, start, end):
     logged_in(client)
@@ -68,4 +94,5 @@ def test_party_handles_and_case_handles(client, handle):
     assert r.status_code in (400, 403)
     case = client.get("/arende/" + handle.replace("/", "%2F").replace("?", "%3F").replace("#", "%23"))
     assert_safe(case)
-    assert case.status_code in (400, 404)
+    # Werkzeug merges the slashes of "/arende//x" with a 308: a slash in a handle is never a case.
+    assert case.status_code in ((308, 400, 404) if "/" in handle else (400, 404))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from webtools import EVA, KARIN, act_as, csrf_token, login, page
+from portal import create_app
+from webtools import EVA, KARIN, act_as, csrf_token, login, page, portal_config
 
 
 def session_cookie(client) -> str | None:
@@ -77,3 +78,75 @@ def test_readiness_fails_when_the_database_cannot_be_opened(make_app, tmp_path):
     assert r.status_code == 503
     assert r.json == {"status": "unavailable", "checks": {"config": True, "database": False}}
     assert client.get("/healthz").status_code == 200  # the process itself is fine
+
+
+def test_readiness_fails_when_the_database_file_is_deleted_under_the_running_portal(make_app, tmp_path, caplog):
+    # The workers' open connections keep writing to the unlinked file; all of it would be lost at restart.
+    client = make_app().test_client()
+    assert client.get("/readyz").status_code == 200
+    (tmp_path / "portal.db").unlink()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json["checks"]["database"] is False
+    assert any("not ready" in m and "gone" in m for m in caplog.messages)
+    assert not (tmp_path / "portal.db").exists()  # the check made no new, empty database in its place
+
+
+def test_readiness_fails_when_the_database_file_is_replaced(make_app, tmp_path, caplog):
+    client = make_app().test_client()
+    db = tmp_path / "portal.db"
+    db.rename(tmp_path / "old.db")
+    db.write_bytes((tmp_path / "old.db").read_bytes())  # a copy in its place: same content, another file
+    assert client.get("/readyz").status_code == 503
+    assert any("not the file the portal opened" in m for m in caplog.messages)
+
+
+def test_health_checks_are_never_a_redirect_in_production_mode(tmp_path, demo_world):
+    # Outside demo mode plain HTTP is redirected to HTTPS; a probe would read that 302 as success.
+    app = create_app({"PORTAL": portal_config(tmp_path, demo_world.url, demo=False)})
+    client = app.test_client()
+    assert client.get("/").status_code == 302  # pages still go to HTTPS
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_signed_in_pages_are_never_stored(client):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(client, KARIN)
+    home = page(client.get("/"))
+    case = home.select_one("main .case-card__title a")["href"]
+    for path in ("/", case, "/livssituationer", "/katalog", "/kalender", "/vem-har-tittat"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["Cache-Control"] == "no-store", path
+
+
+def test_a_session_is_a_bearer_nonce_ended_by_logout_not_bound_to_the_client(client):
+    """Documented choice (README): no binding to address or user agent; log-out ends the session on the server."""
+    login(client, KARIN)
+    cookie = client.get_cookie("portal_session").value
+    other = client.application.test_client()
+    other.set_cookie("portal_session", cookie)
+    assert other.get("/", headers={"User-Agent": "another browser"},
+                     environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
+    token = csrf_token(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code in (302, 303)
+    assert other.get("/").status_code == 302  # the replayed cookie is dead too
+
+
+def _attempts(client, address: str, n: int) -> list[int]:
+    token = csrf_token(client)
+    return [client.post("/login", data={"personnummer": "1", "csrf_token": token},
+                        headers={"X-Forwarded-For": address}).status_code for _ in range(n)]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(make_app):
+    app = make_app(login_rate_limit="2 per minute", proxy_hops=1)
+    assert _attempts(app.test_client(), "198.51.100.1", 3) == [400, 400, 429]
+    assert _attempts(app.test_client(), "198.51.100.2", 2) == [400, 400]  # another client behind the same proxy
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(make_app):
+    app = make_app(login_rate_limit="2 per minute")
+    assert _attempts(app.test_client(), "198.51.100.1", 2) == [400, 400]
+    assert _attempts(app.test_client(), "198.51.100.2", 1) == [429]  # a forged header buys no new bucket

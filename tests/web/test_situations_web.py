@@ -511,23 +511,62 @@ def test_a_situation_of_the_ab_is_not_seen_by_another_user(app):
     assert text_of(page(karin.get(path)).select_one("main h1")) == "Bolagets flytt"
 
 
-def test_a_representative_of_the_party_sees_only_the_cases_their_mandate_covers(app):
-    """Eva's mandate for the AB covers Skatteverket only: Karin's Länsstyrelsen case in the situation stays hidden."""
+def test_a_representative_sees_only_the_situations_they_made_and_the_signatory_sees_all(app):
+    """Eva's mandate for the AB covers Skatteverket only: Karin's situation of the AB is not hers to see."""
     karin = as_ostron(app.test_client())
-    situation_id = create_id(karin, "Moms och strand")
-    path = f"/egna/{situation_id}"
-    options = addable(page(karin.get(path)))
-    for needle in ("strandskyddsdispens", "momsregistrering"):
-        handle = next(h for h, label in options.items() if needle in label)
-        karin.post(f"{path}/arenden", data={"case": handle, "csrf_token": token(karin, path)})
+    karins = create_id(karin, "Moms och strand")
     eva = app.test_client()
     login(eva, EVA)
     act_as(eva, "Bohusläns Ostron")
-    soup = page(eva.get(path))
-    assert [text_of(a) for a in soup.select("main .member-list > li > a")] == \
-        ["Vi har tagit emot din ansökan om momsregistrering"]
-    assert all(AGENCY_NAMES["skatteverket"] in meta for _, _, meta in timeline(soup))
-    assert "strandskydd" not in soup.get_text().lower()
+    assert eva.get(f"/egna/{karins}").status_code == 404
+    assert "Moms och strand" not in text_of(page(eva.get("/livssituationer")).select_one("main"))
+    evas = create_id(eva, "Momsen")
+    assert text_of(page(eva.get(f"/egna/{evas}")).select_one("main h1")) == "Momsen"
+    # The signatory has full access to the AB: both situations are on Karin's list.
+    listing = {a["href"] for a in page(karin.get("/livssituationer")).select("main .situation-list a")}
+    assert {f"/egna/{karins}", f"/egna/{evas}"} <= listing
+
+
+PRIVATE = "Privat: skilsmässa och skuldsanering"
+
+
+def test_a_representative_cannot_see_or_change_the_grantors_own_situations(app):
+    """Eva's mandate from Karin covers SKV.INKOMSTDEKLARATION: Karin's private situation is none of her business."""
+    karin = app.test_client()
+    login(karin, KARIN)
+    situation_id = create_id(karin, PRIVATE)
+    path = f"/egna/{situation_id}"
+    handle = next(iter(addable(page(karin.get(path)))))
+    assert karin.post(f"{path}/arenden", data={"case": handle, "csrf_token": token(karin, path)}).status_code == 302
+
+    eva = app.test_client()
+    login(eva, EVA)
+    assert act_as(eva, "Karin Ström").status_code == 302
+    assert PRIVATE not in page(eva.get("/livssituationer")).get_text()
+    assert eva.get(path).status_code == 404
+    csrf = token(eva)
+    for action, data in (("/namn", {"name": "Kapad"}), ("/arenden/ta-bort", {"case": handle}),
+                         ("/arenden", {"case": handle}), ("/ta-bort", {})):
+        assert eva.post(path + action, data={**data, "csrf_token": csrf}).status_code == 404, action
+    soup = page(karin.get(path))
+    assert text_of(soup.select_one("main h1")) == PRIVATE
+    assert member_handles(soup) == [handle]
+
+
+def test_every_change_to_a_situation_is_in_the_audit_log(app):
+    karin = app.test_client()
+    login(karin, KARIN)
+    situation_id = create_id(karin, "Flytten")
+    path = f"/egna/{situation_id}"
+    handle = next(iter(addable(page(karin.get(path)))))
+    for action, data in (("/namn", {"name": "Flytten 2"}), ("/arenden", {"case": handle}),
+                         ("/arenden/ta-bort", {"case": handle}), ("/ta-bort", {})):
+        assert karin.post(path + action, data={**data, "csrf_token": token(karin, path)}).status_code == 302
+    rows = [[text_of(td) for td in tr.select("td")] for tr in page(karin.get("/vem-har-tittat")).select("tbody tr")]
+    changes = ["Tog bort en livssituation", "Tog bort ett ärende ur en livssituation",
+               "Lade till ett ärende i en livssituation", "Döpte om en livssituation",
+               "Skapade en egen livssituation"]  # newest first
+    assert [what for _when, _who, _basis, what in rows if what in changes] == changes
 
 
 def test_eva_for_kustbageriet_cannot_add_a_bolagsverket_case_she_cannot_see(app, client):

@@ -20,7 +20,12 @@ ALI = "199106613343"  # samordningsnummer
 
 
 def portal_config(tmp_path: Path, mock_url: str, **settings):
-    """The demo config, pointed at a running mock world, with a database in tmp_path."""
+    """The demo config, pointed at a running mock world, with a database in tmp_path.
+
+    The page waits up to 10 s for the agencies (the demo: 0.25 s), so that what a test sees does not depend
+    on how busy the machine is; a test of slow agencies sets ``page_deadline_s`` and holds their answers.
+    """
+    settings = {"page_deadline_s": 10.0} | settings
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
     # Keys the demo config already sets (fresh_s, representation_ttl_s, ...) are replaced, not repeated
     # (TOML refuses a key twice); booleans are written as TOML booleans.

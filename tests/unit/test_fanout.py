@@ -1,0 +1,40 @@
+"""The fan-out's bulkhead: one producer whose calls never end cannot take the pool from the others."""
+
+from __future__ import annotations
+
+import threading
+
+from portal import fanout
+from portal.producers import FetchResult
+
+
+def test_a_stuck_producer_keeps_to_its_share_and_a_healthy_one_still_answers():
+    release = threading.Event()
+    stuck = []
+
+    def hanging():
+        release.wait(60)
+        return FetchResult()
+
+    try:
+        # More stuck calls than the whole pool has threads, as forty people opening pages would make.
+        for _ in range(fanout.POOL_SIZE + 8):
+            outcome = fanout.fan_out({"stuck-agency": hanging}, 0.01, late=stuck.append, per_producer=4)
+            assert outcome["stuck-agency"].failure in ("pending", "busy")
+        healthy = fanout.fan_out({"healthy-agency": lambda: FetchResult(pages=1)}, 30, per_producer=4)
+        assert healthy["healthy-agency"].failure is None
+        assert healthy["healthy-agency"].result.pages == 1
+    finally:
+        release.set()
+
+
+def test_calls_beyond_the_queue_are_refused_as_busy_at_once():
+    release = threading.Event()
+    try:
+        outcomes = [fanout.fan_out({"busy-agency": lambda: release.wait(60) or FetchResult()}, 0.01,
+                                   late=lambda o: None, per_producer=1)["busy-agency"]
+                    for _ in range(1 + fanout.QUEUE_PER_SLOT + 3)]
+        assert [o.failure for o in outcomes].count("busy") == 3
+        assert all(o.failure == "pending" for o in outcomes[:1 + fanout.QUEUE_PER_SLOT])
+    finally:
+        release.set()
