@@ -10,6 +10,7 @@ import requests
 from flask import current_app, g
 from requests.adapters import HTTPAdapter
 
+from portal import outbound
 from portal.config import Config
 from portal.ombud import OmbudClient
 from portal.producers import ProducerClient
@@ -29,7 +30,9 @@ class Runtime:
         adapter = HTTPAdapter(pool_connections=len(config.producers) + 2, pool_maxsize=64)
         http.mount("http://", adapter)
         http.mount("https://", adapter)
-        clients = {p.slug: ProducerClient(p, http, page_size=config.settings.page_size,
+        # The agencies' calls go through portal.outbound (a wall-clock deadline): its session reports sockets.
+        agencies = outbound.new_session(pool_maxsize=64)
+        clients = {p.slug: ProducerClient(p, agencies, page_size=config.settings.page_size,
                                           max_pages=config.settings.max_pages) for p in config.producers}
         return cls(config, clients, OmbudClient(config.ombud, http))
 

@@ -19,6 +19,8 @@ class SyncState:
     last_error: str | None = None
     invalid: int = 0
     foreign: int = 0
+    incomplete: str | None = None  # why the last answer was incomplete ("; "-joined), None when it was complete
+    failed_behind: tuple[str, ...] = ()  # agencies behind a forwarder that failed in the last answer
 
 
 @dataclass(frozen=True)

@@ -271,7 +271,7 @@ def test_incomplete_full_fetch_deletes_nothing(store, clients):
     clients["skatteverket"].answer_with([E("a"), E("b", day=2)])
     run(store, cfg, clients, party)
     age_state(store, party, "skatteverket", SKV_ORGNR, hours=48)
-    clients["skatteverket"].answer_with([E("a")], complete=False)  # the page bound stopped the client
+    clients["skatteverket"].answer_with([E("a")], incomplete=["page bound reached"])  # the page bound stopped the client
     run(store, cfg, clients, party)
     assert clients["skatteverket"].calls[1]["since"] is None
     assert sorted(ids(visible_events(store, cfg, party))) == ["a", "b"]
