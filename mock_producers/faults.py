@@ -12,6 +12,9 @@ or at run time through the admin endpoint. Faults:
 - ``oversized``: a valid-looking body of ``oversized_mb`` megabytes, streamed
 - ``duplicates``: every event is sent twice
 - ``hostile``: markup and script in every text field, ``javascript:`` and ``data:`` links
+- ``partial``: HTTP 206, each group's last event left out (the total still counts it), ``delfragor`` FEL
+- ``short``: HTTP 200 with each group's last event left out, the total still counting it
+- ``resent_malformed``: the first event of each group re-sent (same id) in a form that does not validate
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, fields
 
 FAULTS = ("none", "down", "error500", "timeout", "malformed", "invalid_events",
-          "foreign_events", "oversized", "duplicates", "hostile")
+          "foreign_events", "oversized", "duplicates", "hostile", "partial", "short", "resent_malformed")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
 

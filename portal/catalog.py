@@ -48,7 +48,7 @@ class ProducerCatalog:
 def fetch(producer, session: requests.Session) -> dict | None:
     """One producer's catalog, validated; None when it has none (404). Runs in a pool thread: no app context."""
     try:
-        r = session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers={"X-API-Key": producer.api_key},
+        r = session.get(producer.url.rstrip("/") + "/kundhandelsetyper", headers=producer.auth_headers(),
                         timeout=producer.timeout_s)
     except requests.RequestException as exc:
         raise ProducerFailed("down", exc.__class__.__name__) from None
