@@ -193,10 +193,17 @@ def hostile(event: dict) -> dict:
         "beskrivning": f'<b onmouseover="alert(2)">{event.get("beskrivning", "")}</b>{script}',
         "producent": f'{event["producent"]}<iframe src="javascript:alert(3)">',
         "referenser": {"lank": "javascript:alert(document.cookie)", "alternativ": "data:text/html,<script>alert(4)</script>",
-                       "diarienummer": "<svg onload=alert(5)>"},
+                       # Hostile, yet one per case: answers name a case only through its referenser.
+                       "diarienummer": f"<svg onload=alert(5)>{case_reference(event)}"},
         "utokadInformation": {"senastDatum": "<script>", "saknadeHandlingar": ["<script>alert(6)</script>"]},
         "taggar": ["<script>"],
     }
+
+
+def case_reference(event: dict) -> str:
+    """What names the event's case in an answer: its diarienummer, else its link, else nothing."""
+    refs = event.get("referenser") if isinstance(event.get("referenser"), dict) else {}
+    return str(refs.get("diarienummer") or refs.get("lank") or "")
 
 
 def oversized(body: dict, size: int):
