@@ -222,6 +222,7 @@ def test_a_new_deadline_reaches_the_feed_without_a_visit(private_world, make_pri
         "tidpunkt": "2026-11-26T10:00:00+01:00", "kundhandelseTyp": "LST.STRANDSKYDD.KOMPLETTERING",
         "producentarendetKraverKundatgard": True, "producentarendetKlart": False, "version": "6.1",
         "utokadInformation": {"senastDatum": "2027-02-01"},
+        "referenser": {"diarienummer": "551-99999-2026"},  # answers name the case here, not in part.arende
     }
     r = private_world.admin("PUT", "/producers/lansstyrelsen/events", event)
     assert r.status_code == 200, r.text
