@@ -83,7 +83,9 @@ class ProducerClient:
             for d in parsed.delfragor:
                 if d.get("status") != "OK":
                     result._note("a delfraga failed")
-                    if d["producent"] not in result.failed_behind:
+                    # A producer's own failed delfraga is not an agency behind it.
+                    behind = d["producent"].casefold() != self.config.name.casefold()
+                    if behind and d["producent"] not in result.failed_behind:
                         result.failed_behind.append(d["producent"])
             if parsed.problems:
                 result._note("unreadable events")
