@@ -8,7 +8,7 @@ MOCK_PORT ?= 8081
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo mock portal test test-unit test-integration test-web screenshots bench loadtest chromium clean
+.PHONY: install translations translations-update demo mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium clean
 
 install: $(STAMP)
 
@@ -55,6 +55,16 @@ mock: install
 
 test: install translations chromium
 	$(BIN)/python -m pytest
+
+# The whole suite as if today were 200 days later, then 200 days earlier: no test may depend on the day it runs.
+# MINA_CLOCK_SHIFT_DAYS moves the shared clock (portal/standard/clock.py) of every process the tests start.
+test-any-date: install translations chromium
+	MINA_CLOCK_SHIFT_DAYS=200 $(BIN)/python -m pytest -q
+	MINA_CLOCK_SHIFT_DAYS=-200 $(BIN)/python -m pytest -q
+
+# The whole suite with the second core kept busy: no test may depend on the machine's speed.
+test-busy: install translations chromium
+	@$(BIN)/python -c 'while True: pass' & busy=$$!; trap "kill $$busy" EXIT; $(BIN)/python -m pytest -q
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -2,18 +2,19 @@
 
     python -m mock_producers [--data DIR] [--host 127.0.0.1] [--port 8081]
         [--latency SLUG=200ms[+50ms]]... [--fault SLUG=FAULT]... [--scale-person N]
-        [--today YYYY-MM-DD] [--no-access-check]
+        [--no-access-check]
 
 Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_PRODUCER_CLIENT_SECRET`` and ``MOCK_ADMIN_KEY`` (demo
 keys otherwise). Agencies authenticate consumers as ``state.DEMO_AUTH`` says: ``tanum`` by ``client_id`` and
 ``client_secret`` headers, ``lantmateriet`` by the key in ``X-Gateway-Key``, the others by ``X-API-Key``.
+Dates in the data files are moved to today at load (``mock_producers/dates.py``); "today" is the
+shared clock's (``MINA_CLOCK_SHIFT_DAYS`` moves it, for the portal and the mock world alike).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import datetime as dt
 import logging
 import os
 import signal
@@ -39,8 +40,7 @@ def build_state(args) -> MockState:
                         " 32 characters")
     state = MockState(producers, registry, api_key=api_key, admin_key=admin_key, client_secret=client_secret,
                       auth={slug: auth for slug, auth in DEMO_AUTH.items() if slug in producers},
-                      access_check=not args.no_access_check,
-                      today_override=dt.date.fromisoformat(args.today) if args.today else None)
+                      access_check=not args.no_access_check)
     for assignment in args.latency:
         state.board.set_latency(assignment)
     for assignment in args.fault:
@@ -75,7 +75,6 @@ def main(argv=None) -> int:
     parser.add_argument("--fault", action="append", default=[], metavar="SLUG=FAULT")
     parser.add_argument("--scale-person", type=int, default=0, metavar="N",
                         help="give the load-test person N events over all producers")
-    parser.add_argument("--today", help="the registry's 'today' (YYYY-MM-DD), for reproducible tests")
     parser.add_argument("--no-access-check", action="store_true", help="do not check anvandare at the producers")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s mock_producers %(levelname)s %(message)s")

@@ -4,6 +4,7 @@
 - ``PUT /_admin/producers/<slug>/events`` with one event: add or replace it; ``DELETE .../events/<id>``
 - ``PUT /_admin/registry`` with a whole registry document (e.g. to revoke a mandate)
 - ``PUT /_admin/access-check`` with ``{"enabled": bool}``
+- ``GET /_admin/clock``: today on the shared clock and how many days each data file's dates were moved
 - ``GET /_admin/stats``: requests and bytes sent per producer; ``DELETE /_admin/stats``
 """
 
@@ -13,7 +14,9 @@ from dataclasses import asdict
 
 from flask import Blueprint, request
 
-from .data import DataError, check_event, check_registry
+from portal.standard import clock
+
+from .data import DataError, check_event, check_registry, prepare_registry
 from .faults import KnobError
 from .producer import error, json_response, state
 
@@ -83,7 +86,7 @@ def put_registry():
         check_registry(body, "registry")
     except DataError as exc:
         return error(400, str(exc))
-    body.setdefault("firmatecknare", [])
+    body = prepare_registry(body)
     state().replace_registry(body)
     return json_response({"fullmakter": len(body["fullmakter"])})
 
@@ -95,6 +98,14 @@ def access_check():
         return error(400, 'expected {"enabled": true|false}')
     state().access_check = body["enabled"]
     return json_response({"enabled": state().access_check})
+
+
+@bp.route("/clock", methods=["GET"])
+def clock_state():
+    st = state()
+    shifts = {slug: p.shift_days for slug, p in st.producers.items()}
+    shifts["minaombud"] = st.registry_snapshot().get("_shift_days", 0)
+    return json_response({"today": clock.today().isoformat(), "shiftDays": shifts})
 
 
 @bp.route("/stats", methods=["GET"])

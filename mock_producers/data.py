@@ -3,7 +3,7 @@
 A producer file is ``DIR/<slug>.json`` (see ``portal/standard/schemas/producentfil.json``);
 ``DIR/minaombud.json`` is the registry; files starting with ``_`` are neither.
 A file that does not validate stops start-up with a message naming the file,
-the event and the field.
+the event and the field. Dates move to today at load (``dates.py``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal.standard import schemas
+from portal.standard import clock, schemas
 from portal.standard.identity import InvalidIdentity, parse_kund, parse_organisation
 from portal.standard.models import Event
 from portal.standard.response import parse_event
+
+from .dates import shift_days, shift_event, shift_registry
 
 DEMO_DIR = Path(__file__).parent / "data"
 REGISTRY_FILE = "minaombud.json"
@@ -40,6 +42,7 @@ class Producer:
     events: dict[str, Event] = field(default_factory=dict)
     translations: dict[str, dict] = field(default_factory=dict)
     katalog: dict | None = None
+    shift_days: int = 0  # how far the file's dates were moved to reach today
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> list[Event]:
@@ -82,10 +85,16 @@ def load_producer(path: Path) -> Producer:
     found = schemas.problems("producentfil", envelope)
     if found:
         raise DataError(f"{path.name}: {found[0]}")
+    try:
+        shift_days(doc)
+    except ValueError as exc:
+        raise DataError(f"{path.name}: {exc}") from None
     prod = doc["producent"]
+    days = shift_days(doc)
     producer = Producer(path.stem, prod["namn"], prod["orgnr"], prod["prefix"],
-                        translations=doc.get("oversattningar", {}), katalog=doc.get("katalog"))
+                        translations=doc.get("oversattningar", {}), katalog=doc.get("katalog"), shift_days=days)
     for index, raw in enumerate(doc["kundhandelser"]):
+        raw = shift_event(raw, days)
         label = raw.get("kundhandelseId") if isinstance(raw, dict) else None
         where = f"{path.name}: event {label!r}" if isinstance(label, str) else f"{path.name}: event #{index}"
         event = check_event(producer, raw, where)
@@ -119,7 +128,15 @@ def load_registry(path: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise DataError(f"{path.name}: cannot read JSON ({exc})") from None
     check_registry(doc, path.name)
+    return prepare_registry(doc)
+
+
+def prepare_registry(doc: dict) -> dict:
+    """A checked registry document as served: its dates moved to today, ``firmatecknare`` present."""
+    days = shift_days(doc)
+    doc = shift_registry(doc, days)
     doc.setdefault("firmatecknare", [])
+    doc["_shift_days"] = days
     return doc
 
 
@@ -128,6 +145,10 @@ def check_registry(doc, label: str) -> None:
     found = schemas.problems("ombud", doc, "Registerfil")
     if found:
         raise DataError(f"{label}: {found[0]}")
+    try:
+        shift_days(doc)
+    except ValueError as exc:
+        raise DataError(f"{label}: {exc}") from None
     for i, f in enumerate(doc["fullmakter"]):
         try:
             if dt.date.fromisoformat(f["giltigFrom"]) > dt.date.fromisoformat(f["giltigTom"]):
@@ -165,7 +186,8 @@ def add_scale_person(producers: dict[str, Producer], count: int, seed: int = 202
     """Give the load-test person ``count`` events spread over every producer (deterministic)."""
     rng = random.Random(seed)
     slugs = sorted(producers)
-    start = dt.datetime(2020, 1, 1, 8, 0, tzinfo=dt.timezone.utc)
+    # Relative to today, so the newest events are recent in any month (as the demo data is).
+    start = (clock.now() - dt.timedelta(minutes=137 * count + 60)).replace(second=0, microsecond=0)
     for i in range(count):
         producer = producers[slugs[i % len(slugs)]]
         event_name, title, text = _SCALE_TITLES[rng.randrange(len(_SCALE_TITLES))]

@@ -15,6 +15,10 @@ or at run time through the admin endpoint. Faults:
 - ``partial``: HTTP 206, each group's last event left out (the total still counts it), ``delfragor`` FEL
 - ``short``: HTTP 200 with each group's last event left out, the total still counting it
 - ``resent_malformed``: the first event of each group re-sent (same id) in a form that does not validate
+
+Besides latency and faults, ``held: true`` holds every answer of a producer until a test sets
+``held: false`` (or ``timeout_s`` passes): a test can then know, without timing anything, that
+the producer had not answered when something else happened.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class Knob:
     fault: str = "none"
     timeout_s: float = 30.0
     oversized_mb: float = 20.0
+    held: bool = False
 
     def delay_s(self, rng: random.Random) -> float:
         return (self.latency_ms + (rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0)) / 1000.0
@@ -72,6 +77,7 @@ class FaultBoard:
         self._knobs: dict[str, Knob] = {}
         self._lock = threading.Lock()
         self._rng = random.Random(7)
+        self._released: dict[str, threading.Event] = {}
 
     def get(self, slug: str) -> Knob:
         with self._lock:
@@ -91,10 +97,15 @@ class FaultBoard:
                 value = settings[name]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600_000:
                     raise KnobError(f"{name} must be a number from 0 to 600000")
+        if "held" in settings and not isinstance(settings["held"], bool):
+            raise KnobError("held must be true or false")
         with self._lock:
             knob = self._knobs.setdefault(slug, Knob())
             for name, value in settings.items():
                 setattr(knob, name, value)
+            if "held" in settings:
+                gate = self._released.setdefault(slug, threading.Event())
+                gate.clear() if settings["held"] else gate.set()
             return Knob(**asdict(knob))
 
     def set_latency(self, assignment: str) -> None:
@@ -111,6 +122,8 @@ class FaultBoard:
     def reset(self) -> None:
         with self._lock:
             self._knobs.clear()
+            for gate in self._released.values():
+                gate.set()
 
     def all(self) -> dict[str, dict]:
         with self._lock:
@@ -121,6 +134,9 @@ class FaultBoard:
         knob = self.get(slug)
         with self._lock:
             delay = knob.delay_s(self._rng)
+            gate = self._released.get(slug)
+        if knob.held and gate is not None:
+            gate.wait(knob.timeout_s)
         if delay > 0:
             time.sleep(delay)
         return knob

@@ -6,7 +6,8 @@ import datetime as dt
 import hmac
 import threading
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+
+from portal.standard import clock
 
 from .data import Producer
 from .faults import FaultBoard
@@ -50,7 +51,6 @@ class MockState:
     api_key: str = DEMO_API_KEY
     admin_key: str = DEMO_ADMIN_KEY
     access_check: bool = True
-    today_override: dt.date | None = None
     self_url: str = ""
     forwarder_timeout_s: float = 5.0
     client_secret: str = DEMO_CLIENT_SECRET
@@ -64,8 +64,8 @@ class MockState:
             self.board = FaultBoard(list(self.producers) + ["minaombud"])
 
     def today(self) -> dt.date:
-        """Today in Sweden (mandates are valid per Swedish calendar day), or the override."""
-        return self.today_override or dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+        """Today in Sweden (mandates are valid per Swedish calendar day), on the shared clock."""
+        return clock.today()
 
     def key_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.api_key.encode())

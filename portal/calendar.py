@@ -21,6 +21,7 @@ from portal.acting import acting_party, representation_for
 from portal.cases import page_context
 from portal.overview import build_cases
 from portal.runtime import config, correlation_id, runtime, store, store_factory
+from portal.standard import clock
 from portal.standard.ballholder import BallHolder
 from portal.sync import refresh, visible_events
 
@@ -84,7 +85,7 @@ def render_calendar(cases, party_name: str, portal_url: str) -> bytes:
     cal.add("prodid", "-//Mina arenden portal//sv")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", _("Deadlines: %(name)s", name=party_name))
-    stamp = dt.datetime.now(dt.timezone.utc)
+    stamp = clock.now()
     for case in cases:
         if case.ball_holder is not BallHolder.CUSTOMER or case.deadline is None:
             continue

@@ -7,6 +7,8 @@ import datetime as dt
 from flask import request, session
 from flask_babel import format_date, format_time, format_timedelta
 
+from portal.standard import clock
+
 LOCALES = ("sv", "en")
 DEFAULT = "sv"
 
@@ -36,7 +38,7 @@ def time_ago(value: dt.datetime | None) -> str:
     """Relative time: "3 dagar sedan" / "3 days ago"."""
     if value is None:
         return ""
-    return format_timedelta(value - dt.datetime.now(dt.timezone.utc), add_direction=True)
+    return format_timedelta(value - clock.now(), add_direction=True)
 
 
 def iso_date(value) -> str:

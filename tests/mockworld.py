@@ -17,7 +17,8 @@ from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_C
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_WORLD = ROOT / "tests" / "fixtures" / "world"
-TODAY = "2026-11-27"
+# The data files' dates are served moved to today (their ``referensdatum``, mock_producers/dates.py):
+# tests compare with ``MockWorld.moved(...)``, never with a date as written.
 
 
 def credentials(slug: str) -> dict[str, str]:
@@ -38,7 +39,7 @@ class MockWorld:
         # The server logs every request: to a file, since a pipe nobody reads fills up and blocks it.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="mock_producers-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_producers", "--port", "0", "--today", TODAY, *args],
+            [sys.executable, "-m", "mock_producers", "--port", "0", *args],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         line = self.proc.stdout.readline()
@@ -48,6 +49,19 @@ class MockWorld:
             raise RuntimeError(f"mock producers did not start: {line}{Path(self.log.name).read_text()}")
         self.url = line.split()[3].rstrip(":")
         self.http = requests.Session()
+
+    def clock(self) -> dict:
+        """``{"today", "shiftDays": {file: days}}``: the world's today and how far each data file moved."""
+        if getattr(self, "_clock", None) is None:
+            r = self.admin("GET", "/clock")
+            r.raise_for_status()
+            self._clock = r.json()
+        return self._clock
+
+    def moved(self, value: str, source: str = "minaombud") -> str:
+        """A date or tidpunkt as written in ``source``'s data file, as the world serves it today."""
+        from mock_producers.dates import shift_value
+        return shift_value(value, self.clock()["shiftDays"][source])
 
     def stop(self) -> str:
         """Stop the server; returns what it logged (again, if asked twice)."""

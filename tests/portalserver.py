@@ -49,7 +49,14 @@ class PortalServer:
         """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]``); ``env`` adds variables
         (e.g. the secret such a producer's ``api_key_env`` names)."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
+        # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
+        text = text.replace("timeout_s = 2.0", "timeout_s = 8.0").replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
         extra = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items())
+        # A key the demo config sets already (fresh_s, ...) is replaced: TOML refuses a key twice.
+        head, sep, rest = text.partition("[portal]\n")
+        body, nxt, tail = rest.partition("\n[")
+        body = "\n".join(line for line in body.split("\n") if line.split("=")[0].strip() not in settings)
+        text = head + sep + body + nxt + tail
         text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1) + "\n" + extra_config
         config = workdir / "portal.toml"
         config.write_text(text, encoding="utf-8")

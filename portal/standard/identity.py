@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from portal.standard import clock
+
 PERSONNUMMER = "Personnummer"
 SAMORDNINGSNUMMER = "Samordningsnummer"
 ORGANISATIONSNUMMER = "Organisationsnummer"
@@ -118,7 +120,7 @@ def parse_person(value: str, *, today: dt.date | None = None) -> Identity:
         raise InvalidIdentity("format", "expected 12 digits, e.g. YYYYMMDD-NNNN")
     date_part, sep, tail = m.groups()
     if len(date_part) == 6:
-        date_part = _with_century(date_part, sep == "+", today or dt.date.today())
+        date_part = _with_century(date_part, sep == "+", today or clock.today())
     digits = date_part + tail
     return _person_from_12(digits)
 

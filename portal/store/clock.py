@@ -1,14 +1,12 @@
-"""Time stamps as the store keeps them: aware UTC, ISO 8601 text."""
+"""Time stamps as the store keeps them: aware UTC, ISO 8601 text. "Now" is the shared clock's."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-UTC = dt.timezone.utc
+from portal.standard.clock import UTC, now
 
-
-def now() -> dt.datetime:
-    return dt.datetime.now(UTC)
+__all__ = ["UTC", "now", "_iso", "_from_iso"]
 
 
 def _iso(value: dt.datetime | None) -> str | None:

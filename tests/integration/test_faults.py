@@ -7,6 +7,8 @@ around each test) or by start-up flags (a separate server below).
 from __future__ import annotations
 
 import json
+import random
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from mock_producers.faults import Knob
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
 from portal.standard import schemas
 from portal.standard.models import safe_link
@@ -27,7 +30,8 @@ PERSON = "199009091233"
 ORG = "165590001235"
 SIGNATORY = "198504124564"
 ALFA_IDS = ["alfa-4", "alfa-3", "alfa-2", "alfa-1", "alfa-5"]
-KNOB_DEFAULTS = {"latency_ms": 0.0, "jitter_ms": 0.0, "fault": "none", "timeout_s": 30.0, "oversized_mb": 20.0}
+KNOB_DEFAULTS = {"latency_ms": 0.0, "jitter_ms": 0.0, "fault": "none", "timeout_s": 30.0, "oversized_mb": 20.0,
+                 "held": False}
 
 
 def person_query(**fraga) -> dict:
@@ -76,10 +80,10 @@ def wait_for_requests(world, slug: str, count: int, deadline_s: float) -> None:
 # --- each fault ----------------------------------------------------------------------------------------------
 
 
-def test_no_knob_is_a_fast_good_answer(clean_world):
-    r, elapsed = timed(lambda: post(clean_world))
+def test_no_knob_is_a_good_answer(clean_world):
+    assert clean_world.admin("GET", "/faults").json()["alfa"] == KNOB_DEFAULTS
+    r = post(clean_world)
     assert r.status_code == 200 and event_ids(r) == ALFA_IDS
-    assert elapsed < 0.3
 
 
 def test_latency(clean_world):
@@ -87,17 +91,31 @@ def test_latency(clean_world):
     assert knob == KNOB_DEFAULTS | {"latency_ms": 300}
     r, elapsed = timed(lambda: post(clean_world))
     assert r.status_code == 200 and event_ids(r) == ALFA_IDS
-    assert elapsed >= 0.3
-    beta, beta_elapsed = timed(lambda: post(clean_world, path="/beta/kundhandelseFragaSynkron"))
-    assert beta.status_code == 200 and beta_elapsed < 0.3  # the knob is per producer
+    # A floor, not a speed: the answer cannot come before the latency the knob adds, on any machine.
+    assert elapsed >= knob["latency_ms"] / 1000
 
 
-def test_latency_with_jitter_stays_in_its_band(clean_world):
-    set_knob(clean_world, latency_ms=100, jitter_ms=100)
-    for _ in range(3):
-        r, elapsed = timed(lambda: post(clean_world))
-        assert r.status_code == 200
-        assert 0.1 <= elapsed < 0.5
+def test_jitter_stays_in_its_band():
+    knob = Knob(latency_ms=100, jitter_ms=100)
+    delays = [knob.delay_s(random.Random(seed)) for seed in range(200)]
+    assert all(0.1 <= d <= 0.2 for d in delays)
+    assert len(set(delays)) > 100  # it does jitter
+
+
+def test_held_answers_wait_for_release_and_the_knob_is_per_producer(clean_world):
+    set_knob(clean_world, held=True, timeout_s=60)
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(post(clean_world)))
+    asking.start()
+    try:
+        # Betaverket answers while Alfaverket's answer is held: knobs are per producer.
+        beta = post(clean_world, path="/beta/kundhandelseFragaSynkron")
+        assert beta.status_code == 200
+        assert answers == []  # Alfaverket has still not answered
+    finally:
+        set_knob(clean_world, held=False)
+        asking.join(timeout=20)
+    assert [a.status_code for a in answers] == [200] and event_ids(answers[0]) == ALFA_IDS
 
 
 def test_down_closes_the_connection_without_an_answer(clean_world):
@@ -284,8 +302,8 @@ def test_delete_resets_every_knob(clean_world):
     r = clean_world.admin("DELETE", "/faults")
     assert r.status_code == 200
     assert r.json() == {slug: KNOB_DEFAULTS for slug in ("alfa", "beta", "minaombud")}
-    answer, elapsed = timed(lambda: post(clean_world))
-    assert answer.status_code == 200 and event_ids(answer) == ALFA_IDS and elapsed < 0.25
+    answer = post(clean_world)
+    assert answer.status_code == 200 and event_ids(answer) == ALFA_IDS
     beta = post(clean_world, path="/beta/kundhandelseFragaSynkron")
     assert [e["kundhandelseId"] for e in beta.json()["kundhandelser"][0]["kundhandelserForPart"]] == ["beta-1"]
 
@@ -314,7 +332,7 @@ def test_startup_flags_are_applied(flagged_world):
 
     r, elapsed = timed(lambda: post(flagged_world))
     assert r.status_code == 200 and event_ids(r) == ALFA_IDS
-    assert elapsed >= 0.2
+    assert elapsed >= knobs["alfa"]["latency_ms"] / 1000  # a floor: the start-up latency was applied
     assert post(flagged_world, path="/beta/kundhandelseFragaSynkron").status_code == 500
 
     forwarded = post(flagged_world, path="/vidareformedling/kundhandelseFragaSynkron")

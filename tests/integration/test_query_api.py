@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from portal.standard import schemas
+from portal.standard import schemas, tidpunkt
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +94,10 @@ def test_english_texts_when_asked_for(clean_world):
 def test_local_tidpunkt_in_data_is_served_as_rfc3339(clean_world):
     r = clean_world.query(Q, person_query())
     by_id = {e["kundhandelseId"]: e for e in r.json()["kundhandelser"][0]["kundhandelserForPart"]}
-    assert by_id["alfa-2"]["tidpunkt"] == "2026-09-10T10:00:00+02:00"
+    served = by_id["alfa-2"]["tidpunkt"]
+    # Written "2026-09-10 10:00:00" (Stockholm) in the file; served in RFC 3339, as the same moment.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", served)
+    assert tidpunkt.parse(served) == tidpunkt.parse(clean_world.moved("2026-09-10 10:00:00", "alfa"))
 
 
 def test_producer_refuses_a_user_who_may_not_see_the_customer(clean_world):

@@ -1,17 +1,18 @@
 """The mock Mina ombud registry over real HTTP: ``/minaombud/sok/behorigheter`` and ``/minaombud/firmatecknare``.
 
-"Today" is fixed to 2026-11-27 by the harness (``--today``).
+"Today" is the shared clock's (``portal.standard.clock``), in the tests as in the mock world.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from mock_producers.state import DEMO_API_KEY
-from portal.standard import schemas
+from portal.standard import clock, schemas
 from portal.standard.identity import make_orgnr, make_personnummer
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,9 @@ SIGNATORY = "198504124564"
 ORGNR = "5590001235"  # Test AB, as Mina ombud spells it (no 16 prefix)
 ALFA_TM = "2021005448"  # Alfaverket, the third party (tredjeman)
 BETA_TM = "2021005489"
-TODAY, YESTERDAY, TOMORROW = "2026-11-27", "2026-11-26", "2026-11-28"
+_today = clock.today()
+TODAY, YESTERDAY, TOMORROW = (str(_today + dt.timedelta(days=d)) for d in (0, -1, 1))
+LONG_AGO, FAR_AHEAD = str(_today - dt.timedelta(days=330)), str(_today + dt.timedelta(days=400))
 
 
 def post(world, path: str, body, *, key: str | None = DEMO_API_KEY, content_type: str = "application/json"):
@@ -52,7 +55,7 @@ def fixture_registry() -> dict:
 
 
 def mandate(mid: str, giver: tuple[str, str], code: str, *, typer=("aktiv",), tredjeman: str = ALFA_TM,
-            holder: str = ACCOUNTANT, giltig_from: str = "2026-01-01", giltig_tom: str = "2027-12-31",
+            holder: str = ACCOUNTANT, giltig_from: str = LONG_AGO, giltig_tom: str = FAR_AHEAD,
             aterkallad: str | None = None, namn: str = "") -> dict:
     out = {"id": mid, "rubrik": mid, "beskrivning": "", "giltigFrom": giltig_from, "giltigTom": giltig_tom,
            "fullmaktsgivare": {"id": giver[0], "typ": giver[1], "namn": namn},
@@ -176,7 +179,7 @@ def test_only_mandates_valid_today_count(own_registry):
     giver = (ORGNR, "orgnr")
     load(own_registry, [
         mandate("ends-today", giver, "ALFA.A", giltig_tom=TODAY),
-        mandate("ended-yesterday", giver, "ALFA.B", giltig_tom=YESTERDAY, giltig_from="2026-01-01"),
+        mandate("ended-yesterday", giver, "ALFA.B", giltig_tom=YESTERDAY, giltig_from=LONG_AGO),
         mandate("starts-today", giver, "ALFA.C", giltig_from=TODAY),
         mandate("starts-tomorrow", giver, "ALFA.D", giltig_from=TOMORROW),
         mandate("revoked-today", giver, "ALFA.E", aterkallad=TODAY),

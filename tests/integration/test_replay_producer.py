@@ -16,6 +16,7 @@ from portalserver import PortalServer
 from replay_producer import ReplayProducer
 
 from portal.config import ProducerConfig
+from portal.standard import clock
 from portal.outbound import new_session
 from portal.producers import ProducerClient
 from portal.standard.models import Kund
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 JOHAN = "197803157895"  # a fictitious demo identity
 KEY = "replay-key-0123456789abcdef0123456789abcdef"
 NAME = "Referenskommunen"
-TODAY = dt.date.today()
+TODAY = clock.today()  # the shared clock: MINA_CLOCK_SHIFT_DAYS moves the portal and this data alike
 
 
 def _at(days_ago: int, hour: int = 10) -> str:

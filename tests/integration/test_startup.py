@@ -37,7 +37,7 @@ class Started:
 def start(data_dir: Path | None, *args: str) -> Started:
     """Run the server; stop it as soon as it is up. Never waits on a server that did start."""
     env = {**os.environ, "MOCK_PRODUCER_API_KEY": DEMO_API_KEY, "MOCK_ADMIN_KEY": DEMO_ADMIN_KEY}
-    cmd = [sys.executable, "-m", "mock_producers", "--port", "0", "--today", "2026-11-27"]
+    cmd = [sys.executable, "-m", "mock_producers", "--port", "0"]
     if data_dir is not None:
         cmd += ["--data", str(data_dir)]
     proc = subprocess.Popen([*cmd, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

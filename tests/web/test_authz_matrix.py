@@ -14,7 +14,6 @@ import json
 
 import pytest
 
-from mockworld import TODAY
 from portal.overview import case_handle
 from portal.representation import Party, party_handle
 from portal.standard.identity import from_ombud, parse_kund
@@ -32,7 +31,7 @@ def what_user_may_see(user: str):
     """(slug, kund, type) -> bool, straight from the registry data and the rules, independent of the portal."""
     signs_for = {"16" + r["orgnr"] for r in REGISTRY["firmatecknare"] if r["pnr"] == user}
     grants = {}
-    for entry in find_permissions(REGISTRY["fullmakter"], {"id": user, "typ": "pnr"}, today=dt.date.fromisoformat(TODAY)):
+    for entry in find_permissions(REGISTRY["fullmakter"], {"id": user, "typ": "pnr"}, today=dt.date.fromisoformat(REGISTRY["referensdatum"])):
         giver = from_ombud(entry["fullmaktsgivare"]["id"], entry["fullmaktsgivare"]["typ"]).digits
         grants.setdefault(giver, []).append((ORGNR.get(entry["tredjeman"]), [b["kod"] for b in entry["behorigheter"]]))
 

@@ -7,7 +7,10 @@ rebuilt from what is left (or disappears), never left behind as a ghost.
 
 from __future__ import annotations
 
-from webtools import JOHAN, KARIN, card_fact, case_cards, case_link, case_refs, demo_events, login, page, text_of
+import datetime as dt
+
+from webtools import (JOHAN, KARIN, card_fact, case_cards, case_link, case_refs, demo_events, event_time, login, page,
+                      text_of)
 
 SETTINGS = {"fresh_s": 0, "full_refresh_h": 0, "page_deadline_s": 5.0}
 OPEN_PERMIT = "B 2026-000731"  # Johan's building permit: Tanum waits for a site plan from him
@@ -34,6 +37,16 @@ def _tanum_event(event_id: str, typ: str, when: str, diarienummer: str, *, klart
     }
 
 
+def _demo(event_id: str) -> dict:
+    """A demo event as the mock world serves it today (its dates moved)."""
+    slug = {"tanum": "tanum", "skv": "skatteverket"}[event_id.split("-")[0]]
+    return next(e for e in demo_events(slug) if e["kundhandelseId"] == event_id)
+
+
+def _later(event_id: str, days: int) -> str:
+    return (event_time(_demo(event_id)) + dt.timedelta(days=days)).isoformat()
+
+
 def _put(world, slug, event):
     r = world.admin("PUT", f"/producers/{slug}/events", event)
     assert r.status_code == 200, r.text
@@ -42,9 +55,9 @@ def _put(world, slug, event):
 def test_two_building_permits_stay_two_cases_and_a_decision_hides_no_open_deadline(private_world,
                                                                                   make_private_app):
     # A second building permit of Johan's, decided after the open one's last event.
-    _put(private_world, "tanum", _tanum_event("tanum-test-1", "TANUM.BYGGLOV.MOTTAGEN", "2026-09-01T10:00:00+02:00",
+    _put(private_world, "tanum", _tanum_event("tanum-test-1", "TANUM.BYGGLOV.MOTTAGEN", _later("tanum-0014", -30),
                                               "B 2026-000512", rubrik="Vi har tagit emot din ansökan om bygglov"))
-    _put(private_world, "tanum", _tanum_event("tanum-test-2", "TANUM.BYGGLOV.BESLUT", "2026-11-20T10:00:00+01:00",
+    _put(private_world, "tanum", _tanum_event("tanum-test-2", "TANUM.BYGGLOV.BESLUT", _later("tanum-0016", 1),
                                               "B 2026-000512", klart=True, rubrik="Beslut: bygglov beviljat"))
     client = make_private_app(**SETTINGS).test_client()
     login(client, JOHAN)
@@ -67,7 +80,7 @@ def test_a_corrected_case_reference_leaves_no_ghost_case(private_world, make_pri
                     if card_fact(c, "Referens") == OPEN_PERMIT)
 
     # Tanum corrects its request for a site plan (tanum-0016): it belongs to permit B 2026-000999.
-    _put(private_world, "tanum", _tanum_event("tanum-0016", "TANUM.BYGGLOV.KOMPLETTERING", "2026-10-26T14:30:00+01:00",
+    _put(private_world, "tanum", _tanum_event("tanum-0016", "TANUM.BYGGLOV.KOMPLETTERING", _later("tanum-0016", 0),
                                               "B 2026-000999", kraver=True, rubrik="Vi behöver en situationsplan"))
     soup = _home(client)
     assert _your_turn(soup) == ["B 2026-000999"]  # no phantom "your turn" left on the old case
@@ -81,7 +94,7 @@ def test_a_case_whose_only_event_moved_disappears(private_world, make_private_ap
     login(client, KARIN)
     title = "Ditt slutskattebesked för inkomståret 2024 är klart"  # skv-0003, named by its link alone
     old_href = case_link(_home(client), f"^{title}$")
-    event = next(e for e in demo_events("skatteverket") if e["kundhandelseId"] == "skv-0003")
+    event = _demo("skv-0003")
     event["referenser"] = {"lank": "https://www.skatteverket.se/mina-sidor/arende/20250428-2113-6699"}
     _put(private_world, "skatteverket", event)
     soup = _home(client)

@@ -10,6 +10,7 @@ import pytest
 
 from webtools import (ALI, EVA, KARIN, OLLE, assert_page_structure, create_app, csrf_token, login, page,
                       portal_config, text_of)
+from portal.standard import clock
 from portal.store import Store, connect
 
 DEMO_NAMES = ["Karin Ström", "Sara Lind", "Johan Berg", "Eva Nyström", "Olle Tom", "Ali Hassan", "Anders Holm",
@@ -192,7 +193,7 @@ def _age_session(app, **ages):
     try:
         store = Store(db)
         (row,) = list(db["sessions"].rows_where("ended_at is null"))
-        moment = dt.datetime.now(dt.timezone.utc)
+        moment = clock.now()
         db["sessions"].update(row["nonce"], {k: (moment - v).isoformat() for k, v in ages.items()})
         db.conn.commit()
         assert store.session(row["nonce"]) is not None
@@ -206,7 +207,7 @@ def test_session_within_idle_limit_stays(app, client):
     assert client.get("/").status_code == 200
     # ... and that request counted as activity.
     (row,) = _active_sessions(app)
-    assert dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(row["last_seen"]) < dt.timedelta(minutes=1)
+    assert clock.now() - dt.datetime.fromisoformat(row["last_seen"]) < dt.timedelta(minutes=1)
 
 
 def test_session_past_idle_limit_redirects_to_login(app, client):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from portal.standard import clock
 from webtools import KARIN, case_link, case_refs, demo_refs, login, page, text_of, timeline_titles
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
@@ -29,7 +30,7 @@ def _home(client):
 
 def _new_event(event_id: str, arende: str, rubrik: str, *, customer_must_act: bool = False,
                when: dt.datetime | None = None) -> dict:
-    when = when or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    when = when or clock.now().replace(microsecond=0)
     return {
         "kundhandelseId": event_id,
         "part": {"kund": {"identifierare": KARIN, "typ": "Personnummer"},
@@ -43,7 +44,7 @@ def _new_event(event_id: str, arende: str, rubrik: str, *, customer_must_act: bo
         "producentarendetKraverKundatgard": customer_must_act,
         "producentarendetKlart": False,
         "version": "6.1",
-        "utokadInformation": {"senastDatum": "2026-12-31"} if customer_must_act else {},
+        "utokadInformation": {"senastDatum": str(clock.today() + dt.timedelta(days=30))} if customer_must_act else {},
         "referenser": {"diarienummer": arende},  # what names the case in an answer (part.arende is not returned)
     }
 

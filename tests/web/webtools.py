@@ -29,6 +29,9 @@ def portal_config(tmp_path: Path, mock_url: str, **settings):
     body = "\n".join(line for line in body.split("\n")
                      if not any(re.match(rf"\s*{re.escape(k)}\s*=", line) for k in settings))
     text = head + sep + body + nxt + tail
+    # A loaded machine can take over 2 s to answer a registry look-up; a test of the registry's own
+    # failures sets a fault (error, down), never relies on this timeout.
+    text = text.replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
     lines = [f'database = "{tmp_path / "portal.db"}"'] + [
         f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}".replace("'", '"') for k, v in settings.items()]
     text = text.replace("[portal]\n", "[portal]\n" + "\n".join(lines) + "\n", 1)
@@ -68,6 +71,8 @@ import json as _json
 
 from mockworld import MockWorld
 
+from mock_producers.dates import shift_days as _shift_days
+from mock_producers.dates import shift_event as _shift_event
 from portal.standard.identity import InvalidIdentity as _InvalidIdentity
 from portal.standard.identity import parse_organisation as _parse_organisation
 from portal.standard.identity import parse_person as _parse_person
@@ -85,6 +90,32 @@ def set_fault(world, slug: str, **knob):
 
 
 def demo_doc(slug: str) -> dict:
+    """A demo data file as the mock world serves it today: its dates moved by the same rule (``dates.py``)."""
+    doc = demo_doc_raw(slug)
+    days = _shift_days(doc)
+    if "kundhandelser" in doc:
+        doc["kundhandelser"] = [_shift_event(e, days) for e in doc["kundhandelser"]]
+    return doc
+
+
+def demo_day(written: str) -> str:
+    """A date as written in the demo data, shown as the portal shows it in Swedish ("8 dec. 2026"), today."""
+    from babel.dates import format_date
+    from mock_producers.dates import shift_value
+    moved = shift_value(written, _shift_days(demo_doc_raw("skatteverket")))
+    return format_date(_dt.date.fromisoformat(moved), "medium", locale="sv")
+
+
+def sv_moment(tidpunkt: str) -> str:
+    """A tidpunkt as the portal shows it in Swedish, in Swedish local time ("10 nov. 2026 11:00")."""
+    from babel.dates import format_date, format_time
+    from portal.standard.tidpunkt import STOCKHOLM
+    local = _parse_tidpunkt(tidpunkt).astimezone(STOCKHOLM)
+    return f"{format_date(local.date(), 'medium', locale='sv')} {format_time(local.time(), 'short', locale='sv')}"
+
+
+def demo_doc_raw(slug: str) -> dict:
+    """A demo data file as written (its dates not moved)."""
     return _json.loads((DATA / f"{slug}.json").read_text(encoding="utf-8"))
 
 
