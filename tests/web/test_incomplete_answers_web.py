@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from webtools import (KARIN, case_refs, demo_refs, login, notices, page, portal_config, set_fault, status_items,
-                      timeline_titles)
+from webtools import (KARIN, card_fact, case_cards, case_refs, demo_refs, login, notices, page, portal_config,
+                      set_fault, status_items, text_of, timeline_titles)
 
 from portal import create_app
 from portal.config import DEMO_API_KEY, ProducerConfig
@@ -77,6 +77,10 @@ def test_an_incomplete_answer_from_an_agency_itself_deletes_nothing(private_worl
     assert "svarade bara delvis" in status_items(soup)["skatteverket"]
     assert "Skatteverket svarade bara delvis; ärenden vi hade därifrån finns kvar." in notices(soup)
     assert "svarade bara delvis" not in status_items(soup)["jordbruksverket"]
+    skv = next(c for c in case_cards(soup) if card_fact(c, "Myndighet") == "Skatteverket")
+    case = page(client.get(skv.select_one(".case-card__title a")["href"]))
+    assert "Skatteverket svarade bara delvis; det här är kanske inte det senaste." in [
+        text_of(n) for n in case.select("main .notice")]
 
 
 def test_a_complete_full_answer_still_deletes_a_withdrawn_event(private_world, make_private_app):
