@@ -257,7 +257,10 @@ def api_docs(slug: str):
     producer = get_producer(slug)
     if producer is None:
         return problem(404, f"no producer at /{slug}")
-    return json_response(openapi.document(producer.namn, request.host_url.rstrip("/") + f"/{slug}"))
+    auth = state().auth.get(slug)
+    return json_response(openapi.document(producer.namn, request.host_url.rstrip("/") + f"/{slug}",
+                                          key_header=auth.header if auth else "X-API-Key",
+                                          client_headers=bool(auth and auth.kind == "client_headers")))
 
 
 __all__ = ["bp", "error", "json_response", "check_caller", "read_query", "state", "Part"]

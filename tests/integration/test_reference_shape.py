@@ -128,3 +128,12 @@ def test_resent_malformed_sends_a_known_event_in_a_broken_form(clean_world):
     assert [p.kundhandelse_id for p in parsed.problems] == [full[0]["kundhandelseId"]]
     assert len(parsed.events) == len(full) - 1
     assert json.loads(r.content)["kundhandelser"][0]["totaltAntalKundhandelser"] == len(full)
+
+
+def test_each_agencys_openapi_document_names_its_own_authentication(demo_world):
+    def schemes(slug):
+        return demo_world.http.get(f"{demo_world.url}/{slug}/api-docs", timeout=10).json()["components"][
+            "securitySchemes"]
+    assert {s["name"] for s in schemes("tanum").values()} == {"client_id", "client_secret"}
+    assert [s["name"] for s in schemes("lantmateriet").values()] == ["X-Gateway-Key"]
+    assert [s["name"] for s in schemes("skatteverket").values()] == ["X-API-Key"]
