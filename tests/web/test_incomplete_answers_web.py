@@ -9,6 +9,7 @@ them, and the page names what failed instead of saying the agency answered. Ever
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from webtools import (KARIN, card_fact, case_cards, case_refs, demo_refs, login, notices, page, portal_config,
@@ -57,12 +58,13 @@ def test_an_agency_failing_behind_the_forwarder_deletes_nothing_and_is_named(pri
     soup = _home(client)
     assert _everything(client) == before  # Jordbruksverket's cases are all still there
     line = status_items(soup)["vidareformedling"]
-    assert "svarade bara delvis" in line and "Inget svar från Jordbruksverket." in line
+    assert "ofullständigt svar" in line and "Inget svar från Jordbruksverket." in line
+    assert not re.search(r"\bsvarade\b", line)  # it does not say the forwarder answered
     assert "Jordbruksverket svarade inte via Vidareförmedlingen; vi visar det vi hade därifrån." in notices(soup)
 
     set_fault(private_world, "jordbruksverket", fault="none")  # back: the status says it answered, in full
     soup = _home(client)
-    assert "svarade bara delvis" not in status_items(soup)["vidareformedling"]
+    assert "ofullständigt" not in status_items(soup)["vidareformedling"]
     assert not [n for n in notices(soup) if "via Vidareförmedlingen" in n]
 
 
@@ -74,12 +76,13 @@ def test_an_incomplete_answer_from_an_agency_itself_deletes_nothing(private_worl
     set_fault(private_world, "skatteverket", fault=fault)
     soup = _home(client)
     assert _everything(client) == before
-    assert "svarade bara delvis" in status_items(soup)["skatteverket"]
-    assert "Skatteverket svarade bara delvis; ärenden vi hade därifrån finns kvar." in notices(soup)
-    assert "svarade bara delvis" not in status_items(soup)["jordbruksverket"]
+    line = status_items(soup)["skatteverket"]
+    assert "ofullständigt svar" in line and not re.search(r"\bsvarade\b", line)
+    assert "Skatteverket gav ett ofullständigt svar; ärenden vi hade därifrån finns kvar." in notices(soup)
+    assert "ofullständigt" not in status_items(soup)["jordbruksverket"]
     skv = next(c for c in case_cards(soup) if card_fact(c, "Myndighet") == "Skatteverket")
     case = page(client.get(skv.select_one(".case-card__title a")["href"]))
-    assert "Skatteverket svarade bara delvis; det här är kanske inte det senaste." in [
+    assert "Skatteverket gav ett ofullständigt svar; det här är kanske inte det senaste." in [
         text_of(n) for n in case.select("main .notice")]
 
 
