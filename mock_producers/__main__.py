@@ -4,8 +4,11 @@
         [--latency SLUG=200ms[+50ms]]... [--fault SLUG=FAULT]... [--scale-person N]
         [--no-access-check]
 
-Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_ADMIN_KEY``, ``MOCK_OMBUD_CLIENT_SECRET`` (the registry's
-OAuth2 client secret) and ``MOCK_SIGNATORY_API_KEY`` (the signatory source's), demo keys otherwise.
+Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_PRODUCER_CLIENT_SECRET`` and ``MOCK_ADMIN_KEY`` (demo
+keys otherwise). Agencies authenticate consumers as ``state.DEMO_AUTH`` says: ``tanum`` by ``client_id`` and
+``client_secret`` headers, ``lantmateriet`` by the key in ``X-Gateway-Key``, the others by ``X-API-Key``.
+The registry's OAuth2 client secret comes from ``MOCK_OMBUD_CLIENT_SECRET`` and the signatory source's key
+from ``MOCK_SIGNATORY_API_KEY`` (demo values otherwise).
 Dates in the data files are moved to today at load (``mock_producers/dates.py``); "today" is the
 shared clock's (``MINA_CLOCK_SHIFT_DAYS`` moves it, for the portal and the mock world alike).
 """
@@ -24,7 +27,8 @@ from .app import create_app
 from .data import DEMO_DIR, DataError, add_scale_person, load_dir
 from .faults import KnobError
 from .server import serve
-from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_SIGNATORY_KEY, MockState
+from .state import (DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET, DEMO_OMBUD_CLIENT_SECRET,
+                    DEMO_SIGNATORY_KEY, MockState)
 
 
 def build_state(args) -> MockState:
@@ -33,10 +37,13 @@ def build_state(args) -> MockState:
         add_scale_person(producers, args.scale_person)
     api_key = os.environ.get("MOCK_PRODUCER_API_KEY") or DEMO_API_KEY
     admin_key = os.environ.get("MOCK_ADMIN_KEY") or DEMO_ADMIN_KEY
-    if len(api_key) < 32 or len(admin_key) < 32:
-        raise DataError("MOCK_PRODUCER_API_KEY and MOCK_ADMIN_KEY must be at least 32 characters")
-    state = MockState(producers, registry, api_key=api_key, admin_key=admin_key,
-                      ombud_client_secret=os.environ.get("MOCK_OMBUD_CLIENT_SECRET") or DEMO_CLIENT_SECRET,
+    client_secret = os.environ.get("MOCK_PRODUCER_CLIENT_SECRET") or DEMO_CLIENT_SECRET
+    if len(api_key) < 32 or len(admin_key) < 32 or len(client_secret) < 32:
+        raise DataError("MOCK_PRODUCER_API_KEY, MOCK_PRODUCER_CLIENT_SECRET and MOCK_ADMIN_KEY must be at least"
+                        " 32 characters")
+    state = MockState(producers, registry, api_key=api_key, admin_key=admin_key, client_secret=client_secret,
+                      auth={slug: auth for slug, auth in DEMO_AUTH.items() if slug in producers},
+                      ombud_client_secret=os.environ.get("MOCK_OMBUD_CLIENT_SECRET") or DEMO_OMBUD_CLIENT_SECRET,
                       signatory_key=os.environ.get("MOCK_SIGNATORY_API_KEY") or DEMO_SIGNATORY_KEY,
                       access_check=not args.no_access_check)
     for assignment in args.latency:
@@ -53,6 +60,10 @@ def banner(state: MockState, directory: Path) -> str:
              f"  Mina ombud:    {state.self_url}/minaombud/dfm/formedlare/v1  (OAuth2: /minaombud/oauth2/token)",
              f"  signatories:   {state.self_url}/foretagsdata/firmatecknare",
              "  API key:       header X-API-Key (env MOCK_PRODUCER_API_KEY, demo key otherwise)"]
+    for slug, auth in sorted(state.auth.items()):
+        how = (f"headers client_id={auth.client_id} and client_secret (env MOCK_PRODUCER_CLIENT_SECRET)"
+               if auth.kind == "client_headers" else f"the API key in header {auth.header}")
+        lines.append(f"  {slug + ':':14} {how}")
     identities = directory / "_identiteter.json"
     if identities.exists():
         lines.append("  demo identities:")

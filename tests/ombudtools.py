@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_producers.state import DEMO_CLIENT_SECRET, DEMO_SIGNATORY_KEY
+from mock_producers.state import DEMO_OMBUD_CLIENT_SECRET, DEMO_SIGNATORY_KEY
 
 BASE = "/minaombud/dfm/formedlare/v1"
 TOKEN = "/minaombud/oauth2/token"
@@ -13,7 +13,7 @@ CLIENT_ID = "mina-arenden-portal"
 def token(world) -> str:
     """A Bearer token from the mock registry (client credentials, scope fullmakt:hamta)."""
     r = world.http.post(world.url + TOKEN, data={"grant_type": "client_credentials", "scope": "fullmakt:hamta"},
-                        auth=(CLIENT_ID, DEMO_CLIENT_SECRET), timeout=10)
+                        auth=(CLIENT_ID, DEMO_OMBUD_CLIENT_SECRET), timeout=10)
     r.raise_for_status()
     return r.json()["access_token"]
 

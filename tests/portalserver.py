@@ -45,9 +45,11 @@ def free_port() -> int:
 class PortalServer:
     """``gunicorn 'portal:create_app()'`` in demo mode, with its own database and config."""
 
-    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, edit=None, env: dict | None = None,
-                 **settings):
-        """``edit``: a function that changes the config text further; ``env``: extra environment (secrets)."""
+    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "", edit=None,
+                 env: dict | None = None, **settings):
+        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]``); ``edit`` a function that
+        changes the config text further; ``env`` adds variables (e.g. the secret such a producer's ``api_key_env``
+        names)."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
         text = text.replace("timeout_s = 2.0", "timeout_s = 8.0")
@@ -58,7 +60,7 @@ class PortalServer:
         body, nxt, tail = rest.partition("\n[")
         body = "\n".join(line for line in body.split("\n") if line.split("=")[0].strip() not in settings)
         text = head + sep + body + nxt + tail
-        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
+        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1) + "\n" + extra_config
         if edit is not None:
             text = edit(text)
         config = workdir / "portal.toml"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_producers.state import DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_SIGNATORY_KEY
+from mock_producers.state import DEMO_API_KEY, DEMO_OMBUD_CLIENT_SECRET, DEMO_SIGNATORY_KEY
 from portal.standard import clock, schemas
 from portal.standard.identity import make_orgnr, make_personnummer
 
@@ -38,7 +38,7 @@ TODAY, YESTERDAY, TOMORROW = (str(_today + dt.timedelta(days=d)) for d in (0, -1
 LONG_AGO, FAR_AHEAD = str(_today - dt.timedelta(days=330)), str(_today + dt.timedelta(days=400))
 
 
-def get_token(world, client_id: str = CLIENT_ID, secret: str = DEMO_CLIENT_SECRET, **form):
+def get_token(world, client_id: str = CLIENT_ID, secret: str = DEMO_OMBUD_CLIENT_SECRET, **form):
     data = {"grant_type": "client_credentials", "scope": "fullmakt:hamta", **form}
     return world.http.post(world.url + TOKEN, data=data, auth=(client_id, secret), timeout=10)
 
@@ -134,7 +134,7 @@ def test_token_for_the_right_client_and_scope(clean_world):
     assert body["token_type"] == "Bearer" and body["expires_in"] > 0 and body["scope"] == "fullmakt:hamta"
     # the secret may also come in the form (client_secret_post)
     form = clean_world.http.post(clean_world.url + TOKEN, data={
-        "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}, timeout=10)
+        "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": DEMO_OMBUD_CLIENT_SECRET}, timeout=10)
     assert form.status_code == 200 and form.json()["access_token"] != body["access_token"]
 
 
