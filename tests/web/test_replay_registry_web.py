@@ -17,7 +17,7 @@ import replay_registry as rr
 import requests
 from bs4 import BeautifulSoup
 from portalserver import PortalServer
-from webtools import EVA, KARIN, card_fact, case_cards, demo_refs, text_of
+from webtools import EVA, KARIN, case_refs, demo_refs, text_of
 
 from portal.config import DEMO_CONFIG
 
@@ -100,7 +100,8 @@ def options(soup) -> list[str]:
 
 
 def refs(soup) -> set[str]:
-    return {card_fact(c, "Referens") for c in case_cards(soup)} - {None}
+    """How the page names each listed case (its reference, else its title), as ``demo_refs`` does."""
+    return case_refs(soup)
 
 
 def act_for(http, portal, name: str) -> BeautifulSoup:
