@@ -328,3 +328,21 @@ def test_party_handle_from_an_earlier_login_is_stale(client):
     r = client.post("/act-as", data={"party": old_handle, "csrf_token": _form_token(soup)})
     assert r.status_code == 403
     assert party_name(_home(client)) == "Eva Nyström"
+
+
+def test_act_for_page_in_the_demo_world_reads_every_opaque_code(client):
+    """Skatteverket's and Bolagsverket's codes are UUIDs: their catalogs say what each covers, so none is shown as a
+    mandate we cannot interpret; each mandate's title, agency and validity come from fullmakter/{id}."""
+    login(client, EVA)
+    soup = page(client.get("/agera-for"))
+    names = [text_of(n).split(" (")[0] for n in soup.select(".act-for__name")]
+    assert names[:2] == ["Eva Nyström", "Nyström Redovisning AB"]
+    assert {"Kustbageriet AB", "Fjällbygg AB", "Bohusläns Ostron AB", "Karin Ström"} <= set(names)
+    assert not {"Västkust Logistik AB", "Hamnkrogen i Grebbestad AB"} & set(names)  # expired, revoked
+    assert not soup.select(".uninterpretable") and not soup.select(".mandate--unavailable")
+    fjallbygg = next(li for li in soup.select("li.act-for") if "Fjällbygg AB" in text_of(li.select_one("h2")))
+    assert [text_of(r) for r in fjallbygg.select(".mandate__rubrik")] == ["Fullmakt för Skatteverket, moms",
+                                                                          "Fullmakt för Bolagsverket"]
+    assert [text_of(o) for o in fjallbygg.select(".mandate__object")] == ["Moms (Företräda)",
+                                                                         "Alla ärenden hos Bolagsverket (Företräda)"]
+    assert all(text_of(v).startswith("giltig ") for v in fjallbygg.select(".mandate__validity"))
