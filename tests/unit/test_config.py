@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from portal_builders import API_KEY, LST_ORGNR, SECRET, SKV_ORGNR, config_doc, producer_table
+from portal_builders import API_KEY, LST_ORGNR, OIDC_SECRET, SECRET, SKV_ORGNR, config_doc, producer_table
 
 from portal import config as config_mod
 from portal.config import DEMO_API_KEY, DEMO_CONFIG, ConfigError, load, parse
 
-PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY}
+PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY, "PORTAL_OIDC_CLIENT_SECRET": OIDC_SECRET}
 
 
 def _error(doc, env=None, *, testing=True) -> str:
