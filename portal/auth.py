@@ -61,8 +61,10 @@ def load_user(nonce: str) -> User | None:
 
 
 def provider() -> MockEid | None:
-    """The mock e-ID, only in demo and test mode."""
+    """The mock e-ID, only in demo and test mode (and not when [oidc] says not to offer it)."""
     if not (config().settings.demo or current_app.testing):
+        return None
+    if config().oidc is not None and not config().oidc.offer_mock_eid:
         return None
     return current_app.extensions["eid"]
 

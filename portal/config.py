@@ -78,6 +78,7 @@ class OidcConfig:
     timeout_s: float = 5.0  # wall-clock deadline of each call to the provider
     metadata_ttl_s: float = 3600.0  # how long the discovery document and keys are trusted (an unknown kid refreshes)
     leeway_s: float = 60.0  # clock skew allowed on the ID token's exp and iat
+    offer_mock_eid: bool = True  # in demo mode, also offer the mock e-ID (never outside demo and test mode)
     client_secret: str = field(default="", repr=False)  # read from env client_secret_env, never from the file
 
 

@@ -260,11 +260,11 @@ def test_logout_ends_our_session_and_the_providers(oidc_app, openid_provider):
     # Our side is over already, and the ended session keeps no ID token.
     assert_not_logged_in(app, client)
     assert [s["id_token"] for s in _sessions(app, f"nonce = '{row['nonce']}'")] == [None]
-    # The provider ends its session (its page posts a confirmation form) and sends the browser back to us.
+    # The provider asks whether to end its session too ("Yes, sign me out"), then sends the browser back to us.
     r = browser.get(to, timeout=10)
     assert r.status_code == 200
     confirm = BeautifulSoup(r.text, "html.parser").select_one("form")
-    data = {i["name"]: i.get("value", "") for i in confirm.select("input[type=hidden]")}
+    data = {i["name"]: i.get("value", "") for i in confirm.select("input[type=hidden]")} | {"logout": "yes"}
     r = browser.post(requests.compat.urljoin(to, confirm["action"]), data=data, allow_redirects=False, timeout=10)
     assert r.status_code in (302, 303) and r.headers["Location"].startswith("http://localhost/login")
     notices = [text_of(n) for n in page(client.get("/login")).select("main .notice")]
