@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="name of the environment variable holding the API key (never the key itself)")
     p.add_argument("--api-key-header", default="X-API-Key", metavar="NAME", help="the key's header (default X-API-Key)")
     p.add_argument("--client-id-env", metavar="VAR",
-                   help="instead of a key: the variable holding the client_id header's value (with --client-secret-env)")
+                   help="instead of a key: the variable holding the client_id header (with --client-secret-env)")
     p.add_argument("--client-secret-env", metavar="VAR", help="the variable holding the client_secret header's value")
     p.add_argument("--customer", action="append", type=customer, default=[], metavar="ID",
                    help="12-digit kund to query with (repeat; give customers that have events)")
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--client-secret-env", metavar="VAR", required=True,
                    help="name of the environment variable holding the OAuth2 client secret")
     r.add_argument("--token-url", metavar="URL",
-                   help="the OAuth2 token endpoint (default: /oauth2/token on the registry's host, as the contract says)")
+                   help="the OAuth2 token endpoint (default: the contract's /oauth2/token on the registry's host)")
     r.add_argument("--token-auth", choices=["basic", "post"], default="basic",
                    help="how the client authenticates at the token endpoint: HTTP Basic (default) or form fields")
     r.add_argument("--scope", default=registry_checks.SCOPE, help="the scope asked for (default fullmakt:hamta)")

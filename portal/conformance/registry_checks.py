@@ -230,7 +230,7 @@ def accepted(ctx: RegistryContext, ev: Evidence):
             ev.ok(f"{ctx.full(t).brief()}: {len(entries)} grantor entries")
 
 
-@check("errors.tredjeman-required", REQUIRED, "A search without tredjeman is refused with 400 (the contract requires it)")
+@check("errors.tredjeman-required", REQUIRED, "A search without tredjeman is refused with 400 (the contract needs it)")
 def tredjeman_required(ctx: RegistryContext, ev: Evidence):
     ex = ctx.sok(None, "no tredjeman")
     ev.expect(ex.status == 400, f"{ex.brief()}, expected 400")
@@ -252,7 +252,7 @@ def bad_request(ctx: RegistryContext, ev: Evidence):
         ev.expect(ex.status == 400, f"{ex.brief()}, expected 400")
 
 
-@check("errors.behorigheter-required", RECOMMENDED, "A search without behorigheter is refused with 400 ([] asks for all)")
+@check("errors.behorigheter-required", RECOMMENDED, "A search without behorigheter is refused with 400 ([] = all)")
 def behorigheter_required(ctx: RegistryContext, ev: Evidence):
     sent = {k: v for k, v in ctx.body(ctx.tredjeman[0]).items() if k != "behorigheter"}
     ex = ctx.client.call(OPERATION, sent, label="no behorigheter", correlation=None)
@@ -425,7 +425,7 @@ def _mandate_problems(ex: Exchange, tredjeman: str, entry: dict, permission: dic
 
 
 @check("mandate.fetch", REQUIRED,
-       "GET /tredjeman/{orgnr}/fullmakter/{id} gives each mandate a search named, matching it (FullmaktMetadataResponse)")
+       "GET /tredjeman/{orgnr}/fullmakter/{id} gives each mandate a search named, matching (FullmaktMetadataResponse)")
 def mandate_fetch(ctx: RegistryContext, ev: Evidence):
     for t, entries in ctx.with_data(ev):
         fetched: set[str] = set()

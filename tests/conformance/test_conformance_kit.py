@@ -111,7 +111,8 @@ def test_a_registry_like_mina_ombud_passes_every_check(reference_like_registry):
     assert set(statuses(report).values()) == {"pass"}
     by_id = {c["id"]: c for c in report["checks"]}
     # The default token URL is the contract's /oauth2/token on the registry's host.
-    assert any("/oauth2/token (token, scope fullmakt:hamta) -> 200" in line for line in by_id["oauth.token"]["evidence"])
+    token_lines = by_id["oauth.token"]["evidence"]
+    assert any("/oauth2/token (token, scope fullmakt:hamta) -> 200" in line for line in token_lines)
     assert len(by_id["mandate.fetch"]["evidence"]) == 4  # three mandates at one agency, one at the other
 
 
