@@ -14,7 +14,7 @@ from broken_producer import API_KEY as BROKEN_KEY
 from broken_producer import CUSTOMER as BROKEN_CUSTOMER
 from conformancetools import run_kit, run_kit_process, run_registry_kit, statuses
 from mock_producers.state import DEMO_API_KEY
-from portal.conformance import producer_checks, registry_checks
+from portal.conformance import contracts, producer_checks, registry_checks
 from portal.conformance.__main__ import main
 from portal.conformance.client import percentile
 from portal.conformance.report import RECOMMENDED, REQUIRED, mask
@@ -260,3 +260,33 @@ def test_order_problem_and_percentile():
     assert percentile([0.1] * 19 + [5.0], 0.95) == 0.1
     assert percentile([0.1] * 18 + [5.0, 5.0], 0.95) == 5.0
     assert percentile([], 0.95) == 0.0
+
+
+def test_the_published_contracts_as_the_kit_reads_them():
+    event = {"kundhandelseId": "x", "rubrik": "Beslut", "producent": "P", "tidpunkt": "2026-01-02T10:00:00+01:00",
+             "kundhandelseTyp": "REF.BYGGLOV.BESLUT", "producentarendetKraverKundatgard": False,
+             "producentarendetKlart": True, "version": "6.1"}
+    # An answer's event: no part, no taggar, null fields left out; later versions, meänkieli, any referenser.
+    assert contracts.answer_event_problems(event) == []
+    assert contracts.answer_event_problems({**event, "version": "7.0", "sprak": "fit", "referenser": ["a"]}) == []
+    assert contracts.answer_event_problems({**event, "sprak": "sv-SE", "utokadInformation": "text"}) == []
+    assert contracts.answer_event_problems({**event, "beskrivning": None})  # null is not "left out"
+    assert contracts.answer_event_problems({**event, "version": "sex"})
+    assert contracts.answer_event_problems({k: v for k, v in event.items() if k != "rubrik"})
+    # RFC 9457 off the query path; {"message"} on it.
+    assert contracts.problem_json_problems("application/problem+json", {"title": "Forbidden", "status": 403}, 403) == []
+    assert contracts.problem_json_problems("application/problem+json", {"status": 404}, 403)
+    assert contracts.problem_json_problems("application/json", {"title": "Forbidden"}, 403)
+    assert contracts.message_problems("application/json; charset=utf-8", {"message": "Unauthorized"}) == []
+    assert contracts.message_problems("application/problem+json", {"title": "x"})
+    # Mina ombud: a grantor needs roll and namn, an entry its _sig; typ is a free code, not only aktiv/passiv.
+    entry = {"fullmaktsgivare": {"id": "198504124564", "typ": "pnr", "roll": "PRIVAT", "fornamn": "K", "namn": "S"},
+             "fullmaktshavare": [{"id": "196601013458", "typ": "pnr"}], "tredjeman": "2021005448",
+             "behorigheter": [{"kod": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "typ": "las", "fullmakt": "f1"}],
+             "_sig": {"signature": "abc"}}
+    answer = {"fullmaktsgivare": [entry], "page": {"size": 20, "number": 0, "totalElements": 1, "totalPages": 1}}
+    assert contracts.registry_problems("HamtaBehorigheterResponse", answer) == []
+    unsigned = {**answer, "fullmaktsgivare": [{k: v for k, v in entry.items() if k != "_sig"}]}
+    assert any("_sig" in p for p in contracts.registry_problems("HamtaBehorigheterResponse", unsigned))
+    assert registry_checks.default_token_url("https://fullmakt.example/dfm/formedlare/v1") == \
+        "https://fullmakt.example/oauth2/token"
