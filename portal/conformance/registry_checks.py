@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .client import Client, Exchange, percentile
 from .contracts import media_type, registry_problems
+from .producer_context import COLLATIONS
 from .report import RECOMMENDED, REQUIRED, Battery, Evidence, Report
 
 OPERATION = "/sok/behorigheter"
@@ -378,11 +379,11 @@ def holder_named(ctx: RegistryContext, ev: Evidence):
 @check("order.by-name", RECOMMENDED, "Grantors come in ascending order of name")
 def order_by_name(ctx: RegistryContext, ev: Evidence):
     for t, entries in ctx.with_data(ev):
-        # The contract says "ordered ascending on name" without a collation: accept namn or fornamn + namn, any case.
-        orders = {"namn": lambda e: str(giver(e).get("namn", "")).casefold(),
-                  "fornamn namn": lambda e: grantor_name(e).casefold()}
-        fitting = [name for name, key in orders.items()
-                   if all(key(a) <= key(b) for a, b in zip(entries, entries[1:]))]
+        # The contract says "ordered ascending on name" without saying which name or collation: accept namn or
+        # fornamn + namn, in any collation the kit recognises.
+        names = {"namn": lambda e: str(giver(e).get("namn", "")), "fornamn namn": grantor_name}
+        fitting = [f"{name} ({collation})" for name, text in names.items() for collation, key in COLLATIONS.items()
+                   if all(key(text(a)) <= key(text(b)) for a, b in zip(entries, entries[1:]))]
         ev.expect(bool(fitting), f"tredjeman {t}: {len(entries)} grantors "
                                  + (f"in order of {fitting[0]}" if fitting else
                                     f"not in order of name: {[grantor_name(e) for e in entries][:5]}"))
