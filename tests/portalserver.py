@@ -44,9 +44,10 @@ def free_port() -> int:
 class PortalServer:
     """``gunicorn 'portal:create_app()'`` in demo mode, with its own database and config."""
 
-    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, port: int | None = None, extra_toml: str = "",
-                 **settings):
-        """``extra_toml`` is appended to the config (e.g. an ``[oidc]`` table); ``port`` is free_port() by default."""
+    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "",
+                 env: dict | None = None, port: int | None = None, **settings):
+        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]`` or an ``[oidc]`` table);
+        ``env`` adds variables (e.g. the secret such a producer's ``api_key_env`` names); ``port``: free_port()."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
         text = text.replace("timeout_s = 2.0", "timeout_s = 8.0").replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
@@ -56,13 +57,13 @@ class PortalServer:
         body, nxt, tail = rest.partition("\n[")
         body = "\n".join(line for line in body.split("\n") if line.split("=")[0].strip() not in settings)
         text = head + sep + body + nxt + tail
-        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
+        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1) + "\n" + extra_config
         config = workdir / "portal.toml"
-        config.write_text(text + "\n" + extra_toml, encoding="utf-8")
+        config.write_text(text, encoding="utf-8")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix="portal-", suffix=".log", delete=False)
-        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
+        env = {**os.environ, **(env or {}), "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
                "PORTAL_DATABASE": str(workdir / "portal.db"), "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",

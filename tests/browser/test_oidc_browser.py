@@ -16,7 +16,7 @@ def oidc_portal(browser_world, tmp_path_factory):
     extra = (f'[oidc]\nissuer = "http://127.0.0.1:{provider_port}"\nclient_id = "portal"\n'
              f'redirect_url = "http://127.0.0.1:{portal_port}/login/callback"\noffer_mock_eid = false\n')
     portal = PortalServer(browser_world.url, tmp_path_factory.mktemp("oidc-portal"), port=portal_port,
-                          extra_toml=extra, **PORTAL_SETTINGS)
+                          extra_config=extra, **PORTAL_SETTINGS)
     provider = OpenIdProvider([registration("portal", portal.url)], port=provider_port)
     yield portal, provider
     provider.stop()
