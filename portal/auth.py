@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
@@ -167,8 +168,6 @@ def oidc_start():
     rp = relying_party()
     if rp is None:
         abort(404)
-    from flask_babel import get_locale
-
     try:
         url, pending = rp.start(str(get_locale() or "sv"))
     except OidcError as exc:

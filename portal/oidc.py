@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -239,7 +239,7 @@ class RelyingParty:
         if self.cfg.token_endpoint_auth == "client_secret_post":
             data |= {"client_id": self.cfg.client_id, "client_secret": self.cfg.client_secret}
         else:  # RFC 6749 2.3.1: id and secret form-encoded before base64
-            pair = f"{_form(self.cfg.client_id)}:{_form(self.cfg.client_secret)}".encode()
+            pair = f"{quote_plus(self.cfg.client_id)}:{quote_plus(self.cfg.client_secret)}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
         try:
             answer = outbound.call(self.http, "POST", meta["token_endpoint"], deadline_s=self.cfg.timeout_s,
@@ -290,8 +290,3 @@ class RelyingParty:
     def _userinfo(self, meta: dict, access_token: str) -> dict:
         return self._get_json(meta["userinfo_endpoint"], "userinfo",
                               headers={"Authorization": f"Bearer {access_token}"})
-
-
-def _form(value: str) -> str:
-    from urllib.parse import quote_plus
-    return quote_plus(value)

@@ -143,8 +143,9 @@ def oidc_config(provider: "OpenIdProvider | str", client_id: str = "portal", bas
     """The portal's ``[oidc]`` settings for this provider (or an issuer URL), as client ``client_id``."""
     from portal.config import OidcConfig
     issuer = provider if isinstance(provider, str) else provider.issuer
+    settings = {"timeout_s": 10.0} | settings  # a busy machine may be slow; a test of a hang sets its own
     return OidcConfig(issuer=issuer, client_id=client_id, redirect_url=base + "/login/callback",
-                      client_secret=SECRET, timeout_s=10.0, **settings)
+                      client_secret=SECRET, **settings)
 
 
 def query(url: str) -> dict[str, str]:

@@ -231,6 +231,38 @@ def test_provider_down_before_the_log_in(tmp_path, demo_world):
     assert_not_logged_in(app, client)
 
 
+def test_a_provider_that_never_answers_meets_the_deadline(tmp_path, demo_world):
+    import socket
+    import threading
+
+    # A port that accepts connections and never says a word.
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        app = _app(tmp_path, demo_world, f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_s=0.5)
+        client = app.test_client()
+        assert_refusal(client.get("/login/oidc"), 503, "E-legitimationstjänsten svarar inte")
+        assert_not_logged_in(app, client)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
 def test_provider_down_at_the_code_exchange_leaves_nothing_half_logged_in(tmp_path, demo_world):
     provider = OpenIdProvider([registration("portal", "http://localhost")])
     try:
