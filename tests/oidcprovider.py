@@ -28,7 +28,7 @@ LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 # Clients whose ID tokens the test provider twists after making them (tests/oidc/provider.js).
 TWISTED_CLIENTS = {"portal-expired": "expired", "portal-wrong-audience": "wrong-audience",
-                   "portal-unknown-kid": "unknown-kid"}
+                   "portal-unknown-kid": "unknown-kid", "portal-identity-in-token": "identity-in-token"}
 
 
 class ProviderUnavailable(RuntimeError):

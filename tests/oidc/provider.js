@@ -8,7 +8,8 @@
 // Test users carry the Swedish OpenID Connect profile's claims and a level of assurance (acr). What the refusal
 // tests need that an honest provider never issues comes from a client's "twist", applied to that client's ID token
 // after the provider made it, re-signed with the provider's own key: "expired" (exp in the past), "wrong-audience"
-// (aud another client), "unknown-kid" (signed with a key the JWKS does not publish until POST /_test/rotate-keys).
+// (aud another client), "unknown-kid" (signed with a key the JWKS does not publish until POST /_test/rotate-keys);
+// and "identity-in-token" (the person's claims in the ID token, as some brokers deliver them).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -102,6 +103,10 @@ async function twisted(idToken, twist) {
   if (twist === 'expired') Object.assign(claims, { iat: now - 900, exp: now - 600 });
   else if (twist === 'wrong-audience') Object.assign(claims, { aud: 'another-client', azp: undefined });
   else if (twist === 'unknown-kid') key = laterKey;
+  else if (twist === 'identity-in-token') {  // as brokers do that hand out the claims in the ID token itself
+    const { acr, ...person } = USERS[claims.sub];
+    Object.assign(claims, person);
+  }
   const signer = await jose.importJWK(key, 'RS256');
   return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).sign(signer);
 }

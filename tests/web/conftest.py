@@ -50,6 +50,7 @@ def openid_provider():
     """The real OpenID provider (npm oidc-provider), with a client for the Flask test client's http://localhost
     and one per twisted ID token (tests/oidc/provider.js)."""
     provider = OpenIdProvider([registration(c, "http://localhost") for c in
-                               ("portal", "portal-expired", "portal-wrong-audience", "portal-unknown-kid")])
+                               ("portal", "portal-expired", "portal-wrong-audience", "portal-unknown-kid",
+                                          "portal-identity-in-token")])
     yield provider
     provider.stop()

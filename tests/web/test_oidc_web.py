@@ -306,6 +306,20 @@ def test_logout_ends_our_session_and_the_providers(oidc_app, openid_provider):
     assert "/interaction/" in r.headers["Location"]
 
 
+def test_an_id_token_holding_the_number_is_never_put_in_the_log_out_url(oidc_app, openid_provider):
+    # A broker that hands the person's claims out in the ID token itself: the log-in needs no userinfo, and the
+    # log-out names us by client_id instead of sending the token (base64 is no protection in a URL).
+    app = oidc_app("portal-identity-in-token")
+    client = app.test_client()
+    assert _log_in(client, "johan").status_code == 302
+    assert text_of(page(client.get("/")).select_one(".site-header__user")) == "Johan Berg"
+    token = page(client.get("/")).select_one('header form[action="/logout"] input[name="csrf_token"]')["value"]
+    to = client.post("/logout", data={"csrf_token": token}).headers["Location"]
+    assert to.startswith(openid_provider.issuer + "/session/end?")
+    assert query(to) == {"client_id": "portal-identity-in-token", "post_logout_redirect_uri": "http://localhost/login"}
+    assert_not_logged_in(app, client)
+
+
 def test_forms_may_lead_to_the_provider_and_nowhere_else(oidc_app, openid_provider):
     # Chromium applies form-action to the redirect after the log-out form too.
     csp = oidc_app().test_client().get("/login").headers["Content-Security-Policy"]
