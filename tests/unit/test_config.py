@@ -8,7 +8,8 @@ from portal_builders import API_KEY, LST_ORGNR, OIDC_SECRET, SECRET, SKV_ORGNR, 
 from portal import config as config_mod
 from portal.config import DEMO_API_KEY, DEMO_CONFIG, ConfigError, load, parse
 
-PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY, "PORTAL_OIDC_CLIENT_SECRET": OIDC_SECRET}
+PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY,
+            "PORTAL_OIDC_CLIENT_SECRET": OIDC_SECRET}
 
 
 def _error(doc, env=None, *, testing=True) -> str:

@@ -13,7 +13,8 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from oidcprovider import LOA3, PNR_SCOPE, OpenIdProvider, authenticate, free_port, registration, oidc_config, query
+from oidcprovider import (LOA3, PNR_SCOPE, OpenIdProvider, authenticate, free_port, oidc_config, query,
+                          registration)
 from webtools import assert_page_structure, create_app, page, portal_config, text_of
 from portal.store import connect
 
@@ -184,20 +185,48 @@ def test_an_expired_or_misaddressed_id_token_is_refused(oidc_app, client_id):
     assert_not_logged_in(app, client)
 
 
+def _record_calls(app) -> list[str]:
+    """The URLs the portal asks the provider for, from now on."""
+    http = app.extensions["oidc"].http
+    calls: list[str] = []
+    original = http.request
+
+    def request(method, url, *args, **kwargs):
+        calls.append(urlsplit(url).path)
+        return original(method, url, *args, **kwargs)
+
+    http.request = request
+    return calls
+
+
 def test_an_unknown_key_is_refused_until_the_provider_publishes_it(tmp_path, demo_world):
     # A provider of its own: publishing the key changes what it serves.
     provider = OpenIdProvider([registration("portal-unknown-kid", "http://localhost")])
     try:
         app = _app(tmp_path, demo_world, provider, "portal-unknown-kid")
         client = app.test_client()
+        calls = _record_calls(app)
         assert_refusal(_log_in(client, "karin"), 502, "Inloggningen gick inte att kontrollera")
         assert_not_logged_in(app, client)
+        # The keys were fetched, and once more for the unknown kid; then refused.
+        assert calls.count("/jwks") == 2 and calls.count("/.well-known/openid-configuration") == 1
         # The provider rotates its keys: the portal's cached keys lack the new one, so it fetches them once more.
         provider.rotate_keys()
+        calls.clear()
         assert _log_in(client, "karin").status_code == 302
         assert text_of(page(client.get("/")).select_one(".site-header__user")) == "Karin Ström"
+        assert calls.count("/jwks") == 1 and "/.well-known/openid-configuration" not in calls
     finally:
         provider.stop()
+
+
+def test_discovery_and_keys_are_cached_between_log_ins(oidc_app):
+    app = oidc_app()
+    calls = _record_calls(app)
+    for user in ("karin", "sara"):
+        assert _log_in(app.test_client(), user).status_code == 302
+    assert calls.count("/.well-known/openid-configuration") == 1 and calls.count("/jwks") == 1
+    assert calls.count("/token") == 2
 
 
 def test_too_low_a_level_of_assurance_is_refused(oidc_app):
