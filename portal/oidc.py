@@ -178,8 +178,8 @@ class RelyingParty:
             raise OidcError("invalid", "the token answer has no ID token")
         claims = self._verify(meta, id_token, pending["nonce"], tokens.get("access_token"))
         acr = check_acr(claims.get("acr"), self.cfg.acr_values)
-        if not any(claims.get(c) for c in self.cfg.identity_claims) and meta.get("userinfo_endpoint") and \
-                isinstance(tokens.get("access_token"), str):
+        complete = any(claims.get(c) for c in self.cfg.identity_claims) and name_from(claims)
+        if not complete and meta.get("userinfo_endpoint") and isinstance(tokens.get("access_token"), str):
             # In the code flow a provider may hand the scopes' claims out at userinfo only (OpenID Connect 5.4).
             info = self._userinfo(meta, tokens["access_token"])
             if info.get("sub") != claims.get("sub"):
