@@ -46,10 +46,10 @@ class PortalServer:
     """``gunicorn 'portal:create_app()'`` in demo mode, with its own database and config."""
 
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "", edit=None,
-                 env: dict | None = None, **settings):
-        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]``); ``edit`` a function that
-        changes the config text further; ``env`` adds variables (e.g. the secret such a producer's ``api_key_env``
-        names)."""
+                 env: dict | None = None, port: int | None = None, **settings):
+        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]`` or an ``[oidc]`` table);
+        ``edit`` a function that changes the config text further; ``env`` adds variables (e.g. the secret such a
+        producer's ``api_key_env`` names); ``port``: free_port()."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
         text = text.replace("timeout_s = 2.0", "timeout_s = 8.0")
@@ -65,7 +65,7 @@ class PortalServer:
             text = edit(text)
         config = workdir / "portal.toml"
         config.write_text(text, encoding="utf-8")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix="portal-", suffix=".log", delete=False)
         env = {**os.environ, **(env or {}), "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",

@@ -86,7 +86,9 @@ def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
     login(client, KARIN)
     soup = _home(client)
     # The page came while Skatteverket was still being waited for: the page deadline, not the agency, decided.
-    assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
+    # (On a busy machine other agencies may still be pending too: the notice names them all.)
+    waiting = [n for n in notices(soup) if n.startswith("Väntar fortfarande på")]
+    assert waiting and "Skatteverket" in waiting[0].split(".")[0], notices(soup)
     # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
     deadline = time.monotonic() + 20  # a bound on waiting, not a speed: it normally comes after ~2 s
     while time.monotonic() < deadline:
