@@ -42,3 +42,15 @@ def make_private_app(tmp_path, private_world):
     def factory(**settings):
         return create_app({"TESTING": True, "PORTAL": portal_config(tmp_path, private_world.url, **settings)})
     return factory
+
+
+@pytest.fixture()
+def smtp_sink():
+    """A real SMTP server on a loopback port that keeps every message it accepts (tests/smtpsink.py)."""
+    from smtpsink import SmtpSink
+
+    sink = SmtpSink()
+    try:
+        yield sink
+    finally:
+        sink.stop()
