@@ -233,3 +233,42 @@ def _ostron_orgnr() -> str:
     from webtools import DATA
     registry = json.loads((DATA / "minaombud.json").read_text(encoding="utf-8"))
     return next(s["orgnr"] for s in registry["firmatecknare"] if s["pnr"] == KARIN and "Ostron" in s.get("namn", ""))
+
+
+def test_settings_forms_need_the_csrf_token_and_work_without_javascript(tmp_path, private_world, smtp_sink):
+    app = notice_app(tmp_path, private_world, smtp_sink)
+    client = app.test_client()
+    subscribe(client, smtp_sink)
+    soup, token = settings_form(client)
+    from webtools import assert_page_structure
+    assert_page_structure(soup)
+    forms = soup.select("main form")
+    assert {f["action"] for f in forms} == {"/aviseringar/adress", "/aviseringar", "/aviseringar/stoppa"}
+    assert all(f["method"] == "post" and f.select_one('input[name="csrf_token"]') for f in forms)
+    assert all(f.select_one('button[type="submit"]') for f in forms)  # plain forms: no script needed
+    for path, data in (("/aviseringar/adress", {"address": "annan@example.se"}), ("/aviseringar", {"mode": "daily"}),
+                       ("/aviseringar/stoppa", {})):
+        assert client.post(path, data=data).status_code == 400, path
+    sub = _subscription(app)
+    assert (sub["address"], sub["mode"], sub["active"]) == (ADDRESS, "immediate", True)
+    assert client.post("/aviseringar/stoppa", data={"csrf_token": token}).status_code == 303
+    assert page(client.get("/aviseringar")).select_one("#notices-stopped") is not None
+
+
+def test_an_address_that_is_not_one_is_refused_with_a_message(tmp_path, private_world, smtp_sink):
+    app = notice_app(tmp_path, private_world, smtp_sink)
+    client = app.test_client()
+    from webtools import login, notices as page_notices
+    login(client, KARIN)
+    for bad in ("karin", "karin@exempel", "a b@example.se", "karin@example.se\r\nBcc: x@evil.example", "x" * 250 +
+                "@example.se"):
+        _, token = settings_form(client)
+        r = client.post("/aviseringar/adress", data={"address": bad, "csrf_token": token}, follow_redirects=True)
+        assert "Det ser inte ut som en e-postadress" in " ".join(page_notices(page(r))), bad
+    assert smtp_sink.received == []
+
+
+def _subscription(app):
+    with app.test_request_context():
+        from portal.runtime import store as current_store
+        return current_store().subscription(current_store().user_for(KARIN, "Karin Ström"))
