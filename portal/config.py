@@ -184,9 +184,21 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     _check_url(ombud.url, "[ombud] url")
     situations = tuple(_situation(i, s) for i, s in enumerate(_list(doc, "situation")))
     smtp = _smtp(doc.get("smtp", {}), env, strict=not (testing or settings.demo))
-    notify = _build(NotifyConfig, doc.get("notify", {}), "[notify]")
+    notify = _notify(doc.get("notify", {}))
     _check_url(notify.base_url, "[notify] base_url")
     return Config(settings, producers, ombud, situations, source, smtp, notify)
+
+
+def _notify(table) -> NotifyConfig:
+    """The notifier's table; ``summary_hour`` is an hour of the day, midnight (0) included."""
+    table = dict(table) if isinstance(table, dict) else table
+    hour = table.pop("summary_hour", None) if isinstance(table, dict) else None
+    notify = _build(NotifyConfig, table, "[notify]")
+    if hour is not None:
+        if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+            raise ConfigError("[notify] summary_hour must be a whole hour from 0 to 23")
+        notify = replace(notify, summary_hour=hour)
+    return notify
 
 
 def _smtp(table, env, *, strict: bool) -> SmtpConfig:

@@ -129,3 +129,13 @@ def test_a_claim_is_won_once_and_lapses_only_after_the_lease(stores):
     assert b.claim_message(key, "w2", moment + dt.timedelta(seconds=600), 600) is not None
     a.finish_message(key, "w1", "sent")  # the first claimant lost its claim: its word no longer counts
     assert a.message_states("u") == {"sending": 1}
+
+
+@pytest.mark.parametrize("hour, ok", [(0, True), (23, True), (24, False), (-1, False), (True, False), ("7", False)])
+def test_summary_hour_is_an_hour_of_the_day(hour, ok):
+    doc = config_doc() | {"notify": {"summary_hour": hour}}
+    if ok:
+        assert parse(doc, {}, testing=True).notify.summary_hour == hour
+    else:
+        with pytest.raises(ConfigError, match="summary_hour"):
+            parse(doc, {}, testing=True)
