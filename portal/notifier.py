@@ -29,7 +29,7 @@ from portal.acting import representation_for
 from portal.config import Config
 from portal.mailer import MailDelayed, MailRefused, SmtpTransport
 from portal.notice_triggers import Trigger, backoff_s, deadline_triggers, event_triggers
-from portal.representation import OWN, Party
+from portal.representation import OWN, Party, Representation
 from portal.runtime import config, runtime, store
 from portal.standard import clock
 from portal.standard.tidpunkt import STOCKHOLM
@@ -82,7 +82,7 @@ def run_pass(mail=None, worker: str | None = None) -> PassReport:
         user = s.user(sub["user_handle"])
         if user is None:
             continue
-        representation = representation_for(user)
+        representation = _representation(s, cfg, user)
         chosen = []
         for digits in sub["parties"]:
             party = representation.find(digits)
@@ -105,6 +105,19 @@ def run_pass(mail=None, worker: str | None = None) -> PassReport:
              report.parties, report.refreshed, report.triggers, report.messages, report.sent, report.delayed,
              report.refused, report.failed)
     return report
+
+
+def _representation(s: Store, cfg: Config, user: dict) -> Representation:
+    """Whom the user may act for; the registry's answer is trusted up to ``refresh_interval_s`` here.
+
+    The registry is then asked at most as often as each agency (a pass a minute would otherwise ask it every
+    pass), and a revoked mandate stops notices about that party within the same bound.
+    """
+    trusted = max(cfg.settings.representation_ttl_s, cfg.notify.refresh_interval_s)
+    cached = s.cached_representation(user["handle"])
+    if cached and clock.now() - cached[0] < dt.timedelta(seconds=trusted):
+        return Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
+    return representation_for(user)
 
 
 def _refresh_config(cfg: Config) -> Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -57,6 +58,8 @@ class PortalServer:
         body = "\n".join(line for line in body.split("\n") if line.split("=")[0].strip() not in settings)
         text = head + sep + body + nxt + tail
         text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
+        for name in re.findall(r"^\[(\w+)\]$", tables, re.M):  # a table given here replaces the demo's own
+            text = re.sub(rf"^\[{name}\]\n(?:(?!\[).*\n)*", "", text, flags=re.M)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "portal.toml"
