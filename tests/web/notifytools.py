@@ -16,9 +16,9 @@ from webtools import KARIN, login, page, portal_config
 ADDRESS = "karin@example.se"
 
 
-def notice_app(tmp_path, world, sink, **notify):
+def notice_app(tmp_path, world, sink, settings: dict | None = None, **notify):
     """The portal against ``world``, mailing to ``sink``; agencies asked on every pass, retries at once."""
-    cfg = portal_config(tmp_path, world.url, fresh_s=0)
+    cfg = portal_config(tmp_path, world.url, **({"fresh_s": 0} | (settings or {})))
     notify = {"refresh_interval_s": 0.0, "retry_base_s": 0.0, "base_url": "http://portal.example"} | notify
     cfg = dataclasses.replace(cfg, smtp=SmtpConfig(host="127.0.0.1", port=sink.port, starttls=False, timeout_s=10.0,
                                                    sender="Mina ärenden <noreply@portal.example>"),

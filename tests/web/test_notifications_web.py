@@ -272,3 +272,49 @@ def _subscription(app):
     with app.test_request_context():
         from portal.runtime import store as current_store
         return current_store().subscription(current_store().user_for(KARIN, "Karin Ström"))
+
+
+def test_loop_runs_passes_until_it_is_told_to_stop(tmp_path, private_world):
+    """`flask --app portal notify --loop` as a service: a pass, then a clean stop on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from webtools import portal_config
+    portal_config(tmp_path, private_world.url)  # writes tmp_path/portal.toml
+    env = {**os.environ, "PORTAL_CONFIG": str(tmp_path / "portal.toml"), "PORTAL_DEMO": "1",
+           "PORTAL_DATABASE": str(tmp_path / "portal.db")}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "notify", "--loop"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("parties=0 "), first
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_no_notice_about_a_company_the_user_no_longer_signs_for(tmp_path, private_world, smtp_sink):
+    import json
+
+    from webtools import DATA
+    app = notice_app(tmp_path, private_world, smtp_sink, settings={"representation_ttl_s": 0})
+    subscribe(app.test_client(), smtp_sink, parties=("Dig själv", "Bohusläns Ostron AB"))
+    notifier_pass(app)
+    registry = json.loads((DATA / "minaombud.json").read_text(encoding="utf-8"))
+    registry["firmatecknare"] = [s for s in registry["firmatecknare"] if s["pnr"] != KARIN]
+    assert private_world.admin("PUT", "/registry", registry).status_code == 200
+    orgnr = "16" + _ostron_orgnr()
+    put_event(private_world, your_turn_event("skv-notice-20", "131 777777-26/20", kund=orgnr) |
+              {"part": {"kund": {"identifierare": orgnr, "typ": "Organisationsnummer"},
+                        "arende": {"identifierare": "131 777777-26/20", "typ": "Diarienummer"}}})
+    put_event(private_world, your_turn_event("skv-notice-21", "131 777777-26/21"))
+    notifier_pass(app)
+    [message] = notices_to(smtp_sink)
+    assert "För dig:" in text_of(message) and "Ostron" not in text_of(message)
