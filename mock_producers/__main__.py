@@ -4,7 +4,9 @@
         [--latency SLUG=200ms[+50ms]]... [--fault SLUG=FAULT]... [--scale-person N]
         [--no-access-check]
 
-Keys come from env ``MOCK_PRODUCER_API_KEY`` and ``MOCK_ADMIN_KEY`` (demo keys otherwise).
+Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_PRODUCER_CLIENT_SECRET`` and ``MOCK_ADMIN_KEY`` (demo
+keys otherwise). Agencies authenticate consumers as ``state.DEMO_AUTH`` says: ``tanum`` by ``client_id`` and
+``client_secret`` headers, ``lantmateriet`` by the key in ``X-Gateway-Key``, the others by ``X-API-Key``.
 Dates in the data files are moved to today at load (``mock_producers/dates.py``); "today" is the
 shared clock's (``MINA_CLOCK_SHIFT_DAYS`` moves it, for the portal and the mock world alike).
 """
@@ -23,7 +25,7 @@ from .app import create_app
 from .data import DEMO_DIR, DataError, add_scale_person, load_dir
 from .faults import KnobError
 from .server import serve
-from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, MockState
+from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET, MockState
 
 
 def build_state(args) -> MockState:
@@ -32,9 +34,12 @@ def build_state(args) -> MockState:
         add_scale_person(producers, args.scale_person)
     api_key = os.environ.get("MOCK_PRODUCER_API_KEY") or DEMO_API_KEY
     admin_key = os.environ.get("MOCK_ADMIN_KEY") or DEMO_ADMIN_KEY
-    if len(api_key) < 32 or len(admin_key) < 32:
-        raise DataError("MOCK_PRODUCER_API_KEY and MOCK_ADMIN_KEY must be at least 32 characters")
-    state = MockState(producers, registry, api_key=api_key, admin_key=admin_key,
+    client_secret = os.environ.get("MOCK_PRODUCER_CLIENT_SECRET") or DEMO_CLIENT_SECRET
+    if len(api_key) < 32 or len(admin_key) < 32 or len(client_secret) < 32:
+        raise DataError("MOCK_PRODUCER_API_KEY, MOCK_PRODUCER_CLIENT_SECRET and MOCK_ADMIN_KEY must be at least"
+                        " 32 characters")
+    state = MockState(producers, registry, api_key=api_key, admin_key=admin_key, client_secret=client_secret,
+                      auth={slug: auth for slug, auth in DEMO_AUTH.items() if slug in producers},
                       access_check=not args.no_access_check)
     for assignment in args.latency:
         state.board.set_latency(assignment)
@@ -49,6 +54,10 @@ def banner(state: MockState, directory: Path) -> str:
              f"  forwarder:     {state.self_url}/vidareformedling/kundhandelseFragaSynkron",
              f"  Mina ombud:    {state.self_url}/minaombud/sok/behorigheter",
              "  API key:       header X-API-Key (env MOCK_PRODUCER_API_KEY, demo key otherwise)"]
+    for slug, auth in sorted(state.auth.items()):
+        how = (f"headers client_id={auth.client_id} and client_secret (env MOCK_PRODUCER_CLIENT_SECRET)"
+               if auth.kind == "client_headers" else f"the API key in header {auth.header}")
+        lines.append(f"  {slug + ':':14} {how}")
     identities = directory / "_identiteter.json"
     if identities.exists():
         lines.append("  demo identities:")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from . import admin, forwarder, producer, registry
 from .faults import Trickle
 from .state import MockState
+
+QUERY_OPERATION = "/kundhandelseFragaSynkron"
+OWN_SERVICES = ("/_admin", "/minaombud")  # not an agency's API: they keep the {"message"} body
 
 
 def create_app(state: MockState) -> Flask:
@@ -21,9 +24,18 @@ def create_app(state: MockState) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        # Every error, including Flask's own 404/405, in the standard's shape.
-        body = json.dumps({"message": exc.description or exc.name})
-        response = Response(body, status=exc.code, mimetype="application/json")
+        # As the reference producer: the standard's {"message"} on the query path, RFC 9457 problem+json
+        # elsewhere, and an unknown path is 403 to a caller with a valid key (401 without one).
+        path = request.path
+        if path.endswith(QUERY_OPERATION) or path.startswith(OWN_SERVICES):
+            response = producer.error(exc.code, exc.description or exc.name)
+        elif exc.code == 404:
+            if app.extensions["mock"].key_ok(request.headers.get("X-API-Key")):
+                response = producer.problem(403, "no such resource, or not for this client")
+            else:
+                response = producer.problem(401, "missing or wrong X-API-Key")
+        else:
+            response = producer.problem(exc.code, exc.description or exc.name)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -31,7 +43,9 @@ def create_app(state: MockState) -> Flask:
     @app.errorhandler(Exception)
     def internal(exc: Exception):
         app.logger.exception("unhandled error")
-        return Response(json.dumps({"message": "internal error"}), status=500, mimetype="application/json")
+        if request.path.endswith(QUERY_OPERATION) or request.path.startswith(OWN_SERVICES):
+            return producer.error(500, "internal error")
+        return producer.problem(500, "internal error")
 
     @app.route("/")
     def index():

@@ -62,8 +62,8 @@ class Producer:
         return {b["kod"]: b["prefix"] for b in (self.katalog or {}).get("behorighetskoder", [])}
 
     def render(self, event: Event, language: str) -> dict:
-        """The event as JSON, in English when asked for and offered."""
-        out = event.to_json()
+        """The event as an answer carries it (no part, no taggar), in English when asked for and offered."""
+        out = event.answer_json()
         text = self.translations.get(event.kundhandelse_id, {}).get(language)
         if text and language != event.sprak:
             out["rubrik"] = text["rubrik"]

@@ -15,6 +15,9 @@ or at run time through the admin endpoint. Faults:
 - ``trickle``: the answer starts at once but comes a byte (a space, valid before JSON) every ``trickle_ms``
   for ``timeout_s`` seconds, then in full: a per-read timeout never fires (applied by :class:`Trickle`, so it
   works for any producer and the registry)
+- ``partial``: HTTP 206, each group's last event left out (the total still counts it), ``delfragor`` FEL
+- ``short``: HTTP 200 with each group's last event left out, the total still counting it
+- ``resent_malformed``: the first event of each group re-sent (same id) in a form that does not validate
 
 Besides latency and faults, ``held: true`` holds every answer of a producer until a test sets
 ``held: false`` (or ``timeout_s`` passes): a test can then know, without timing anything, that
@@ -30,7 +33,8 @@ import time
 from dataclasses import asdict, dataclass, fields
 
 FAULTS = ("none", "down", "error500", "timeout", "malformed", "invalid_events",
-          "foreign_events", "oversized", "duplicates", "hostile", "trickle")
+          "foreign_events", "oversized", "duplicates", "hostile", "trickle", "partial", "short",
+          "resent_malformed")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
 

@@ -8,6 +8,7 @@ import re
 import socket
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.standard import openapi
 from portal.standard.models import Event, Part
@@ -29,8 +30,15 @@ def state() -> MockState:
 
 
 def error(status: int, message: str) -> Response:
-    """The standard's error body."""
+    """The standard's error body, as on the query path."""
     return Response(json.dumps({"message": message}), status=status, mimetype="application/json")
+
+
+def problem(status: int, detail: str) -> Response:
+    """An RFC 9457 problem, as the reference producer answers off the query path."""
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.path}
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
 def json_response(body, status: int = 200) -> Response:
@@ -41,10 +49,13 @@ def get_producer(slug: str) -> Producer | None:
     return state().producers.get(slug)
 
 
-def check_caller() -> Response | None:
-    """The checks every query endpoint makes, in the standard's order; a Response when refused."""
-    if not state().key_ok(request.headers.get("X-API-Key")):
-        return error(401, "missing or wrong X-API-Key")
+def check_caller(slug: str | None = None) -> Response | None:
+    """The checks every query endpoint makes, in the standard's order; a Response when refused.
+
+    ``slug`` names the agency, whose own kind of authentication applies (the forwarder: None, X-API-Key).
+    """
+    if not state().caller_ok(slug, request.headers):
+        return error(401, "missing or wrong credentials")
     correlation = request.headers.get("skv_client_correlation_id")
     if correlation is None or not _CORRELATION.match(correlation):
         return error(400, "header skv_client_correlation_id is required: 1-200 printable ASCII characters")
@@ -86,7 +97,7 @@ def query(slug: str):
     current_app.logger.info("query producer=%s correlation_id=%s", slug,
                             request.headers.get("skv_client_correlation_id"))
     knob = state().board.wait(slug)
-    refused = apply_outage(knob) or check_caller()
+    refused = apply_outage(knob) or check_caller(slug)
     if refused is not None:
         return refused
     try:
@@ -130,6 +141,14 @@ def visible_events(producer: Producer, q: Query) -> list[Event]:
 
 def deliver(slug: str, body: dict, knob: Knob) -> Response:
     """Send the answer, with a content fault applied when one is set."""
+    if knob.fault in ("partial", "short"):
+        # Leave out each group's last event but keep the total: a 206 says so itself, "short" does not.
+        for entry in body["kundhandelser"]:
+            entry["kundhandelserForPart"] = entry["kundhandelserForPart"][:-1]
+        if knob.fault == "partial":
+            body["delfragor"] = [d | {"status": "FEL", "httpCode": 206, "message": "some events could not be read"}
+                                 for d in body["delfragor"]]
+            return counted(slug, json_response(body, 206))
     if knob.fault == "malformed":
         text = json.dumps(body, ensure_ascii=False)
         return counted(slug, Response(text[: max(1, len(text) // 2)], mimetype="application/json"))
@@ -144,6 +163,9 @@ def deliver(slug: str, body: dict, knob: Knob) -> Response:
 def mutate(events: list[dict], fault: str, part: dict) -> list[dict]:
     if fault == "duplicates":
         return [e for e in events for _ in (0, 1)]
+    if fault == "resent_malformed" and events:
+        # The first event again (same kundhandelseId), in a form that does not validate.
+        return [{k: v for k, v in events[0].items() if k != "rubrik"}] + events[1:]
     if fault == "hostile":
         return [hostile(e) for e in events]
     if fault == "invalid_events" and events:
@@ -171,10 +193,17 @@ def hostile(event: dict) -> dict:
         "beskrivning": f'<b onmouseover="alert(2)">{event.get("beskrivning", "")}</b>{script}',
         "producent": f'{event["producent"]}<iframe src="javascript:alert(3)">',
         "referenser": {"lank": "javascript:alert(document.cookie)", "alternativ": "data:text/html,<script>alert(4)</script>",
-                       "diarienummer": "<svg onload=alert(5)>"},
+                       # Hostile, yet one per case: answers name a case only through its referenser.
+                       "diarienummer": f"<svg onload=alert(5)>{case_reference(event)}"},
         "utokadInformation": {"senastDatum": "<script>", "saknadeHandlingar": ["<script>alert(6)</script>"]},
         "taggar": ["<script>"],
     }
+
+
+def case_reference(event: dict) -> str:
+    """What names the event's case in an answer: its diarienummer, else its link, else nothing."""
+    refs = event.get("referenser") if isinstance(event.get("referenser"), dict) else {}
+    return str(refs.get("diarienummer") or refs.get("lank") or "")
 
 
 def oversized(body: dict, size: int):
@@ -213,12 +242,12 @@ def catalog(slug: str):
     """Our extension: the producer's event-type catalog."""
     producer = get_producer(slug)
     if producer is None:
-        return error(404, f"no producer at /{slug}")
+        return problem(404, f"no producer at /{slug}")
     state().board.wait(slug)
-    if not state().key_ok(request.headers.get("X-API-Key")):
-        return error(401, "missing or wrong X-API-Key")
+    if not state().caller_ok(slug, request.headers):
+        return problem(401, "missing or wrong credentials")
     if producer.katalog is None:
-        return error(404, "this producer publishes no catalog")
+        return problem(404, "this producer publishes no catalog")
     doc = {"producent": {"namn": producer.namn, "orgnr": producer.orgnr, "prefix": producer.prefix}} | producer.katalog
     return json_response(doc)
 
@@ -227,8 +256,11 @@ def catalog(slug: str):
 def api_docs(slug: str):
     producer = get_producer(slug)
     if producer is None:
-        return error(404, f"no producer at /{slug}")
-    return json_response(openapi.document(producer.namn, request.host_url.rstrip("/") + f"/{slug}"))
+        return problem(404, f"no producer at /{slug}")
+    auth = state().auth.get(slug)
+    return json_response(openapi.document(producer.namn, request.host_url.rstrip("/") + f"/{slug}",
+                                          key_header=auth.header if auth else "X-API-Key",
+                                          client_headers=bool(auth and auth.kind == "client_headers")))
 
 
 __all__ = ["bp", "error", "json_response", "check_caller", "read_query", "state", "Part"]

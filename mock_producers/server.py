@@ -3,8 +3,9 @@
 The standard names a header with underscores, ``skv_client_correlation_id``.
 Werkzeug (like gunicorn and nginx) drops every header with an underscore,
 because ``a_b`` and ``a-b`` land in the same CGI variable and one could spoof the
-other. We let exactly that one header through, and when both spellings arrive
-the underscore one (the standard's) wins.
+other. We let exactly that one header through (and the ``client_id``/``client_secret``
+pair some producers authenticate with), and when both spellings arrive the
+underscore one (the standard's) wins.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ from __future__ import annotations
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CORRELATION_HEADER = "skv_client_correlation_id"
+# Headers of the standard's world that have underscores: the correlation id, and the client_id/client_secret
+# pair some producers authenticate consumers with.
+UNDERSCORE_HEADERS = {CORRELATION_HEADER: "HTTP_SKV_CLIENT_CORRELATION_ID", "client_id": "HTTP_CLIENT_ID",
+                      "client_secret": "HTTP_CLIENT_SECRET"}
 
 
 class StandardHeadersHandler(WSGIRequestHandler):
     def make_environ(self):
         environ = super().make_environ()
         for key, value in self.headers.items():
-            if key.lower() == CORRELATION_HEADER:
-                environ["HTTP_SKV_CLIENT_CORRELATION_ID"] = value.replace("\r\n", "")
+            name = UNDERSCORE_HEADERS.get(key.lower())
+            if name is not None:
+                environ[name] = value.replace("\r\n", "")
         return environ
 
 

@@ -14,6 +14,28 @@ from .faults import FaultBoard
 
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"  # >= 32 chars, as the reference producer wants
 DEMO_ADMIN_KEY = "demo-admin-key-0123456789abcdef012345678"
+DEMO_CLIENT_SECRET = "demo-client-secret-0123456789abcdef0123"
+DEMO_CLIENT_ID = "mina-arenden-portal"
+
+
+@dataclass(frozen=True)
+class ProducerAuth:
+    """How one agency wants consumers to authenticate (real producers differ).
+
+    ``api_key``: the key in one header (``X-API-Key`` in the reference producer; the name is configurable).
+    ``client_headers``: ``client_id`` and ``client_secret`` headers, as an older reference producer took them.
+    """
+
+    kind: str = "api_key"
+    header: str = "X-API-Key"
+    client_id: str = DEMO_CLIENT_ID
+
+
+# The demo world has an agency of each kind; every other agency takes X-API-Key.
+DEMO_AUTH = {
+    "tanum": ProducerAuth("client_headers"),
+    "lantmateriet": ProducerAuth("api_key", header="X-Gateway-Key"),
+}
 
 
 @dataclass
@@ -31,6 +53,8 @@ class MockState:
     access_check: bool = True
     self_url: str = ""
     forwarder_timeout_s: float = 5.0
+    client_secret: str = DEMO_CLIENT_SECRET
+    auth: dict[str, ProducerAuth] = field(default_factory=dict)  # slug -> its auth; X-API-Key when absent
     board: FaultBoard = None  # type: ignore[assignment]
     stats: dict[str, Stats] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -45,6 +69,23 @@ class MockState:
 
     def key_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.api_key.encode())
+
+    def caller_ok(self, slug: str | None, headers) -> bool:
+        """Whether the request's credentials are those agency ``slug`` wants (the forwarder: ``None``)."""
+        auth = self.auth.get(slug, ProducerAuth()) if slug else ProducerAuth()
+        if auth.kind == "client_headers":
+            given_id, given_secret = headers.get("client_id"), headers.get("client_secret")
+            return (given_id is not None and given_secret is not None
+                    and hmac.compare_digest(given_id.encode(), auth.client_id.encode())
+                    & hmac.compare_digest(given_secret.encode(), self.client_secret.encode()))
+        return self.key_ok(headers.get(auth.header))
+
+    def credentials_for(self, slug: str) -> dict[str, str]:
+        """The headers that authenticate a caller (the forwarder) to agency ``slug``."""
+        auth = self.auth.get(slug, ProducerAuth())
+        if auth.kind == "client_headers":
+            return {"client_id": auth.client_id, "client_secret": self.client_secret}
+        return {auth.header: self.api_key}
 
     def admin_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.admin_key.encode())

@@ -55,7 +55,7 @@ def fetch(producer, session: requests.Session) -> dict | None:
     try:
         r = outbound.call(session, "GET", producer.url.rstrip("/") + "/kundhandelsetyper",
                           deadline_s=producer.timeout_s, max_bytes=MAX_CATALOG_BYTES,
-                          headers={"X-API-Key": producer.api_key})
+                          headers=producer.auth_headers())
     except outbound.OutboundFailed as exc:
         raise ProducerFailed(exc.reason, f"catalog: {exc}") from None
     if r.status == 404:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -24,6 +25,9 @@ DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
 # Outside demo and test mode: a guessable session-signing secret or API key is refused at start-up.
 MIN_SECRET_KEY = 32
 MIN_API_KEY = 16
+# The mock agencies' client secret (client_id/client_secret headers) in demo and test mode.
+DEMO_CLIENT_SECRET = "demo-client-secret-0123456789abcdef0123"
+PRODUCER_AUTH = ("api_key", "client_headers")
 
 
 class ConfigError(ValueError):
@@ -32,13 +36,26 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ProducerConfig:
+    """One agency. How it wants consumers to authenticate varies (see ``auth``); secrets come from env only."""
+
     slug: str
     name: str
     orgnr: str  # 10 digits: Mina ombud's tredjeman
     url: str  # base URL; the operation is {url}/kundhandelseFragaSynkron
+    auth: str = "api_key"  # "api_key": one header with a key; "client_headers": client_id + client_secret headers
+    api_key_header: str = "X-API-Key"  # the header name of auth = "api_key" (the reference producer's default)
     api_key_env: str = "MOCK_PRODUCER_API_KEY"
-    timeout_s: float = 2.0
+    client_id: str = ""  # auth = "client_headers": not a secret, so it may sit in the file
+    client_secret_env: str = "MOCK_PRODUCER_CLIENT_SECRET"
+    timeout_s: float = 2.0  # wall-clock deadline of one call (page) to this agency
     api_key: str = field(default="", repr=False)  # read from env api_key_env, never from the file
+    client_secret: str = field(default="", repr=False)  # read from env client_secret_env, never from the file
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate us to this agency."""
+        if self.auth == "client_headers":
+            return {"client_id": self.client_id, "client_secret": self.client_secret}
+        return {self.api_key_header: self.api_key}
 
 
 @dataclass(frozen=True)
@@ -146,6 +163,7 @@ class Config:
 
 
 _ENV_PREFIX = "PORTAL_"
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def load(path: str | os.PathLike | None = None, env: dict | None = None, *, testing: bool = False) -> Config:
@@ -171,7 +189,9 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
         raise ConfigError(f"PORTAL_SECRET_KEY is too short: at least {MIN_SECRET_KEY} random characters "
                           "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
     fallback_key = DEMO_API_KEY if (testing or settings.demo) else None
-    producers = tuple(_with_key(_producer(i, p), env, fallback_key, f"[[producer]] {p.get('slug')}")
+    fallback_secret = DEMO_CLIENT_SECRET if (testing or settings.demo) else None
+    producers = tuple(_producer_secrets(_producer(i, p), env, fallback_key, fallback_secret,
+                                        f"[[producer]] {p.get('slug') if isinstance(p, dict) else i + 1}")
                       for i, p in enumerate(_list(doc, "producer")))
     if not producers:
         raise ConfigError("no [[producer]] configured")
@@ -225,6 +245,17 @@ def _with_key(entry, env, fallback: str | None, where: str):
     return replace(entry, api_key=key)
 
 
+def _producer_secrets(entry: ProducerConfig, env, fallback_key: str | None, fallback_secret: str | None,
+                      where: str) -> ProducerConfig:
+    """Fill in the secret the producer's ``auth`` needs, from the env variable the config names."""
+    if entry.auth == "client_headers":
+        secret = env.get(entry.client_secret_env) or fallback_secret
+        if not secret:
+            raise ConfigError(f"{where}: env {entry.client_secret_env} (its client secret) is not set")
+        return replace(entry, client_secret=secret)
+    return _with_key(entry, env, fallback_key, where)
+
+
 def _list(doc: dict, key: str) -> list:
     value = doc.get(key, [])
     if not isinstance(value, list):
@@ -241,7 +272,7 @@ def _only(table: dict, allowed: set, where: str) -> None:
 def _build(cls, table: dict, where: str):
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    names = {f.name: f for f in fields(cls) if f.name not in ("api_key", "steps")}
+    names = {f.name: f for f in fields(cls) if f.name not in ("api_key", "client_secret", "steps")}
     _only(table, set(names), where)
     missing = [n for n, f in names.items() if n not in table and f.default is MISSING and f.default_factory is MISSING]
     if missing:
@@ -322,6 +353,12 @@ def _producer(index: int, table) -> ProducerConfig:
         raise ConfigError(f"{where} orgnr must have 10 digits (as Mina ombud's tredjeman)")
     if not producer.slug.replace("-", "").isalnum():
         raise ConfigError(f"{where} slug must be letters, digits and '-'")
+    if producer.auth not in PRODUCER_AUTH:
+        raise ConfigError(f"{where} auth must be one of {', '.join(PRODUCER_AUTH)}")
+    if not _HEADER_NAME.match(producer.api_key_header):
+        raise ConfigError(f"{where} api_key_header must be an HTTP header name (letters, digits, '-' and '_')")
+    if producer.auth == "client_headers" and not producer.client_id:
+        raise ConfigError(f"{where}: auth = \"client_headers\" needs client_id")
     return producer
 
 

@@ -1,8 +1,8 @@
 """From events to what the overview shows: cases, who has the ball, situations.
 
-Pure functions. A case is one producer's ``part.arende`` (or the event type's
-case segment when ``arende`` is missing); its state is its latest event's ball
-holder. ``caselist`` builds the overview's sections from the store's case rows;
+Pure functions. A case is the events of one producer with one ``Event.case_key``
+(``part.arende``, else ``referenser``, else the type's case segment); its state is
+its latest event's ball holder. ``caselist`` builds the overview's sections from the store's case rows;
 this module builds whole cases from their events (case and situation pages).
 """
 
@@ -61,8 +61,7 @@ class Case:
 
     @property
     def reference(self) -> str | None:
-        arende = self.latest.part.arende
-        return arende.identifierare if arende else None
+        return self.latest.reference
 
 
 def case_handle(producer: str, key: str, handle_key: str = "") -> str:

@@ -4,7 +4,10 @@ Per (party, producer, scope): cached events younger than ``fresh_s`` are shown a
 they are; otherwise we ask again, incrementally (``startDatum`` from the last
 successful fetch, overlapping by ``overlap_days``), and in full every
 ``full_refresh_h`` so that withdrawn or replaced events disappear. A failed
-producer never deletes anything; its cached events stay, with a notice.
+producer never deletes anything; its cached events stay, with a notice. Nor does
+an incomplete answer (a 206, a failed ``delfraga`` behind a forwarder, an
+unreadable event, fewer events than ``totaltAntalKundhandelser``): what it brings
+is stored, nothing is deleted, and the next fetch is a full one again.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class ProducerStatus:
     foreign: int
     pending: bool = False  # still being asked: its newest cases will come on a later load
     capped: int = 0  # events left out at its last answer: the storage cap for this party was reached
+    incomplete: bool = False  # it answered, but not completely: nothing was deleted
+    failed_behind: tuple[str, ...] = ()  # the agencies behind it (a forwarder) that did not answer
 
 
 def visible_producers(config: Config, party: Party):
@@ -139,6 +144,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             last_success_at=state.last_success_at, failing_since=state.failing_since,
             reason=state.last_error if state.failing_since else None, invalid=state.invalid, foreign=state.foreign,
             pending=producer.slug in pending, capped=state.capped,
+            incomplete=state.failing_since is None and state.incomplete is not None,
+            failed_behind=state.failed_behind if state.failing_since is None else (),
         )
     return statuses
 
@@ -157,22 +164,29 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
         if result.invalid or result.foreign:
             log.warning("producer sent bad events producer=%s invalid=%d foreign=%d correlation_id=%s",
                         producer.slug, result.invalid, result.foreign, correlation_id)
+        if not result.complete:
+            log.warning("incomplete answer, nothing deleted producer=%s why=%s correlation_id=%s",
+                        producer.slug, "; ".join(result.incomplete), correlation_id)
         granted = [clean_event(e) for e in result.events if party.may_see(producer.orgnr, e.typ)]
         granted, capped = within_cap(granted, store.stored_ids(digits, producer.slug), cap) if cap else (granted, 0)
         if capped:
             log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
                         producer.slug, capped, correlation_id)
         store.upsert_events(digits, producer.slug, granted)
-        if full and result.complete:
+        # Only a complete full answer proves an event gone; after an incomplete one the next fetch is full again.
+        full_done = full and result.complete
+        if full_done:
             store.delete_missing(digits, producer.slug, {e.kundhandelse_id for e in granted},
                                  lambda typ: party.may_see(producer.orgnr, typ))
-        state = SyncState(last_success_at=moment, last_full_at=moment if full else state.last_full_at,
-                          invalid=result.invalid, foreign=result.foreign, capped=capped)
+        state = SyncState(last_success_at=moment, last_full_at=moment if full_done else state.last_full_at,
+                          invalid=result.invalid, foreign=result.foreign, capped=capped,
+                          incomplete="; ".join(result.incomplete) or None, failed_behind=tuple(result.failed_behind))
     else:
         log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
                     producer.slug, outcome.failure, outcome.seconds, correlation_id)
         state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
-                          outcome.failure, state.invalid, state.foreign, state.capped)
+                          outcome.failure, state.invalid, state.foreign, state.capped, state.incomplete,
+                          state.failed_behind)
     store.save_sync_state(digits, producer.slug, scope, state)
     return state
 

@@ -13,12 +13,22 @@ import requests
 
 import privacyscan
 
-from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
+from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_WORLD = ROOT / "tests" / "fixtures" / "world"
 # The data files' dates are served moved to today (their ``referensdatum``, mock_producers/dates.py):
 # tests compare with ``MockWorld.moved(...)``, never with a date as written.
+
+
+def credentials(slug: str) -> dict[str, str]:
+    """The headers that authenticate a consumer to the mock agency ``slug`` (its kind of auth varies)."""
+    auth = DEMO_AUTH.get(slug)
+    if auth is None:
+        return {"X-API-Key": DEMO_API_KEY}
+    if auth.kind == "client_headers":
+        return {"client_id": auth.client_id, "client_secret": DEMO_CLIENT_SECRET}
+    return {auth.header: DEMO_API_KEY}
 
 
 class MockWorld:
@@ -70,11 +80,17 @@ class MockWorld:
         self.stopped_log = text
         return text
 
-    def query(self, path: str, body, *, key: str | None = DEMO_API_KEY, correlation: str | None = "auto",
+    def query(self, path: str, body, *, key: str | None = "auto", correlation: str | None = "auto",
               content_type: str = "application/json", headers: dict | None = None, timeout: float = 10):
-        """POST ``body`` to ``path`` (e.g. ``/alfa/kundhandelseFragaSynkron``) like a consumer would."""
+        """POST ``body`` to ``path`` (e.g. ``/alfa/kundhandelseFragaSynkron``) like a consumer would.
+
+        ``key="auto"`` sends the credentials the path's agency wants (``credentials``); any other string is
+        sent as ``X-API-Key``; None sends none.
+        """
         h = {"Content-Type": content_type}
-        if key is not None:
+        if key == "auto":
+            h.update(credentials(path.strip("/").split("/")[0]))
+        elif key is not None:
             h["X-API-Key"] = key
         if correlation == "auto":
             h["skv_client_correlation_id"] = str(uuid.uuid4())

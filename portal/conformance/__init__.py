@@ -2,9 +2,11 @@
 
 ``python -m portal.conformance producer URL ...`` runs a battery of checks
 against a producer's ``kundhandelseFragaSynkron``; ``... registry URL ...``
-against a Mina ombud-style ``sok/behorigheter``. Modules: ``report`` (checks,
-results, text and JSON), ``client`` (HTTP, every exchange recorded),
-``producer_checks`` and ``registry_checks`` (the batteries), ``__main__`` (CLI).
+against a Mina ombud registry's consumer API (OAuth2, ``sok/behorigheter``,
+``fullmakter/{id}``). Modules: ``report`` (checks, results, text and JSON),
+``client`` (HTTP, every exchange recorded), ``contracts`` (the published
+contracts where they differ from our schemas), ``producer_checks`` and
+``registry_checks`` (the batteries), ``__main__`` (CLI).
 Free of Flask: it needs only requests and ``portal.standard``.
 """
 

@@ -29,6 +29,7 @@ class Exchange:
     elapsed: float = 0.0
     sent: dict | None = None  # the JSON body sent, when it was JSON
     error: str | None = None
+    headers: dict = field(default_factory=dict)  # the extra headers the kit chose to send (never the key)
     _json: object = field(default=_UNSET, repr=False)
 
     @property
@@ -56,13 +57,20 @@ class Exchange:
 
 
 class Client:
-    """Talks to one base URL; adds the API key and a fresh correlation id unless told not to."""
+    """Talks to one base URL; adds the credential and a fresh correlation id unless told not to.
 
-    def __init__(self, base_url: str, api_key: str | None, *, key_header: str = "X-API-Key",
-                 timeout: float = 10.0, session: requests.Session | None = None):
+    The credential goes in ``key_header`` after ``key_prefix``: ``X-API-Key: <key>`` for a
+    producer, ``Authorization: Bearer <token>`` for a registry; or, with ``client_id``, as the
+    ``client_id`` and ``client_secret`` headers some producers take instead.
+    """
+
+    def __init__(self, base_url: str, api_key: str | None, *, key_header: str = "X-API-Key", key_prefix: str = "",
+                 client_id: str | None = None, timeout: float = 10.0, session: requests.Session | None = None):
         self.base = base_url.rstrip("/")
         self.api_key = api_key
         self.key_header = key_header
+        self.key_prefix = key_prefix
+        self.client_id = client_id  # set: the key is a secret sent with it as client_id/client_secret headers
         self.timeout = timeout
         self.http = session or requests.Session()
         self.log: list[Exchange] = []
@@ -70,29 +78,37 @@ class Client:
     def call(self, path: str, body=None, *, label: str, method: str = "POST", data: str | bytes | None = None,
              content_type: str | None = "application/json", key=_UNSET, correlation=_UNSET,
              headers: dict | None = None) -> Exchange:
-        """Send one request. ``key``/``correlation`` None leave that header out; a string replaces it."""
+        """Send one request. ``key``/``correlation`` None leave that header out; a string replaces it.
+
+        ``path`` is appended to the base URL, unless it is an absolute http(s) URL (a token endpoint).
+        """
         h: dict[str, str] = {}
         if content_type is not None:
             h["Content-Type"] = content_type
         api_key = self.api_key if key is _UNSET else key
-        if api_key is not None:
-            h[self.key_header] = api_key
+        if api_key is not None and self.client_id is not None:
+            h.update(client_id=self.client_id, client_secret=api_key)
+        elif api_key is not None:
+            h[self.key_header] = self.key_prefix + api_key
         corr = str(uuid.uuid4()) if correlation is _UNSET else correlation
         if corr is not None:
             h[CORRELATION_HEADER] = corr
         h.update(headers or {})
         payload = data if data is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None
                                                  else None)
+        shown = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        url = path if path.startswith(("http://", "https://")) else self.base + path
         started = time.perf_counter()
         try:
-            r = self.http.request(method, self.base + path, data=payload, headers=h, timeout=self.timeout)
+            r = self.http.request(method, url, data=payload, headers=h, timeout=self.timeout)
         except requests.RequestException as exc:
             ex = Exchange(method, path, label, None, elapsed=time.perf_counter() - started,
-                          sent=body if isinstance(body, dict) else None, error=exc.__class__.__name__)
+                          sent=body if isinstance(body, dict) else None, error=exc.__class__.__name__,
+                          headers=shown)
         else:
             ex = Exchange(method, path, label, r.status_code, r.headers.get("Content-Type", ""),
                           r.content.decode("utf-8", errors="replace"), time.perf_counter() - started,
-                          sent=body if isinstance(body, dict) else None)
+                          sent=body if isinstance(body, dict) else None, headers=shown)
         self.log.append(ex)
         return ex
 

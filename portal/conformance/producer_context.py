@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +23,7 @@ MULTI_SORTS = ((("PRODUCENTARENDETKLART", True), ("TIDPUNKT", False)),
                (("PRODUCENTARENDETKRAVERKUNDATGARD", False), ("KUNDHANDELSETYP", True)))
 PAGINGS = ((("TIDPUNKT", True),), 2), ((("PRODUCENTARENDETKLART", True),), 3)
 MAX_PAGES = 60
+ASKED_LANGUAGE = "sv"  # sent as Accept-Language with the baseline, to see it echoed as metadata.onskatSprak
 NO_SUCH_TAG = "konformans-ingen-sadan-tagg"
 NO_SUCH_PREFIX = "KONFORMANSFINNSINTE"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
@@ -61,8 +63,8 @@ class ProducerContext:
         parter = [cust.part] if parter is None else parter
         return {"fraga": {"parter": parter, **fraga}, "anvandare": cust.anvandare}
 
-    def ask(self, cust: Customer, label: str, **fraga) -> Exchange:
-        return self.client.call(OPERATION, self.body(cust, **fraga), label=label)
+    def ask(self, cust: Customer, label: str, *, headers: dict | None = None, **fraga) -> Exchange:
+        return self.client.call(OPERATION, self.body(cust, **fraga), label=label, headers=headers)
 
     def cached(self, key, make: Callable):
         if key not in self._cache:
@@ -76,7 +78,8 @@ class ProducerContext:
     def baseline(self, cust: Customer) -> list[dict] | None:
         """The customer's unfiltered, unpaged answer (events of the asked part), None when unusable."""
         if cust.baseline is None:
-            cust.baseline = self.ask(cust, "baseline: no filter, no paging")
+            cust.baseline = self.ask(cust, "baseline: no filter, no paging",
+                                     headers={"Accept-Language": ASKED_LANGUAGE})
         try:
             return events_of(cust.baseline)
         except Unusable:
@@ -167,9 +170,15 @@ def members_line(what: str, got: list[dict], expected: list[dict]) -> str:
             + (f"; unexpected {extra[:5]}" if extra else "") + (f"; missing {missing[:5]}" if missing else ""))
 
 
-# Sort keys. Text order is not fixed by the standard: any of these collations is accepted as "sorted";
-# Swedish order (å, ä, ö after z) is checked on its own as a recommendation.
-COLLATIONS = {"Swedish": swedish_key, "case-insensitive": str.casefold, "code point": lambda s: s}
+def accent_insensitive_key(text: str) -> str:
+    """A database collation such as MySQL's ``utf8mb4_0900_ai_ci``: no case, no accents (Ä sorts as A)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+# Sort keys. Text order is a producer's database collation, which the standard does not fix: a consumer must not
+# rely on it. These are the collations the kit recognises; Swedish order (å, ä, ö after z) is only recommended.
+COLLATIONS = {"Swedish": swedish_key, "accent-insensitive": accent_insensitive_key,
+              "case-insensitive": str.casefold, "code point": lambda s: s}
 
 
 def key_function(attribut: str, collation=swedish_key):
@@ -181,28 +190,38 @@ def key_function(attribut: str, collation=swedish_key):
         return lambda e: bool(e.get(name))
     if attribut == "TIDPUNKT":
         return when
-    return lambda e: e.get("kundhandelseTyp") if isinstance(e.get("kundhandelseTyp"), str) else ""
+    # A type code is text in the producer's database too: "_" sorts before or after letters by collation.
+    return lambda e: collation(e.get("kundhandelseTyp") if isinstance(e.get("kundhandelseTyp"), str) else "")
 
 
 def order_problem(events: list[dict], sorting: tuple, collation=swedish_key) -> str | None:
     """The first adjacent pair out of order (as text), or None when ``events`` respect ``sorting``."""
-    keys = [(key_function(a, collation), s) for a, s in sorting]
+    keys = [(key_function(a, collation), key_function(a, lambda text: text), s) for a, s in sorting]
     for i in range(len(events) - 1):
         a, b = events[i], events[i + 1]
-        for key, ascending in keys:
+        for key, shown, ascending in keys:
             ka, kb = key(a), key(b)
             if ka is None or kb is None or ka == kb:
                 continue
             if (ka > kb) if ascending else (ka < kb):
-                return (f"{a.get('kundhandelseId')} ({ka!s:.40}) came before {b.get('kundhandelseId')} ({kb!s:.40}) "
-                        f"at position {i}")
+                return (f"{a.get('kundhandelseId')} ({shown(a)!s:.40}) came before {b.get('kundhandelseId')} "
+                        f"({shown(b)!s:.40}) at position {i}")
             break
     return None
 
 
 def is_sorted_any_collation(events: list[dict], sorting: tuple) -> str | None:
-    problems = [order_problem(events, sorting, c) for c in COLLATIONS.values()]
-    return None if any(p is None for p in problems) else problems[0]
+    """None when ``events`` are in order by some recognised collation, else the Swedish-order problem."""
+    return None if fitting_collations(events, sorting) else order_problem(events, sorting)
+
+
+def fitting_collations(events: list[dict], sorting: tuple) -> list[str]:
+    """The names of the recognised collations ``events`` are sorted by (several when the data cannot tell)."""
+    return [name for name, c in COLLATIONS.items() if order_problem(events, sorting, c) is None]
+
+
+def sorts_text(sorting: tuple) -> bool:
+    return any(a in TEXT_ATTRIBUTES for a, _ in sorting)
 
 
 # -- the checks, in the order they run ------------------------------------------------------------------------

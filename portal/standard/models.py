@@ -109,16 +109,24 @@ class Event:
     version: str
     beskrivning: str = ""
     sprak: str = "sv"
-    utokad_information: dict = field(default_factory=dict)
-    referenser: dict = field(default_factory=dict)
+    utokad_information: object = None  # any JSON value (usually an object); None when absent
+    referenser: object = None  # any JSON value (usually an object); None when absent
     taggar: tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Event":
-        """Build from a schema-valid event; raises ``InvalidTidpunkt`` for an impossible time."""
+    def from_json(cls, obj: dict, part: Part | None = None) -> "Event":
+        """Build from a schema-valid event; raises ``InvalidTidpunkt`` for an impossible time.
+
+        ``part`` is the answer group's part, for events that carry none of their own (as in
+        every real answer); an event's own ``part`` wins when it has one.
+        """
+        if "part" in obj:
+            part = Part.from_json(obj["part"])
+        elif part is None:
+            raise ValueError("the event names no part and none was given")
         return cls(
             kundhandelse_id=obj["kundhandelseId"],
-            part=Part.from_json(obj["part"]),
+            part=part,
             rubrik=obj["rubrik"],
             producent=obj["producent"],
             tidpunkt=tidpunkt_mod.parse(obj["tidpunkt"]),
@@ -128,8 +136,8 @@ class Event:
             version=obj["version"],
             beskrivning=obj.get("beskrivning", ""),
             sprak=obj.get("sprak", "sv"),
-            utokad_information=obj.get("utokadInformation", {}),
-            referenser=obj.get("referenser", {}),
+            utokad_information=obj.get("utokadInformation"),
+            referenser=obj.get("referenser"),
             taggar=tuple(obj.get("taggar", ())),
         )
 
@@ -148,9 +156,9 @@ class Event:
             "producentarendetKlart": self.klart,
             "version": self.version,
         }
-        if self.utokad_information:
+        if self.utokad_information is not None:
             out["utokadInformation"] = self.utokad_information
-        if self.referenser:
+        if self.referenser is not None:
             out["referenser"] = self.referenser
         if self.taggar:
             out["taggar"] = list(self.taggar)
@@ -164,12 +172,40 @@ class Event:
     def ball_holder(self) -> BallHolder:
         return ball_holder(self.klart, self.kraver_kundatgard)
 
+    def answer_json(self) -> dict:
+        """The event as a producer returns it in an answer: no ``part`` (the group says it), no ``taggar``."""
+        out = self.to_json()
+        del out["part"]
+        out.pop("taggar", None)
+        return out
+
     @property
     def case_key(self) -> str:
-        """The producer case this event belongs to: ``part.arende``, else the type's case segment."""
+        """The producer case this event belongs to: the one place that decides which events make one case.
+
+        Answers carry no ``part.arende``, so (in this order): ``part.arende`` when an event has it;
+        else ``referenser.diarienummer`` (the same key as an ``arende`` of type Diarienummer); else
+        ``referenser.lank`` (a deep link to the case); else the type's case segment, the last resort,
+        which joins every case of one type that names no reference.
+        """
         if self.part.arende is not None:
             return f"{self.part.arende.typ}:{self.part.arende.identifierare}"
+        refs = self.referenser if isinstance(self.referenser, dict) else {}
+        diarienummer, lank = refs.get("diarienummer"), refs.get("lank")
+        if isinstance(diarienummer, str) and diarienummer.strip():
+            return f"Diarienummer:{diarienummer.strip()}"
+        if isinstance(lank, str) and lank.strip():
+            return f"Lank:{lank.strip()}"
         return f"Arendetyp:{self.event_type.case_type}"
+
+    @property
+    def reference(self) -> str | None:
+        """The case reference a user can quote: ``part.arende``, else ``referenser.diarienummer``."""
+        if self.part.arende is not None:
+            return self.part.arende.identifierare
+        refs = self.referenser if isinstance(self.referenser, dict) else {}
+        value = refs.get("diarienummer")
+        return value.strip() if isinstance(value, str) and value.strip() else None
 
     @property
     def deadline(self) -> dt.date | None:

@@ -57,14 +57,36 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fel"}}}}
 
 
-def document(title: str, server_url: str) -> dict:
-    """The OpenAPI 3.1 document for one producer served at ``server_url``."""
+PROBLEM = {"type": "object", "description": "RFC 9457 problem details",
+           "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                          "detail": {"type": "string"}, "instance": {"type": "string"}}}
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM}}}
+
+
+def security_schemes(key_header: str = "X-API-Key", client_headers: bool = False) -> dict:
+    """How this producer authenticates consumers: a key in one header, or the client_id/client_secret pair."""
+    if client_headers:
+        return {"clientId": {"type": "apiKey", "in": "header", "name": "client_id"},
+                "clientSecret": {"type": "apiKey", "in": "header", "name": "client_secret"}}
+    return {"apiKey": {"type": "apiKey", "in": "header", "name": key_header}}
+
+
+def document(title: str, server_url: str, *, key_header: str = "X-API-Key", client_headers: bool = False) -> dict:
+    """The OpenAPI 3.1 document for one producer served at ``server_url``.
+
+    Errors on the query path are the standard's ``{"message"}``; elsewhere (the catalog) RFC 9457 problems,
+    as the reference producer answers off the query path.
+    """
     answer = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/KundhandelseSvar"}}}}
+    schemes = security_schemes(key_header, client_headers)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{title}: kundhändelser (Mina ärenden 6.1)", "version": "6.1"},
         "servers": [{"url": server_url}],
-        "security": [{"apiKey": []}],
+        "security": [{name: [] for name in schemes}],
         "paths": {
             "/kundhandelseFragaSynkron": {
                 "post": {
@@ -82,7 +104,7 @@ def document(title: str, server_url: str) -> dict:
                         "206": {"description": "Some producer behind a forwarder failed; delfragor says which",
                                 **answer},
                         "400": _error("Invalid request"),
-                        "401": _error("Missing or wrong API key"),
+                        "401": _error("Missing or wrong credentials"),
                         "403": _error("anvandare may not see this customer (our extension: defence in depth)"),
                         "404": _error("Unknown path"),
                         "405": _error("Method not allowed"),
@@ -99,14 +121,14 @@ def document(title: str, server_url: str) -> dict:
                     "responses": {
                         "200": {"description": "The catalog", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/Katalog"}}}},
-                        "401": _error("Missing or wrong API key"),
-                        "404": _error("This producer publishes no catalog"),
+                        "401": _problem("Missing or wrong credentials"),
+                        "404": _problem("This producer publishes no catalog"),
                     },
                 }
             },
         },
         "components": {
             "schemas": components(),
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "securitySchemes": schemes,
         },
     }

@@ -176,11 +176,12 @@ def select(events: Iterable[Event], part: Part, query: Query) -> tuple[int, list
 
 
 def answer(events: Iterable[Event], query: Query, *, producent: str, onskat_sprak: str = "sv",
-           render=Event.to_json) -> dict:
-    """The full response body for ``query`` over one producer's ``events``.
+           render=Event.answer_json) -> dict:
+    """The full response body for ``query`` over one producer's ``events``, as the reference producer answers.
 
-    ``render`` turns an event into JSON; a producer passes its own to offer
-    translated texts for the asked language.
+    Events carry no ``part`` or ``taggar`` (each group's ``part`` says whom they are about); ``metadata``
+    is a flat echo of ``fraga`` plus ``onskatSprak``. ``render`` turns an event into JSON; a producer
+    passes its own to offer translated texts for the asked language.
     """
     events = list(events)
     kundhandelser, delfragor = [], []
@@ -194,9 +195,15 @@ def answer(events: Iterable[Event], query: Query, *, producent: str, onskat_spra
         delfragor.append({"producent": producent, "part": part.to_json(), "status": "OK", "httpCode": 200})
     return {
         "kundhandelser": kundhandelser,
-        "metadata": {**(query.raw or query.to_json()), "onskatSprak": onskat_sprak},
+        "metadata": metadata(query, onskat_sprak),
         "delfragor": delfragor,
     }
+
+
+def metadata(query: Query, onskat_sprak: str) -> dict:
+    """An answer's ``metadata``: the asked ``fraga``, flat, plus the language asked for."""
+    fraga = (query.raw or query.to_json())["fraga"]
+    return {**fraga, "onskatSprak": onskat_sprak}
 
 
 def preferred_language(accept_language: str | None, offered=("sv", "en")) -> str:

@@ -1,7 +1,9 @@
 """Reading a producer's (or forwarder's) answer to ``kundhandelseFragaSynkron``.
 
 One bad event never sinks the rest: the envelope must be right, but each event
-is validated on its own and problems are reported per event.
+is validated on its own and problems are reported per event. Events in a real
+answer carry no ``part`` (the group's ``kundhandelser[i].part`` says whom they
+are about) and no ``taggar``; an event that does carry its own ``part`` keeps it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def parse_response(body) -> ParsedResponse:
             raise InvalidResponse(f"kundhandelser[{pi}].totaltAntalKundhandelser is not a count")
         result = PartResult(Part.from_json(entry["part"]), total)
         for ei, raw in enumerate(entry["kundhandelserForPart"]):
-            event, messages = parse_event(raw)
+            event, messages = parse_event(raw, result.part)
             if event is None:
                 ident = raw.get("kundhandelseId") if isinstance(raw, dict) else None
                 ident = ident if isinstance(ident, str) and len(ident) <= 100 else None
@@ -86,11 +88,17 @@ def parse_response(body) -> ParsedResponse:
     return ParsedResponse(parts, problems, delfragor, metadata)
 
 
-def parse_event(raw) -> tuple[Event | None, list[str]]:
-    """Validate one event: (Event, []) when good, (None, problems) when not."""
+def parse_event(raw, part: Part | None = None) -> tuple[Event | None, list[str]]:
+    """Validate one event: (Event, []) when good, (None, problems) when not.
+
+    ``part`` is the answer group's part, for an event without one of its own; without
+    it (a producer's data file) the event must name its ``part``.
+    """
     if not schemas.is_valid("kundhandelse", raw):
         return None, schemas.problems("kundhandelse", raw) or ["$: does not match the schema"]
+    if part is None and "part" not in raw:
+        return None, ["$.part is required"]
     try:
-        return Event.from_json(raw), []
+        return Event.from_json(raw, part), []
     except InvalidTidpunkt as exc:
         return None, [f"$.tidpunkt: {exc}"]

@@ -33,6 +33,13 @@ class EventsStore:
             return
         keys = {e.case_key for e in events}
         with self.db.conn:
+            # An event whose case reference the agency corrected leaves its old case: rebuild (or drop) that too.
+            ids = [e.kundhandelse_id for e in events]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                keys |= {k for (k,) in self.db.conn.execute(
+                    f"select distinct case_key from events where party = ? and producer = ?"
+                    f" and kundhandelse_id in ({','.join('?' * len(chunk))})", [party, producer, *chunk])}
             self.db.conn.executemany(
                 "insert into events (party, producer, kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data,"
                 " stored_at, first_stored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -86,10 +93,9 @@ class EventsStore:
         rows = []
         for key, events in grouped.items():
             latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
-            arende = latest.get("part", {}).get("arende") or {}
             rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
                          first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
-                         arende.get("identifierare"), len(events), ",".join(sorted({e[2] for e in events})),
+                         Event.from_json(latest).reference, len(events), ",".join(sorted({e[2] for e in events})),
                          max((e[6] or "") for e in events) or None])
         self.db.conn.executemany(
             "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
@@ -136,7 +142,8 @@ class EventsStore:
         r = rows[0]
         return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
                          _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
-                         r.get("capped") or 0)
+                         r.get("capped") or 0, r.get("incomplete"),
+                         tuple(json.loads(r.get("failed_behind") or "[]")))
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
         with self.db.conn:
@@ -146,4 +153,5 @@ class EventsStore:
                 "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
                 "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
                 "capped": state.capped,
+                "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
             }, pk=("party", "producer", "scope"))

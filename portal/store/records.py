@@ -20,6 +20,8 @@ class SyncState:
     invalid: int = 0
     foreign: int = 0
     capped: int = 0  # events of the last answer left out because the storage cap was reached
+    incomplete: str | None = None  # why the last answer was incomplete ("; "-joined), None when it was complete
+    failed_behind: tuple[str, ...] = ()  # agencies behind a forwarder that failed in the last answer
 
 
 @dataclass(frozen=True)

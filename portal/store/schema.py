@@ -99,9 +99,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["sync"].create({
         "party": str, "producer": str, "scope": str, "last_success_at": str, "last_full_at": str,
         "last_error_at": str, "failing_since": str, "last_error": str, "invalid": int, "foreign": int,
+        "incomplete": str, "failed_behind": str,
     }, pk=("party", "producer", "scope"), if_not_exists=True)
     if "capped" not in db["sync"].columns_dict:  # databases made before the storage cap
         db["sync"].add_column("capped", int)
+    for column in ("incomplete", "failed_behind"):  # databases made before incomplete answers were told apart
+        if column not in db["sync"].columns_dict:
+            db["sync"].add_column(column, str)
     _notice_tables(db)
 
 

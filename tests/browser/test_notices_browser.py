@@ -26,7 +26,7 @@ def notice_world(tmp_path):
     tables = (f'[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
               f'sender = "Mina ärenden <noreply@portal.example>"\n'
               '[notify]\nbase_url = "{portal_url}"\nrefresh_interval_s = 0\nretry_base_s = 0\nsummary_hour = 0\n')
-    server = PortalServer(world.url, tmp_path, tables=tables, login_rate_limit="10000 per minute", fresh_s=0)
+    server = PortalServer(world.url, tmp_path, extra_config=tables, login_rate_limit="10000 per minute", fresh_s=0)
     try:
         yield world, sink, server
     finally:

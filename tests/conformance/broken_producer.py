@@ -11,6 +11,7 @@ Plain WSGI (Werkzeug), run as its own process: ``python broken_producer.py [--po
 | ``tidpunkt`` in the local form ``YYYY-MM-DD HH:MM:SS`` | ``tidpunkt.rfc3339`` (recommended) |
 | ``kundhandelseTyper`` is ignored | ``semantics.type-prefix`` |
 | ``totaltAntalKundhandelser`` counts the page, not the whole answer | ``paging.totals`` |
+| ``metadata`` nested as ``{fraga, anvandare}``, not the published flat echo | ``metadata.echo`` (recommended) |
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def app(request: Request) -> Response:
     result = answer(EVENTS, ignoring_types, producent=NAME, render=local_form)
     for entry in result["kundhandelser"]:
         entry["totaltAntalKundhandelser"] = len(entry["kundhandelserForPart"])  # DEFECT: counts the page
+    result["metadata"] = {"fraga": body["fraga"], "anvandare": body["anvandare"]}  # DEFECT: nested, not flat
     return Response(json.dumps(result, ensure_ascii=False), mimetype="application/json")
 
 

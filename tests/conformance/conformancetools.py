@@ -1,4 +1,4 @@
-"""Helpers for the conformance kit's tests: run the kit, start the deliberately broken producer.
+"""Helpers for the conformance kit's tests: run the kit, start the test servers (broken, reference-like).
 
 A uniquely named module (test folders share no ``conftest`` imports).
 """
@@ -18,15 +18,35 @@ from unittest import mock
 from portal.conformance.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKEN_SCRIPT = Path(__file__).with_name("broken_producer.py")
+HERE = Path(__file__).resolve().parent
 KEY_ENV = "CONFORMANCE_TEST_API_KEY"
+CLIENT_ID_ENV = "CONFORMANCE_TEST_CLIENT_ID"
+CLIENT_SECRET_ENV = "CONFORMANCE_TEST_CLIENT_SECRET"
 
 
-def run_kit(*args: str, key: str) -> tuple[int, dict]:
-    """Run the kit's CLI in this process with ``--json``; (exit code, parsed report)."""
+def run_kit(*args: str, key: str, client_id: str | None = None) -> tuple[int, dict]:
+    """Run the kit's CLI for a producer in this process with ``--json``; (exit code, parsed report).
+
+    With ``client_id`` the producer takes ``client_id``/``client_secret`` headers and ``key`` is the secret.
+    """
     out = io.StringIO()
-    with mock.patch.dict(os.environ, {KEY_ENV: key}), contextlib.redirect_stdout(out):
-        code = main([*args, "--api-key-env", KEY_ENV, "--json"])
+    if client_id is None:
+        env, auth = {KEY_ENV: key}, ["--api-key-env", KEY_ENV]
+    else:
+        env = {CLIENT_ID_ENV: client_id, CLIENT_SECRET_ENV: key}
+        auth = ["--client-id-env", CLIENT_ID_ENV, "--client-secret-env", CLIENT_SECRET_ENV]
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out):
+        code = main([*args, *auth, "--json"])
+    return code, json.loads(out.getvalue())
+
+
+def run_registry_kit(url: str, *args: str, client_id: str, secret: str) -> tuple[int, dict]:
+    """Run the kit's CLI for a registry in this process with ``--json``; (exit code, parsed report)."""
+    out = io.StringIO()
+    with mock.patch.dict(os.environ, {CLIENT_ID_ENV: client_id, CLIENT_SECRET_ENV: secret}), \
+            contextlib.redirect_stdout(out):
+        code = main(["registry", url, *args, "--client-id-env", CLIENT_ID_ENV,
+                     "--client-secret-env", CLIENT_SECRET_ENV, "--json"])
     return code, json.loads(out.getvalue())
 
 
@@ -41,18 +61,21 @@ def statuses(report: dict) -> dict[str, str]:
     return {c["id"]: c["status"] for c in report["checks"]}
 
 
-class BrokenProducer:
-    """``broken_producer.py`` as its own process on a free loopback port; ``url`` is its base."""
+class ScriptServer:
+    """A test server script of this folder as its own process on a free loopback port; ``url`` is its base.
 
-    def __init__(self):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="broken_producer-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, str(BROKEN_SCRIPT), "--port", "0"], cwd=ROOT,
+    The script prints ``<Name> on <url>`` once it listens.
+    """
+
+    def __init__(self, script: str, *args: str):
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=Path(script).stem + "-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen([sys.executable, str(HERE / script), "--port", "0", *args], cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
-        if not line.startswith("Broken producer on "):
+        if " on http://" not in line:
             self.stop()
-            raise RuntimeError(f"broken producer did not start: {line}{Path(self.log.name).read_text()}")
-        self.url = line.split()[3]
+            raise RuntimeError(f"{script} did not start: {line}{Path(self.log.name).read_text()}")
+        self.url = line.split(" on ", 1)[1].strip()
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from mockworld import credentials
+
 from mock_producers.data import DEMO_DIR
 from portal.standard import schemas
 from portal.standard.response import parse_response
@@ -76,8 +78,7 @@ def test_mandate_limited_to_skatteverket(demo_world):
 def test_every_producer_but_one_has_a_valid_catalog(demo_world):
     with_catalog = []
     for slug in PRODUCERS:
-        r = demo_world.http.get(f"{demo_world.url}/{slug}/kundhandelsetyper",
-                                headers={"X-API-Key": "demo-api-key-0123456789abcdef0123456789"})
+        r = demo_world.http.get(f"{demo_world.url}/{slug}/kundhandelsetyper", headers=credentials(slug))
         if r.status_code == 200:
             assert schemas.problems("katalog", r.json()) == []
             with_catalog.append(slug)

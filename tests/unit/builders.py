@@ -107,8 +107,8 @@ def make_event(
         klart=klart,
         version="6.1",
         beskrivning=beskrivning,
-        utokad_information=utokad or {},
-        referenser=referenser or {},
+        utokad_information=utokad,
+        referenser=referenser,
         taggar=tuple(taggar),
     )
 

@@ -121,7 +121,7 @@ class FakeClient:
         if callable(answer):
             return answer(call)
         return FetchResult(events=list(answer.events), invalid=answer.invalid, foreign=answer.foreign,
-                           pages=1, complete=answer.complete)
+                           pages=1, incomplete=list(answer.incomplete), failed_behind=list(answer.failed_behind))
 
     def answer_with(self, events=(), **kw) -> None:
         self.answer = FetchResult(events=list(events), **kw)

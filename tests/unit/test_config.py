@@ -31,8 +31,13 @@ def test_shipped_demo_config_loads_in_test_mode():
     assert all(p.url.startswith("http://127.0.0.1:8081/") for p in cfg.producers)
     assert all(len(p.orgnr) == 10 for p in cfg.producers)
     # Test mode without keys in the environment: the mock producers' key.
-    assert {p.api_key for p in cfg.producers} == {DEMO_API_KEY}
+    assert {p.api_key for p in cfg.producers if p.auth == "api_key"} == {DEMO_API_KEY}
     assert cfg.ombud.api_key == DEMO_API_KEY
+    # An agency of each kind of consumer authentication.
+    assert cfg.producer("tanum").auth_headers() == {"client_id": "mina-arenden-portal",
+                                                    "client_secret": config_mod.DEMO_CLIENT_SECRET}
+    assert cfg.producer("lantmateriet").auth_headers() == {"X-Gateway-Key": DEMO_API_KEY}
+    assert cfg.producer("skatteverket").auth_headers() == {"X-API-Key": DEMO_API_KEY}
     assert cfg.settings.full_refresh_h == 24.0
     assert cfg.situations[0].name("en") == "Starting aquaculture"
     assert cfg.situations[0].name("sv") == "Starta vattenbruk"
@@ -352,6 +357,39 @@ def test_missing_ombud_api_key_outside_demo_names_the_env_var():
 def test_an_empty_api_key_variable_counts_as_missing():
     message = _error(config_doc(), {**PROD_ENV, "MOCK_PRODUCER_API_KEY": ""}, testing=False)
     assert "MOCK_PRODUCER_API_KEY" in message
+
+
+def test_a_producers_key_header_name_is_configurable():
+    doc = config_doc()
+    doc["producer"][0].update(api_key_header="X-Gateway-Key", api_key_env="SKV_API_KEY")
+    env = {**PROD_ENV, "SKV_API_KEY": "skv-key-" + "s" * 32}
+    cfg = parse(doc, env, testing=False)
+    assert cfg.producer("skatteverket").auth_headers() == {"X-Gateway-Key": env["SKV_API_KEY"]}
+    assert cfg.producer("lansstyrelsen").auth_headers() == {"X-API-Key": API_KEY}
+
+
+def test_client_headers_take_the_secret_from_the_env_var_the_config_names():
+    doc = config_doc()
+    doc["producer"][0].update(auth="client_headers", client_id="portal-1", client_secret_env="SKV_SECRET")
+    env = {**PROD_ENV, "SKV_SECRET": "skv-secret-" + "s" * 32}
+    cfg = parse(doc, env, testing=False)
+    assert cfg.producer("skatteverket").auth_headers() == {"client_id": "portal-1", "client_secret": env["SKV_SECRET"]}
+    assert env["SKV_SECRET"] not in repr(cfg.producer("skatteverket"))
+    message = _error(doc, PROD_ENV, testing=False)  # the variable is not set
+    assert "SKV_SECRET" in message and "skatteverket" in message
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"auth": "oauth"}, ["auth", "api_key", "client_headers"]),
+    ({"auth": "client_headers"}, ["client_id"]),
+    ({"api_key_header": "X API Key"}, ["api_key_header"]),
+    ({"client_secret": "in-the-file"}, ["client_secret"]),
+])
+def test_bad_producer_auth_is_named(change, words):
+    doc = config_doc()
+    doc["producer"][0].update(change)
+    message = _error(doc)
+    assert all(w in message for w in words), message
 
 
 def test_test_mode_prefers_a_key_from_the_environment():

@@ -33,7 +33,7 @@ def test_event_from_json_reads_every_field():
 def test_event_defaults_for_optional_fields():
     minimal = event_json(beskrivning=..., sprak=..., utokadInformation=..., referenser=..., taggar=...)
     e = Event.from_json(minimal)
-    assert (e.beskrivning, e.sprak, e.utokad_information, e.referenser, e.taggar) == ("", "sv", {}, {}, ())
+    assert (e.beskrivning, e.sprak, e.utokad_information, e.referenser, e.taggar) == ("", "sv", None, None, ())
     assert e.deadline is None and e.link is None
 
 
@@ -80,9 +80,45 @@ def test_case_key_uses_part_arende():
     assert e.case_key == "Diarienummer:BN 2026-123"
 
 
-def test_case_key_without_arende_uses_the_case_type():
-    e = Event.from_json(event_json(part={"kund": kund_json()}, kundhandelseTyp="LST.VATTENBRUK.TILLSTAND.BESLUT"))
+def test_case_key_without_arende_or_referenser_uses_the_case_type():
+    e = Event.from_json(event_json(part={"kund": kund_json()}, kundhandelseTyp="LST.VATTENBRUK.TILLSTAND.BESLUT",
+                                   referenser=...))
     assert e.case_key == "Arendetyp:LST.VATTENBRUK.TILLSTAND"
+
+
+def test_case_key_without_arende_uses_referenser_diarienummer_then_lank():
+    kund_only = {"kund": kund_json()}
+    by_number = Event.from_json(event_json(part=kund_only))
+    assert by_number.case_key == "Diarienummer:BN 2026-123"  # the same case as an arende of type Diarienummer
+    assert by_number.case_key == Event.from_json(event_json()).case_key
+    by_link = Event.from_json(event_json(part=kund_only, referenser={"lank": "https://kommun.example/a/9"}))
+    assert by_link.case_key == "Lank:https://kommun.example/a/9"
+    for odd in (["BN 1"], "BN 1", {"diarienummer": 12, "lank": None}, {"diarienummer": " "}):
+        assert Event.from_json(event_json(part=kund_only, referenser=odd)).case_key == "Arendetyp:REFKOM.BYGGLOV"
+
+
+def test_an_event_without_part_takes_the_groups_part():
+    group = Part.from_json({"kund": kund_json()})
+    e = Event.from_json(event_json(part=..., taggar=...), group)
+    assert e.part == group and e.taggar == ()
+    own = Event.from_json(event_json(), group)  # an event that names its own part keeps it
+    assert own.part.arende is not None
+    with pytest.raises(ValueError):
+        Event.from_json(event_json(part=...))
+
+
+def test_reference_is_the_arende_else_referenser_diarienummer():
+    assert Event.from_json(event_json()).reference == "BN 2026-123"
+    kund_only = {"kund": kund_json()}
+    assert Event.from_json(event_json(part=kund_only)).reference == "BN 2026-123"
+    assert Event.from_json(event_json(part=kund_only, referenser={"lank": "https://x.example/"})).reference is None
+
+
+def test_answer_json_leaves_out_part_taggar_and_absent_fields():
+    out = Event.from_json(event_json(utokadInformation=..., referenser=...)).answer_json()
+    assert "part" not in out and "taggar" not in out
+    assert "utokadInformation" not in out and "referenser" not in out
+    assert None not in out.values()
 
 
 def test_two_events_of_the_same_case_share_a_key_different_cases_do_not():

@@ -29,6 +29,23 @@ def test_good_body_gives_events():
         assert parsed.delfragor[0]["producent"] == "Referenskommunen"
 
 
+def test_a_real_answer_without_part_and_taggar_per_event_gives_the_groups_part():
+    """As the reference producer answers: the party once per group, events without part or taggar."""
+    events = [event_json(kundhandelseId=i, part=..., taggar=..., sprak=lang, version=version, referenser=ref)
+              for i, lang, version, ref in (("a", "fit", "6.2", {"diarienummer": "BN 1"}), ("b", "sv-SE", "7.0", None),
+                                            ("c", "smj", "6.1", ["not", "an", "object"]))]
+    parsed = parse_response(svar_body(events, total=3))
+    assert parsed.problems == []
+    assert [e.kundhandelse_id for e in parsed.events] == ["a", "b", "c"]
+    assert {e.part for e in parsed.events} == {Part.from_json({"kund": kund_json()})}
+    assert [e.link for e in parsed.events] == [None, None, None]
+
+
+def test_an_answer_that_does_carry_part_per_event_keeps_it():
+    parsed = parse_response(svar_body([event_json(kundhandelseId="a")]))
+    assert parsed.events[0].part.arende == Part.from_json({"arende": arende_json()}).arende
+
+
 def test_empty_answer():
     parsed = parse_response({"kundhandelser": []})
     assert parsed.events == [] and parsed.parts == [] and parsed.delfragor == [] and parsed.metadata == {}

@@ -10,8 +10,9 @@ from builders import ANVANDARE, ORGNR12, PNR, SAMNR, arende_json, event_json, fr
 from portal.standard import schemas
 from portal.standard.schemas import json_path, problems
 
+# An event in an answer carries no part (the group says whom it is about); a producer's data file requires it.
 REQUIRED = [
-    "kundhandelseId", "part", "rubrik", "producent", "tidpunkt", "kundhandelseTyp",
+    "kundhandelseId", "rubrik", "producent", "tidpunkt", "kundhandelseTyp",
     "producentarendetKraverKundatgard", "producentarendetKlart", "version",
 ]
 
@@ -48,6 +49,33 @@ def test_valid_parts(part):
 def test_each_missing_required_field_is_named(field):
     found = problems("kundhandelse", event_json(**{field: ...}))
     assert found == [f"$: '{field}' is required"]
+
+
+def test_an_event_in_an_answer_needs_no_part_and_no_taggar():
+    assert problems("kundhandelse", event_json(part=..., taggar=...)) == []
+
+
+def test_a_producers_data_file_requires_part_on_every_event():
+    doc = {"producent": {"namn": "Referenskommunen", "orgnr": "2120000001", "prefix": "REFKOM"},
+           "kundhandelser": [event_json(part=...)]}
+    assert problems("producentfil", doc) == ["$.kundhandelser[0]: 'part' is required"]
+    doc["kundhandelser"] = [event_json()]
+    assert problems("producentfil", doc) == []
+
+
+@pytest.mark.parametrize("sprak", ["sv", "en", "fi", "fit", "smj", "sv-SE", "se-Latn-NO"])
+def test_real_language_tags_are_accepted(sprak):
+    assert problems("kundhandelse", event_json(sprak=sprak)) == []
+
+
+@pytest.mark.parametrize("version", ["6.1", "6.2", "7.0", "7", "6.1.3"])
+def test_later_versions_are_accepted(version):
+    assert problems("kundhandelse", event_json(version=version)) == []
+
+
+@pytest.mark.parametrize("value", [[], "text", 7, None, {"senastDatum": 3}])
+def test_utokad_information_and_referenser_may_be_any_json(value):
+    assert problems("kundhandelse", event_json(utokadInformation=value, referenser=value)) == []
 
 
 def test_unknown_field_is_named():
@@ -92,7 +120,7 @@ def test_bad_anvandare_and_parter_in_a_fraga_are_reported_without_numbers():
 
 def test_other_field_errors_name_their_paths():
     found = problems("kundhandelse", event_json(part={"kund": kund_json(typ="Gdnr")}, rubrik="x" * 256,
-                                                sprak="svenska", version="5.0", producentarendetKlart="true"))
+                                                sprak="svenska", version="v6", producentarendetKlart="true"))
     assert [f.split(":")[0] for f in found] == [
         "$.part.kund.typ", "$.producentarendetKlart", "$.rubrik", "$.sprak", "$.version",
     ]

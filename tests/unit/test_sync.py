@@ -270,10 +270,43 @@ def test_incomplete_full_fetch_deletes_nothing(store, clients):
     clients["skatteverket"].answer_with([E("a"), E("b", day=2)])
     run(store, cfg, clients, party)
     age_state(store, party, "skatteverket", SKV_ORGNR, hours=48)
-    clients["skatteverket"].answer_with([E("a")], complete=False)  # the page bound stopped the client
+    clients["skatteverket"].answer_with([E("a")], incomplete=["page bound reached"])  # the page bound stopped the client
     run(store, cfg, clients, party)
     assert clients["skatteverket"].calls[1]["since"] is None
     assert sorted(ids(visible_events(store, cfg, party))) == ["a", "b"]
+
+
+@pytest.mark.parametrize("why", [["partial answer (206)", "a delfraga failed"], ["unreadable events"],
+                                 ["fewer events than totaltAntalKundhandelser"]])
+def test_an_incomplete_answer_deletes_nothing_says_so_and_the_next_fetch_is_full_again(store, clients, why):
+    cfg = sync_config(fresh_s=0, full_refresh_h=1000)
+    party = own_party()
+    clients["skatteverket"].answer_with([E("a"), E("b", day=2)])
+    run(store, cfg, clients, party)
+    age_state(store, party, "skatteverket", SKV_ORGNR, hours=2000)
+    behind = ["Tanums kommun"] if "a delfraga failed" in why else []
+    clients["skatteverket"].answer_with([E("a"), E("new", day=3)], incomplete=why, failed_behind=behind)
+    status = run(store, cfg, clients, party)["skatteverket"]
+    assert clients["skatteverket"].calls[1]["since"] is None  # a full fetch ...
+    assert sorted(ids(visible_events(store, cfg, party))) == ["a", "b", "new"]  # ... that added, and deleted nothing
+    assert status.ok and status.incomplete and list(status.failed_behind) == behind
+    clients["skatteverket"].answer_with([E("a"), E("new", day=3)])
+    status = run(store, cfg, clients, party)["skatteverket"]
+    assert clients["skatteverket"].calls[2]["since"] is None  # no full answer yet: full again
+    assert sorted(ids(visible_events(store, cfg, party))) == ["a", "new"]  # a complete full answer deletes
+    assert status.ok and not status.incomplete and status.failed_behind == ()
+
+
+def test_an_event_moved_to_another_case_leaves_no_ghost_case_row(store):
+    ref = lambda number: {"diarienummer": number}  # noqa: E731
+    store.upsert_events(PNR, "tanum", [E("a", "TANUM.BYGGLOV.MOTTAGEN", referenser=ref("BN 1")),
+                                       E("b", "TANUM.BYGGLOV.MOTTAGEN", day=2, referenser=ref("BN 2"))])
+    assert sorted(k for _, k in store.case_keys(PNR, ["tanum"])) == ["Diarienummer:BN 1", "Diarienummer:BN 2"]
+    # The agency corrects event a's case reference: BN 1 was a typo for BN 2.
+    store.upsert_events(PNR, "tanum", [E("a", "TANUM.BYGGLOV.MOTTAGEN", referenser=ref("BN 2"))])
+    assert [k for _, k in store.case_keys(PNR, ["tanum"])] == ["Diarienummer:BN 2"]
+    row = store.case_rows_for(PNR, [("tanum", "Diarienummer:BN 2")])[("tanum", "Diarienummer:BN 2")]
+    assert row.events == 2 and row.reference == "BN 2"
 
 
 def test_full_refresh_of_a_representative_deletes_only_within_the_mandate(store, clients):

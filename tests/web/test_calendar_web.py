@@ -242,6 +242,7 @@ def test_a_new_deadline_reaches_the_feed_without_a_visit(private_world, make_pri
         "kundhandelseTyp": "LST.STRANDSKYDD.KOMPLETTERING",
         "producentarendetKraverKundatgard": True, "producentarendetKlart": False, "version": "6.1",
         "utokadInformation": {"senastDatum": deadline.isoformat()},
+        "referenser": {"diarienummer": "551-99999-2026"},  # answers name the case here, not in part.arende
     }
     r = private_world.admin("PUT", "/producers/lansstyrelsen/events", event)
     assert r.status_code == 200, r.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from webtools import (KARIN, SARA, act_as, assert_page_structure, ball_holder, card_fact, case_cards, case_link,
+from webtools import (card_label, KARIN, SARA, act_as, assert_page_structure, ball_holder, card_fact, case_cards, case_link,
                       demo_cases, demo_day, event_time, sv_moment, login, page, producer_text, text_of)
 
 OSTRON_AB = "165590001235"
@@ -91,7 +91,7 @@ def test_every_case_page_of_the_company_matches_the_data(client):
     cards = case_cards(home)
     assert len(cards) == len(cases)
     for card in cards:
-        slug, events = cases[card_fact(card, "Referens")]
+        slug, events = cases[card_label(card)]
         soup = _case_page(client, card.select_one(".case-card__title a")["href"])
         _check_timeline(soup, events, card_fact(card, "Myndighet"))
         assert_page_structure(soup)

@@ -11,7 +11,7 @@ import pytest
 
 from portal.config import DEMO_CONFIG, load
 from portal.standard import clock
-from webtools import (KARIN, case_cards, case_refs, demo_cases, demo_events, demo_refs, login, notices, page,
+from webtools import (card_label, KARIN, case_cards, case_refs, demo_cases, demo_events, demo_refs, login, notices, page,
                       set_fault, status_items, text_of, timeline_titles)
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
@@ -86,7 +86,9 @@ def test_slow_producer_does_not_hold_the_page(private_world, make_private_app):
     login(client, KARIN)
     soup = _home(client)
     # The page came while Skatteverket was still being waited for: the page deadline, not the agency, decided.
-    assert any(n.startswith("Väntar fortfarande på Skatteverket.") for n in notices(soup)), notices(soup)
+    # (On a busy machine other agencies may still be pending too: the notice names them all.)
+    waiting = [n for n in notices(soup) if n.startswith("Väntar fortfarande på")]
+    assert waiting and "Skatteverket" in waiting[0].split(".")[0], notices(soup)
     # The late answer (here: a timeout after the producer's own 2 s) is recorded when it comes.
     deadline = time.monotonic() + 20  # a bound on waiting, not a speed: it normally comes after ~2 s
     while time.monotonic() < deadline:
@@ -110,10 +112,8 @@ def test_invalid_events_are_dropped_and_counted(private_world, make_private_app)
     # No broken event slipped into a case: every timeline has exactly the data's events.
     cases = {ref: events for (_, ref), events in demo_cases(KARIN, ALL_AGENCIES).items()}
     for card in case_cards(soup):
-        ref = next(text_of(d.select_one("dd")) for d in card.select(".case-card__facts > div")
-                   if text_of(d.select_one("dt")) == "Referens")
         case = page(client.get(card.select_one(".case-card__title a")["href"]))
-        assert timeline_titles(case) == [e["rubrik"] for e in cases[ref]]
+        assert timeline_titles(case) == [e["rubrik"] for e in cases[card_label(card)]]
 
 
 def test_foreign_events_never_shown(private_world, make_private_app):
@@ -133,8 +133,7 @@ def test_duplicate_events_are_shown_once(private_world, make_private_app):
     client = make_private_app().test_client()
     login(client, KARIN)
     soup = _home(client)
-    refs = [text_of(d.select_one("dd")) for c in case_cards(soup) for d in c.select(".case-card__facts > div")
-            if text_of(d.select_one("dt")) == "Referens"]
+    refs = [card_label(c) for c in case_cards(soup)]
     assert len(refs) == len(set(refs)) and set(refs) == demo_refs(KARIN, ALL_AGENCIES)
     for soup in _all_pages(client)[1:]:
         titles = timeline_titles(soup)

@@ -15,7 +15,10 @@ from webtools import KARIN, case_link, case_refs, demo_refs, login, page, text_o
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
-OLD_CASE = "20250428-2113-6602"  # Karin's 2024 final tax statement: one event, skv-0003
+# Karin's 2024 final tax statement: one event, skv-0003. Answers name it only by its link (referenser.lank),
+# so the page has no reference for it and calls it by its title.
+OLD_CASE = "Ditt slutskattebesked för inkomståret 2024 är klart"
+OLD_LINK = "https://www.skatteverket.se/mina-sidor/arende/20250428-2113-6602"
 OLD_EVENT = "skv-0003"
 
 
@@ -42,6 +45,7 @@ def _new_event(event_id: str, arende: str, rubrik: str, *, customer_must_act: bo
         "producentarendetKlart": False,
         "version": "6.1",
         "utokadInformation": {"senastDatum": str(clock.today() + dt.timedelta(days=30))} if customer_must_act else {},
+        "referenser": {"diarienummer": arende},  # what names the case in an answer (part.arende is not returned)
     }
 
 
@@ -72,8 +76,9 @@ def test_new_event_in_an_existing_case_tops_its_timeline(private_world, make_pri
     href = case_link(soup, "2024 är klart")
     before = timeline_titles(page(client.get(href)))
 
-    event = _new_event("skv-test-2", OLD_CASE, "Vi har ändrat ditt slutskattebesked")
+    event = _new_event("skv-test-2", "20250428-2113-6602", "Vi har ändrat ditt slutskattebesked")
     event["part"]["arende"]["typ"] = "Kvittensnummer"
+    event["referenser"] = {"lank": OLD_LINK}  # as the case's first event: its link is what ties them together
     _put(private_world, event)
     _home(client)
     after = timeline_titles(page(client.get(href)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from webtools import (ALI, DATA, EVA, KARIN, OLLE, act_as, case_agencies, case_cards, case_refs, demo_refs, login,
+from webtools import (demo_cases, ALI, DATA, EVA, KARIN, OLLE, act_as, case_agencies, case_cards, case_refs, demo_refs, login,
                       notices, page, party_name, status_items, switcher_options, text_of)
 from portal.representation import party_handle
 from portal.standard.identity import Identity
@@ -31,9 +31,8 @@ def test_karin_sees_her_own_and_her_sole_trader_firms_cases(client):
     refs = case_refs(soup)
     # Her own cases (Skatteverket) and those of her sole-trader firm (Jordbruksverket, part.kund.tillagg = 1).
     assert refs == demo_refs(KARIN, ALL_AGENCIES)
-    firm_refs = {e["part"]["arende"]["identifierare"] for e in json.loads(
-        (DATA / "jordbruksverket.json").read_text(encoding="utf-8"))["kundhandelser"]
-        if e["part"]["kund"].get("tillagg")}
+    firm_refs = {label for (_, label), events in demo_cases(KARIN, ["jordbruksverket"]).items()
+                 if any(e["part"]["kund"].get("tillagg") for e in events)}
     assert firm_refs and firm_refs <= refs
     assert case_agencies(soup) == {"Skatteverket", "Jordbruksverket"}
     # Nothing of the company she signs for while she acts as herself.

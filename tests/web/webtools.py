@@ -81,6 +81,8 @@ from mock_producers.dates import shift_event as _shift_event
 from portal.standard.identity import InvalidIdentity as _InvalidIdentity
 from portal.standard.identity import parse_organisation as _parse_organisation
 from portal.standard.identity import parse_person as _parse_person
+from portal.standard.models import Event as _Event
+from portal.standard.models import Part as _Part
 from portal.standard.tidpunkt import parse as _parse_tidpunkt
 
 DATA = Path(__file__).resolve().parents[2] / "mock_producers" / "data"
@@ -135,9 +137,14 @@ def demo_events(slug: str, kund: str | None = None, prefix: str | None = None) -
 
 
 def demo_refs(kund: str, slugs, prefix: str | None = None) -> set[str]:
-    """The case references (``part.arende.identifierare``) the demo data holds for a customer."""
-    return {e["part"]["arende"]["identifierare"] for slug in slugs for e in demo_events(slug, kund, prefix)
-            if e["part"].get("arende")}
+    """How the page names each of a customer's demo cases (``case_label``): its reference, else its title."""
+    return {label for _, label in demo_cases(kund, slugs, prefix)}
+
+
+def as_answered(e: dict, kund: str) -> _Event:
+    """A demo event as the portal reads it from an answer: no part of its own (the group's is the customer's)."""
+    raw = {k: v for k, v in e.items() if k not in ("part", "taggar")}
+    return _Event.from_json(raw, _Part.from_json({"kund": {"identifierare": kund, "typ": e["part"]["kund"]["typ"]}}))
 
 
 def event_time(e: dict) -> _dt.datetime:
@@ -164,8 +171,14 @@ def card_fact(card, label: str) -> str | None:
     return None
 
 
+def card_label(card) -> str:
+    """What names a case on its card: the reference, else (answers carry no case id) the title."""
+    return card_fact(card, "Referens") or text_of(card.select_one(".case-card__title a"))
+
+
 def case_refs(soup, scope: str = "main") -> set[str]:
-    return {card_fact(c, "Referens") for c in case_cards(soup, scope)} - {None}
+    """The labels (``card_label``) of the cases listed on a page."""
+    return {card_label(c) for c in case_cards(soup, scope)}
 
 
 def case_agencies(soup, scope: str = "main") -> set[str]:
@@ -252,13 +265,18 @@ def urls_on(soup) -> list[str]:
 
 
 def demo_cases(kund: str, slugs, prefix: str | None = None) -> dict[tuple[str, str], list[dict]]:
-    """The demo data's cases for a customer: (producer slug, reference) -> its events, newest first."""
-    cases: dict[tuple[str, str], list[dict]] = {}
+    """The demo data's cases for a customer, grouped as the portal groups real answers (``Event.case_key``):
+    (producer slug, label) -> its events, newest first. The label is what names the case on the page
+    (``card_label``): the reference, else the title (its first event's rubrik)."""
+    grouped: dict[tuple[str, str], list[dict]] = {}
     for slug in slugs:
         for e in demo_events(slug, kund, prefix):
-            cases.setdefault((slug, e["part"]["arende"]["identifierare"]), []).append(e)
-    for events in cases.values():
+            grouped.setdefault((slug, as_answered(e, kund).case_key), []).append(e)
+    cases: dict[tuple[str, str], list[dict]] = {}
+    for (slug, _key), events in grouped.items():
         events.sort(key=lambda e: (event_time(e), e["kundhandelseId"]), reverse=True)
+        label = as_answered(events[0], kund).reference or events[-1]["rubrik"]
+        cases.setdefault((slug, label), []).extend(events)
     return cases
 
 
