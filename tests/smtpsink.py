@@ -40,7 +40,10 @@ class SmtpSink:
     """``received``: the messages accepted, parsed. ``refuse``: addresses answered with 550. ``defer``: how many
     messages to answer with 451 first. ``stop()`` and ``start()`` take the server down and up on the same port."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None, credentials: tuple[str, str] | None = None):
+        """With ``tls_context`` the server requires STARTTLS; with ``credentials`` (user, password) also AUTH."""
+        self.tls_context, self.credentials = tls_context, credentials
+        self.logins: list[str] = []
         self.received: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
         self.defer = 0
@@ -50,8 +53,21 @@ class SmtpSink:
         self.start()
 
     def start(self) -> None:
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        options = {}
+        if self.tls_context is not None:
+            options.update(tls_context=self.tls_context, require_starttls=True)
+        if self.credentials is not None:
+            options.update(authenticator=self._authenticate, auth_required=True)
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+        ok = isinstance(auth_data, LoginPassword) and \
+            (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
 
     def stop(self) -> None:
         if self.controller is not None:
@@ -73,3 +89,16 @@ def html_of(message) -> str:
 
 def links_in(message) -> list[str]:
     return re.findall(r"https?://\S+", text_of(message))
+
+
+def self_signed_context(folder) -> tuple[object, str]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and the certificate's path."""
+    import ssl
+    import subprocess
+    cert, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert

@@ -318,3 +318,51 @@ def test_no_notice_about_a_company_the_user_no_longer_signs_for(tmp_path, privat
     notifier_pass(app)
     [message] = notices_to(smtp_sink)
     assert "För dig:" in text_of(message) and "Ostron" not in text_of(message)
+
+
+def test_a_last_day_is_told_a_week_before_and_a_day_before_once_each(tmp_path, private_world, smtp_sink,
+                                                                       monkeypatch):
+    """The deadline counts days from the portal's today (``MINA_CLOCK_SHIFT_DAYS`` moves it, as in production)."""
+    from portal.standard.clock import SHIFT_ENV
+    app = notice_app(tmp_path, private_world, smtp_sink)
+    # The request for information arrives before notices start (history), with its last day 7 days ahead.
+    put_event(private_world, your_turn_event("skv-notice-30", "131 777777-26/30", deadline_days=7))
+    subscribe(app.test_client(), smtp_sink)
+    notifier_pass(app)
+    [week] = notices_to(smtp_sink)
+    assert "För dig: en sista dag är högst en vecka bort." in text_of(week)
+    notifier_pass(app)
+    monkeypatch.setenv(SHIFT_ENV, "6")  # six days later: the last day is tomorrow
+    notifier_pass(app)
+    notifier_pass(app)
+    week_again, day = notices_to(smtp_sink)
+    assert week_again is week
+    assert "För dig: en sista dag är i dag eller i morgon." in text_of(day)
+
+
+def test_the_transport_uses_starttls_and_auth(tmp_path):
+    """Against a relay that requires STARTTLS and AUTH (its certificate from the configured CA file)."""
+    from email.message import EmailMessage
+
+    from portal.config import SmtpConfig
+    from portal.mailer import MailDelayed
+    from smtpsink import SmtpSink, self_signed_context
+    context, cert = self_signed_context(tmp_path)
+    sink = SmtpSink(tls_context=context, credentials=("portal", "relay-password-from-env"))
+    try:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "noreply@portal.example", ADDRESS, "Test"
+        message.set_content("Hej")
+        config = SmtpConfig(host="127.0.0.1", port=sink.port, starttls=True, username="portal",
+                            password="relay-password-from-env", ca_file=cert, timeout_s=10.0)
+        SmtpTransport(config).send(message)
+        assert sink.logins == ["portal"] and len(sink.to(ADDRESS)) == 1
+        with pytest.raises(MailDelayed):  # a wrong password: retried (and logged), never lost, never sent
+            # (aiosmtpd leaves a client with a refused login waiting: the short timeout ends the wait)
+            SmtpTransport(SmtpConfig(**{**config.__dict__, "password": "wrong", "timeout_s": 1.0})).send(message)
+        unknown_ca = SmtpConfig(**{**config.__dict__, "ca_file": ""})
+        with pytest.raises(MailDelayed, match="SSL"):  # a certificate nobody vouches for: no password is sent
+            SmtpTransport(unknown_ca).send(message)
+        assert sink.logins == ["portal"]
+    finally:
+        sink.stop()
