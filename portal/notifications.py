@@ -58,7 +58,7 @@ def set_address():
         flash(_("That does not look like an e-mail address. Check it and try again."), "warning")
         return redirect(url_for("notifications.settings"), 303)
     s, cfg = store(), config()
-    s.set_notice_address(current_user.handle, address, _language())
+    s.set_notice_address(current_user.handle, address, _language(), parties=[current_user.identity.digits])
     token = notice_tokens.confirm_token(current_app.secret_key, current_user.handle, address)
     key = s.queue_confirmation(current_user.handle, address, _language(),
                                external("notifications.confirm", token=token))

@@ -41,16 +41,19 @@ class NoticesStore:
         sub["active"] = bool(sub["active"])
         return sub
 
-    def set_notice_address(self, user_handle: str, address: str, language: str) -> None:
-        """A new address, unconfirmed: nothing is sent to it but the confirmation."""
+    def set_notice_address(self, user_handle: str, address: str, language: str, parties: list[str] = ()) -> None:
+        """A new address, unconfirmed: nothing is sent to it but the confirmation.
+
+        ``parties`` are the first choice (the user themself); a later address keeps the choices made.
+        """
         stamp = _iso(now())
         with self.db.conn:
             self.db.conn.execute(
                 "insert into notice_subscriptions (user_handle, address, address_state, mode, parties, language,"
-                " active, created_at, updated_at) values (?, ?, ?, ?, '[]', ?, 1, ?, ?)"
+                " active, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 1, ?, ?)"
                 " on conflict (user_handle) do update set address = excluded.address, address_state = excluded.address_state,"
                 " language = excluded.language, confirmed_at = null, refused_at = null, updated_at = excluded.updated_at",
-                [user_handle, address, PENDING, IMMEDIATE, language, stamp, stamp])
+                [user_handle, address, PENDING, IMMEDIATE, json.dumps(sorted(set(parties))), language, stamp, stamp])
 
     def confirm_notice_address(self, user_handle: str, address: str) -> bool:
         """Confirm the address if it is still the one waiting (a link for an older address does nothing)."""

@@ -366,3 +366,24 @@ def test_the_transport_uses_starttls_and_auth(tmp_path):
         assert sink.logins == ["portal"]
     finally:
         sink.stop()
+
+
+def test_a_new_address_starts_with_yourself_chosen_and_a_later_one_keeps_the_choices(tmp_path, private_world,
+                                                                                       smtp_sink):
+    app = notice_app(tmp_path, private_world, smtp_sink)
+    client = app.test_client()
+    from webtools import login
+    login(client, KARIN)
+    _, token = settings_form(client)
+    client.post("/aviseringar/adress", data={"address": ADDRESS, "csrf_token": token})
+    soup, token = settings_form(client)
+    checked = [soup.select_one(f'label[for="{b["id"]}"]').get_text(strip=True)
+               for b in soup.select('input[name="party"][checked]')]
+    assert checked == ["Dig själv"]
+    ostron = next(b["value"] for b in soup.select('input[name="party"]')
+                  if "Ostron" in soup.select_one(f'label[for="{b["id"]}"]').get_text())
+    client.post("/aviseringar", data={"mode": "daily", "party": [ostron], "csrf_token": token})
+    client.post("/aviseringar/adress", data={"address": "ny@example.se", "csrf_token": token})
+    sub = _subscription(app)
+    assert (sub["address"], sub["address_state"], sub["mode"], sub["parties"]) == \
+        ("ny@example.se", "pending", "daily", ["16" + _ostron_orgnr()])
