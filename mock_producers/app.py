@@ -30,10 +30,13 @@ def create_app(state: MockState) -> Flask:
         if path.endswith(QUERY_OPERATION) or path.startswith(OWN_SERVICES):
             response = producer.error(exc.code, exc.description or exc.name)
         elif exc.code == 404:
-            if app.extensions["mock"].key_ok(request.headers.get("X-API-Key")):
+            # "Valid key" is the key the agency the path names wants (its header, or the client header pair).
+            st = app.extensions["mock"]
+            slug = path.strip("/").split("/", 1)[0]
+            if st.caller_ok(slug if slug in st.producers else None, request.headers):
                 response = producer.problem(403, "no such resource, or not for this client")
             else:
-                response = producer.problem(401, "missing or wrong X-API-Key")
+                response = producer.problem(401, "missing or wrong credentials")
         else:
             response = producer.problem(exc.code, exc.description or exc.name)
         if exc.code == 405 and exc.valid_methods:

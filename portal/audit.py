@@ -20,8 +20,10 @@ from portal.runtime import correlation_id, store
 
 bp = Blueprint("audit", __name__, cli_group=None)  # `flask --app portal audit-export`
 
-# What each recorded action says on "Who has looked" (calendar feed polls are counted apart there).
+# The closed vocabulary of the audit log: every action it may hold, with what "Who has looked" calls it.
+# Calendar feed polls are recorded as "calendar" and counted apart on that page.
 ACTIONS = {
+    "calendar": lazy_gettext("A calendar app fetched the deadline feed"),
     "overview": lazy_gettext("Opened the overview"),
     "case": lazy_gettext("Opened a case"),
     "act_as": lazy_gettext("Chose to act for you"),
@@ -32,11 +34,18 @@ ACTIONS = {
     "situation_delete": lazy_gettext("Deleted a situation"),
     "situation_add_case": lazy_gettext("Added a case to a situation"),
     "situation_remove_case": lazy_gettext("Removed a case from a situation"),
+    # Written by the notifier with no party (so "Who has looked" never lists it): to whom, which triggers.
+    "notice": lazy_gettext("An e-mail notice was sent"),
 }
 
 
 def record(party, action: str, outcome: str = "allowed") -> None:
-    """Log one look (``party`` may be None when the request named no valid party)."""
+    """Log one look (``party`` may be None when the request named no valid party).
+
+    ``action`` must be one of :data:`ACTIONS`: a new kind of look needs its label (in both languages) first.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: add it to portal.audit.ACTIONS with its label")
     store().audit(current_user.handle if current_user.is_authenticated else None,
                   party.identity.digits if party is not None else None,
                   party.basis if party is not None else None, action, outcome, correlation_id())

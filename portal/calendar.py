@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 
 from portal.acting import acting_party, representation_for
 from portal.cases import page_context
-from portal.overview import build_cases
+from portal.overview import build_cases, party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard import clock
 from portal.standard.ballholder import BallHolder
@@ -72,7 +72,7 @@ def feed(token: str):
     names = {p.slug: p.name for p in config().producers}
     stored = visible_events(store(), config(), party)
     cases = build_cases([(s.producer, names[s.producer], s.event) for s in stored],
-                        handle_key=f"{current_app.secret_key}:{party.identity.digits}")
+                        handle_key=party_handle_key(current_app.secret_key, party.identity.digits))
     store().audit(link["user_handle"], party.identity.digits, party.basis, "calendar", "allowed", "")
     with force_locale("sv"):
         body = render_calendar(cases, party.name, url_for("cases.overview", _external=True))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from portal import audit, caselist
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation, start_representation
-from portal.overview import BASELINE, build_cases, is_new, mark_unread
+from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.sync import refresh, visible_events, visible_producers
 
@@ -23,7 +23,7 @@ def _refresh(party):
 
 
 def handle_key(party) -> str:
-    return f"{current_app.secret_key}:{party.identity.digits}"
+    return party_handle_key(current_app.secret_key, party.identity.digits)
 
 
 def seen_log(party) -> dict:

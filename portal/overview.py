@@ -26,7 +26,8 @@ class Case:
     arrived: dict[str, dt.datetime] = field(default_factory=dict)  # kundhandelseId -> when we first had it
     unread: int = 0  # events that arrived after the user last opened the case (see mark_unread)
 
-    handle_key: str = ""  # secret per installation and party: handles cannot be computed or linked
+    # Derived per installation and party (party_handle_key): handles cannot be computed or linked. Never printed.
+    handle_key: str = field(default="", repr=False)
 
     @property
     def handle(self) -> str:
@@ -62,6 +63,11 @@ class Case:
     @property
     def reference(self) -> str | None:
         return self.latest.reference
+
+
+def party_handle_key(secret: str, party_digits: str) -> str:
+    """The key of one party's case handles, derived from the app secret: it holds neither the secret nor the number."""
+    return hmac.new(secret.encode(), b"case-handles\x00" + party_digits.encode(), hashlib.sha256).hexdigest()
 
 
 def case_handle(producer: str, key: str, handle_key: str = "") -> str:

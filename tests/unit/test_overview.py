@@ -323,3 +323,15 @@ def test_case_handle_is_stable_and_distinguishes_cases():
     assert case_handle("tanum", "Diarienummer:BN-1") != case_handle("lansstyrelsen", "Diarienummer:BN-1")
 
 
+
+
+def test_a_case_never_prints_its_handle_key_nor_what_it_is_made_of():
+    from portal.overview import Case, party_handle_key
+    secret, digits = "app-secret-0123456789abcdef0123456789", "198504124564"
+    key = party_handle_key(secret, digits)
+    assert secret not in key and digits not in key
+    case = Case("skatteverket", "Skatteverket", "SKV.MOMS", handle_key=key)
+    assert key not in repr(case) and secret not in repr(case) and digits not in repr(case)
+    # Still a per-party key: another party's handle for the same case differs.
+    other = Case("skatteverket", "Skatteverket", "SKV.MOMS", handle_key=party_handle_key(secret, "199206202344"))
+    assert case.handle != other.handle

@@ -202,11 +202,20 @@ def test_year_one_local_tidpunkt_is_dropped_not_raised():
     assert [e.kundhandelse_id for e in parsed.events] == ["ok"]
 
 
-@pytest.mark.parametrize("tidpunkt", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
-def test_accepted_events_can_be_written_back(tidpunkt):
+@pytest.mark.parametrize("tidpunkt", ["1900-01-01T12:00:00+01:00", "9998-12-31T12:00:00-01:00"])
+def test_accepted_events_at_the_edges_of_time_are_written_back_unchanged(tidpunkt):
     event, messages = parse_event(event_json(tidpunkt=tidpunkt))
-    if event is not None:
-        event.to_json()
+    assert event is not None and messages == []
+    again, messages = parse_event(event.to_json())
+    assert again is not None and messages == []
+    assert again.tidpunkt == event.tidpunkt
+
+
+@pytest.mark.parametrize("tidpunkt", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_times_that_cannot_be_written_back_are_refused_by_name(tidpunkt):
+    event, messages = parse_event(event_json(tidpunkt=tidpunkt))
+    assert event is None
+    assert messages and messages[0].startswith("$.tidpunkt")
 
 
 # --- parse_event never raises -------------------------------------------------------

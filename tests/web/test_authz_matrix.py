@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from portal.overview import case_handle
+from portal.overview import case_handle, party_handle_key
 from portal.representation import Party, party_handle
 from portal.standard.identity import from_ombud, parse_kund
 from portal.standard.mandates import code_covers, find_permissions
@@ -89,7 +89,7 @@ def forged_case_handles(app, events) -> list[str]:
     out = set()
     for slug, e in events:
         event = Event.from_json(e)
-        out.add(case_handle(slug, event.case_key, f"{app.secret_key}:{event.part.kund.identifierare}"))
+        out.add(case_handle(slug, event.case_key, party_handle_key(app.secret_key, event.part.kund.identifierare)))
     return sorted(out)
 
 

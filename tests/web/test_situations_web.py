@@ -28,7 +28,7 @@ from webtools import (
 )
 
 from portal.config import DEMO_CONFIG, load
-from portal.overview import case_handle
+from portal.overview import case_handle, party_handle_key
 from portal.standard.eventtypes import matches_any
 from portal.standard.tidpunkt import parse as parse_time
 
@@ -577,7 +577,7 @@ def test_eva_for_kustbageriet_cannot_add_a_bolagsverket_case_she_cannot_see(app,
     path = f"/egna/{situation_id}"
     options = addable(page(client.get(path)))
     assert options and all(label.endswith("– Skatteverket") for label in options.values())
-    handle_key = f"{app.secret_key}:{KUSTBAGERIET}"
+    handle_key = party_handle_key(app.secret_key, KUSTBAGERIET)
 
     def handle(slug: str, e: dict) -> str:  # the case key as the portal computes it from a real answer
         return case_handle(slug, as_answered(e, KUSTBAGERIET).case_key, handle_key)
