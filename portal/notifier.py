@@ -79,32 +79,43 @@ def run_pass(mail=None, worker: str | None = None) -> PassReport:
     fetch_cfg = _refresh_config(cfg)
     today = clock.today()
     for sub in s.notice_subscribers():
-        user = s.user(sub["user_handle"])
-        if user is None:
-            continue
-        representation = _representation(s, cfg, user)
-        chosen = []
-        for digits in sub["parties"]:
-            party = representation.find(digits)
-            if party is None:
-                continue  # the user may no longer act for it: nothing about it is sent
-            chosen.append(digits)
-            report.parties += 1
-            if budget > 0:
-                cid = str(uuid.uuid4())
-                statuses = refresh(s, fetch_cfg, runtime().producers, party, user["pnr"], cid,
-                                   language=sub["language"] or "sv")
-                if any(st.asked for st in statuses.values()):
-                    budget -= 1
-                    report.refreshed += 1
-            report.triggers += record_triggers(s, cfg, sub["user_handle"], party, today)
-        if chosen and _compose(s, cfg, sub, chosen):
-            report.messages += 1
+        try:
+            budget = _subscriber(s, cfg, fetch_cfg, sub, today, budget, report)
+        except Exception:  # one subscriber's trouble must not stop the others' notices; retried next pass
+            if s.db.conn.in_transaction:
+                s.db.conn.rollback()
+            log.exception("notify: subscriber skipped this pass user=%s", sub["user_handle"])
     deliver_due(s, cfg, mail, worker, report)
     log.info("notify pass parties=%d refreshed=%d triggers=%d messages=%d sent=%d delayed=%d refused=%d failed=%d",
              report.parties, report.refreshed, report.triggers, report.messages, report.sent, report.delayed,
              report.refused, report.failed)
     return report
+
+
+def _subscriber(s: Store, cfg: Config, fetch_cfg: Config, sub: dict, today: dt.date, budget: int,
+                report: PassReport) -> int:
+    """Refresh (within the budget), record triggers and compose for one subscriber; returns the budget left."""
+    user = s.user(sub["user_handle"])
+    if user is None:
+        return budget
+    representation = _representation(s, cfg, user)
+    chosen = []
+    for digits in sub["parties"]:
+        party = representation.find(digits)
+        if party is None:
+            continue  # the user may no longer act for it: nothing about it is sent
+        chosen.append(digits)
+        report.parties += 1
+        if budget > 0:
+            statuses = refresh(s, fetch_cfg, runtime().producers, party, user["pnr"], str(uuid.uuid4()),
+                               language=sub["language"] or "sv")
+            if any(st.asked for st in statuses.values()):
+                budget -= 1
+                report.refreshed += 1
+        report.triggers += record_triggers(s, cfg, sub["user_handle"], party, today)
+    if chosen and _compose(s, cfg, sub, chosen):
+        report.messages += 1
+    return budget
 
 
 def _representation(s: Store, cfg: Config, user: dict) -> Representation:
