@@ -387,3 +387,17 @@ def test_a_new_address_starts_with_yourself_chosen_and_a_later_one_keeps_the_cho
     sub = _subscription(app)
     assert (sub["address"], sub["address_state"], sub["mode"], sub["parties"]) == \
         ("ny@example.se", "pending", "daily", ["16" + _ostron_orgnr()])
+
+
+def test_one_broken_subscriber_does_not_stop_the_others(tmp_path, private_world, smtp_sink):
+    app = notice_app(tmp_path, private_world, smtp_sink)
+    with app.test_request_context():
+        s = store()
+        broken = s.user_for("000000000000", "Trasig rad")  # a row no identity number parses from
+        s.set_notice_address(broken, "trasig@example.se", "sv", parties=["000000000000"])
+        s.confirm_notice_address(broken, "trasig@example.se")
+    subscribe(app.test_client(), smtp_sink)
+    notifier_pass(app)
+    put_event(private_world, your_turn_event("skv-notice-40", "131 777777-26/40"))
+    notifier_pass(app)
+    assert len(notices_to(smtp_sink)) == 1
