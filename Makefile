@@ -5,10 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 MOCK_PORT ?= 8081
+OIDC_PORT ?= 8082
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium clean
+.PHONY: install translations translations-update demo demo-oidc mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium clean
 
 install: $(STAMP)
 
@@ -48,6 +49,19 @@ demo: install translations
 	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in as one of the demo identities above)"; echo; \
 	PORTAL_DEMO=1 $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORTAL_PORT) \
 		--access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
+
+# The same, logging in through a real OpenID provider (npm oidc-provider with tests/oidc/provider.js) on
+# $(OIDC_PORT) instead of the mock e-ID: pick a test user on its page. Needs npm and Node 20.
+demo-oidc: install translations
+	@mkdir -p instance
+	@$(BIN)/python scripts/demo_oidc.py config --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) > instance/demo-oidc.toml
+	@trap 'kill $$mock $$op 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT) & mock=$$!; \
+	$(BIN)/python scripts/demo_oidc.py provider --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) & op=$$!; \
+	sleep 2; \
+	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in with e-ID, then pick a test user)"; echo; \
+	PORTAL_DEMO=1 PORTAL_CONFIG=instance/demo-oidc.toml $(BIN)/gunicorn --workers 2 --threads 4 \
+		--bind 127.0.0.1:$(PORTAL_PORT) --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
 
 # Only the mock world.
 mock: install

@@ -27,6 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     test_config = dict(test_config or {})
     testing = bool(test_config.get("TESTING"))
     cfg: Config = test_config.pop("PORTAL", None) or config_mod.load(testing=testing)
+    if cfg.oidc is None and not (testing or cfg.settings.demo):
+        raise config_mod.ConfigError(config_mod.NO_EID)  # the mock e-ID alone: only in demo and test mode
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
     settings = cfg.settings
@@ -66,6 +68,9 @@ def _limit_login(app: Flask, cfg: Config) -> None:
     app.extensions["portal_limiter"] = limiter
     app.view_functions["auth.login"] = limiter.limit(cfg.settings.login_rate_limit, methods=["POST"])(
         app.view_functions["auth.login"])
+    # Each of these calls the OpenID provider: the same limit per client address.
+    for view in ("auth.oidc_start", "auth.oidc_callback"):
+        app.view_functions[view] = limiter.limit(cfg.settings.login_rate_limit)(app.view_functions[view])
 
 
 def _init_extensions(app: Flask, cfg: Config) -> None:
@@ -81,6 +86,11 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     app.extensions["portal_database_file"] = file_identity(cfg.settings.database)  # /readyz: still the same file?
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
+    if cfg.oidc is not None:
+        from portal import outbound
+        from portal.oidc import RelyingParty
+
+        app.extensions["oidc"] = RelyingParty(cfg.oidc, outbound.new_session())
     app.teardown_appcontext(close_store)
 
     login_manager.init_app(app)
@@ -102,11 +112,21 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
         frame_options="DENY",
         content_security_policy={
             "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self'",
-            "form-action": "'self'", "frame-ancestors": "'none'", "base-uri": "'none'", "object-src": "'none'",
+            "form-action": _form_action(cfg), "frame-ancestors": "'none'", "base-uri": "'none'", "object-src": "'none'",
         },
         content_security_policy_nonce_in=["script-src"],
         referrer_policy="strict-origin-when-cross-origin",
     )
+
+
+def _form_action(cfg: Config) -> str:
+    """Where forms may go: here, and to the OpenID provider (log-out there is a form posted to it)."""
+    if cfg.oidc is None:
+        return "'self'"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(cfg.oidc.issuer)
+    return f"'self' {parts.scheme}://{parts.netloc}"
 
 
 def _register(app: Flask) -> None:

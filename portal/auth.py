@@ -1,8 +1,9 @@
 """Log-in, log-out and sessions.
 
-The session cookie holds only an opaque session nonce; the server keeps the
-session (created, last seen, ended) so log-out really ends it and idle and
-absolute lifetimes are enforced here, not trusted to the browser.
+Two ways in: the configured OpenID provider (``[oidc]``, ``portal.oidc``) and, in demo and test mode only, the
+mock e-ID. The session cookie holds only an opaque session nonce; the server keeps the session (created, last
+seen, ended, the provider's ID token) so log-out really ends it and idle and absolute lifetimes are enforced here,
+not trusted to the browser.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import datetime as dt
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from portal.eid import InvalidIdentity, MockEid
 from portal.extensions import login_manager
+from portal.oidc import OidcError, RelyingParty
 from portal.runtime import config, store
 from portal.standard.identity import Identity, parse_person
 from portal.store import now
@@ -59,18 +62,29 @@ def load_user(nonce: str) -> User | None:
 
 
 def provider() -> MockEid | None:
-    """The mock e-ID, only in demo and test mode."""
+    """The mock e-ID, only in demo and test mode (and not when [oidc] says not to offer it)."""
     if not (config().settings.demo or current_app.testing):
+        return None
+    if config().oidc is not None and not config().oidc.offer_mock_eid:
         return None
     return current_app.extensions["eid"]
 
 
+def relying_party() -> RelyingParty | None:
+    """The OpenID provider's client, when ``[oidc]`` is configured."""
+    return current_app.extensions.get("oidc")
+
+
+def _login_page(eid: MockEid | None, error: str | None = None, status: int = 200):
+    if eid is None and relying_party() is None:
+        return render_template("pages/login_unavailable.html"), 503
+    return render_template("pages/login.html", identities=eid.identities if eid else None, mock=eid is not None,
+                           oidc=relying_party() is not None, error=error, value=""), status
+
+
 @bp.route("/login", methods=["GET"])
 def login_form():
-    eid = provider()
-    if eid is None:
-        return render_template("pages/login_unavailable.html"), 503
-    return render_template("pages/login.html", identities=eid.identities, error=None, value="")
+    return _login_page(provider())
 
 
 @bp.route("/login", methods=["POST"])
@@ -94,7 +108,12 @@ def login():
             "date": _("The date in the personal identity number does not exist."),
             "checksum": _("The personal identity number is not valid: check the last digit."),
         }.get(exc.code, _("The personal identity number is not valid."))
-        return render_template("pages/login.html", identities=eid.identities, error=message, value=""), 400
+        return _login_page(eid, message, 400)
+    return _start_session(person, name)
+
+
+def _start_session(person: Identity, name: str, id_token: str | None = None):
+    """A new server-side session for ``person``: nothing from the session before carries over but the language."""
     s = store()
     handle = s.user_for(person.digits, name)
     old = session.get("_user_id")
@@ -104,21 +123,85 @@ def login():
     session.clear()  # a new session at every log-in: nothing from before carries over
     if lang:
         session["lang"] = lang
-    nonce = s.start_session(handle)
+    nonce = s.start_session(handle, id_token)
     session.permanent = True
     login_user(User(handle, nonce, person, name))
-    log.info("login user=%s", handle)
+    log.info("login user=%s via=%s", handle, "oidc" if id_token else "mock")
     return redirect(url_for("cases.overview"))
+
+
+# --- OpenID Connect ---------------------------------------------------------------------------------------------
+
+# What a person is told when a log-in through the provider fails (OidcError.code -> status, title, message).
+REFUSALS = {
+    "provider": (503, lambda: _("The e-ID service is not answering"),
+                 lambda: _("We could not reach the e-ID service. You are not logged in. Try again in a while.")),
+    "state": (400, lambda: _("The log-in could not be completed"),
+              lambda: _("The log-in was started in another window, or too long ago. You are not logged in. "
+                        "Start again.")),
+    "denied": (400, lambda: _("The log-in was cancelled"),
+               lambda: _("The e-ID service did not log you in. You are not logged in. Start again if you want to.")),
+    "refused": (400, lambda: _("The log-in could not be completed"),
+                lambda: _("The e-ID service did not accept this log-in (it may have been used already). "
+                          "You are not logged in. Start again.")),
+    "invalid": (502, lambda: _("The log-in could not be verified"),
+                lambda: _("The answer from the e-ID service could not be verified. You are not logged in. "
+                          "Start again; if it happens again, contact us.")),
+    "acr": (403, lambda: _("Your e-ID is not secure enough"),
+            lambda: _("This service needs an e-ID with a higher level of assurance than the one you used, such as "
+                      "BankID or Freja+. You are not logged in.")),
+    "identity": (403, lambda: _("Your personal identity number is missing"),
+                 lambda: _("The e-ID service did not tell us your personal identity number or coordination number, "
+                           "so we cannot show your cases. You are not logged in.")),
+}
+
+
+def _refused(exc: OidcError):
+    status, title, message = REFUSALS.get(exc.code, REFUSALS["invalid"])
+    # The reason names no claim value: safe to log. The code tells the operator which kind of failure it was.
+    log.warning("oidc login refused code=%s reason=%s", exc.code, exc)
+    return render_template("pages/login_refused.html", title=title(), message=message()), status
+
+
+@bp.route("/login/oidc", methods=["GET"])
+def oidc_start():
+    rp = relying_party()
+    if rp is None:
+        abort(404)
+    try:
+        url, pending = rp.start(str(get_locale() or "sv"))
+    except OidcError as exc:
+        return _refused(exc)
+    session["oidc"] = pending  # state, nonce and PKCE verifier: in the signed cookie until the callback
+    return redirect(url)
+
+
+@bp.route("/login/callback", methods=["GET"])
+def oidc_callback():
+    rp = relying_party()
+    if rp is None:
+        abort(404)
+    pending = session.pop("oidc", None)  # one use: a replayed callback finds nothing to match
+    args = {k: request.args.get(k) for k in ("state", "code", "error", "iss")}
+    try:
+        done = rp.finish(pending, args)
+    except OidcError as exc:
+        return _refused(exc)
+    return _start_session(done.identity, done.name, done.id_token)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    store().end_session(current_user.nonce)
+    s = store()
+    row = s.session(current_user.nonce) or {}
+    s.end_session(current_user.nonce)
     lang = session.get("lang")
     logout_user()
     session.clear()
     if lang:
         session["lang"] = lang
-    flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login_form"))
+    flash(_("You are logged out."), "info")  # shown on the log-in page, also after the provider's log-out
+    rp = relying_party()
+    at_provider = rp.logout_url(row.get("id_token")) if rp is not None and row.get("id_token") else None
+    return redirect(at_provider or url_for("auth.login_form"))

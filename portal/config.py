@@ -23,6 +23,8 @@ DEMO_CONFIG = ROOT / "portal" / "demo.toml"
 # The mock producers' key when MOCK_PRODUCER_API_KEY is unset; used only in demo and test mode.
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
 # Outside demo and test mode: a guessable session-signing secret or API key is refused at start-up.
+# The test OpenID provider's client secret (tests/oidc/provider.js), when the env has none: demo and test mode only.
+DEMO_OIDC_SECRET = "demo-oidc-client-secret-0123456789"
 MIN_SECRET_KEY = 32
 MIN_API_KEY = 16
 # The mock agencies' client secret (client_id/client_secret headers) in demo and test mode.
@@ -64,6 +66,37 @@ class OmbudConfig:
     api_key_env: str = "MOCK_PRODUCER_API_KEY"
     timeout_s: float = 2.0
     api_key: str = field(default="", repr=False)
+
+
+# The Swedish OpenID Connect Profile (github.com/oidc-sweden/specifications) and Sweden's levels of assurance.
+PNR_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber"
+COORDINATION_CLAIM = "https://id.oidc.se/claim/coordinationNumber"
+PNR_SCOPE = "https://id.oidc.se/scope/naturalPersonNumber"
+LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
+LOA4 = "http://id.elegnamnden.se/loa/1.0/loa4"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """The ``[oidc]`` table: log-in through an OpenID provider (an e-ID broker or federation)."""
+
+    issuer: str  # discovery at {issuer}/.well-known/openid-configuration
+    client_id: str
+    redirect_url: str  # this portal's {origin}/login/callback, as registered at the provider
+    client_secret_env: str = "PORTAL_OIDC_CLIENT_SECRET"
+    post_logout_redirect_url: str = ""  # where the provider sends people after log-out ("" = {origin}/login)
+    scopes: tuple[str, ...] = ("openid", "profile", PNR_SCOPE)
+    # The first of these claims present holds the identity number (brokers may call it "nin").
+    identity_claims: tuple[str, ...] = (PNR_CLAIM, COORDINATION_CLAIM)
+    # Accepted levels of assurance, asked for in this order (acr_values); any other acr is refused.
+    acr_values: tuple[str, ...] = (LOA3, LOA4)
+    token_endpoint_auth: str = "client_secret_basic"  # or client_secret_post
+    timeout_s: float = 5.0  # wall-clock deadline of each call to the provider
+    metadata_ttl_s: float = 3600.0  # how long the discovery document and keys are trusted (an unknown kid refreshes)
+    leeway_s: float = 60.0  # clock skew allowed on the ID token's exp and iat
+    offer_mock_eid: bool = True  # in demo mode, also offer the mock e-ID (never outside demo and test mode)
+    client_secret: str = field(default="", repr=False)  # read from env client_secret_env, never from the file
 
 
 @dataclass(frozen=True)
@@ -155,6 +188,7 @@ class Config:
     ombud: OmbudConfig
     situations: tuple[SituationConfig, ...] = field(default_factory=tuple)
     source: str = ""
+    oidc: OidcConfig | None = None  # None: no real e-ID (only the mock, in demo and test mode)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
 
@@ -181,7 +215,7 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None, *, test
 
 def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     """Build a Config from parsed TOML and an environment."""
-    _only(doc, {"portal", "producer", "ombud", "situation", "smtp", "notify"}, "top level")
+    _only(doc, {"portal", "producer", "ombud", "situation", "oidc", "smtp", "notify"}, "top level")
     settings = _settings(doc.get("portal", {}), env)
     if not settings.secret_key and not (testing or settings.demo):
         raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
@@ -206,7 +240,10 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     smtp = _smtp(doc.get("smtp", {}), env, strict=not (testing or settings.demo))
     notify = _notify(doc.get("notify", {}))
     _check_url(notify.base_url, "[notify] base_url")
-    return Config(settings, producers, ombud, situations, source, smtp, notify)
+    oidc = _oidc(doc["oidc"], env, relaxed=testing or settings.demo) if "oidc" in doc else None
+    if oidc is None and not (testing or settings.demo):
+        raise ConfigError(NO_EID)
+    return Config(settings, producers, ombud, situations, source, oidc, smtp, notify)
 
 
 def _notify(table) -> NotifyConfig:
@@ -232,6 +269,36 @@ def _smtp(table, env, *, strict: bool) -> SmtpConfig:
     if smtp.username and not smtp.starttls and strict:
         raise ConfigError("[smtp]: a password is never sent without STARTTLS (set starttls = true)")
     return replace(smtp, password=password)
+
+
+NO_EID = ("no e-ID configured: add an [oidc] section naming your OpenID provider (README: 'Log-in with e-ID'); "
+          "the mock e-ID runs only in demo mode (PORTAL_DEMO=1)")
+
+
+def _oidc(table, env, *, relaxed: bool) -> OidcConfig:
+    """The [oidc] table; outside demo and test mode the provider and our callback must be https (or loopback)."""
+    cfg = _build(OidcConfig, table, "[oidc]")
+    for name in ("issuer", "redirect_url") + (("post_logout_redirect_url",) if cfg.post_logout_redirect_url else ()):
+        url = getattr(cfg, name)
+        _check_url(url, f"[oidc] {name}")
+        parts = urlsplit(url)
+        if not relaxed and parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+            raise ConfigError(f"[oidc] {name} must be an https URL outside demo mode")
+    if "openid" not in cfg.scopes:
+        raise ConfigError('[oidc] scopes must include "openid"')
+    if not cfg.identity_claims:
+        raise ConfigError("[oidc] identity_claims must name at least one claim")
+    if not cfg.acr_values:
+        raise ConfigError("[oidc] acr_values must name at least one accepted level of assurance")
+    if cfg.token_endpoint_auth not in ("client_secret_basic", "client_secret_post"):
+        raise ConfigError("[oidc] token_endpoint_auth must be client_secret_basic or client_secret_post")
+    secret = env.get(cfg.client_secret_env) or (DEMO_OIDC_SECRET if relaxed else "")
+    if not secret:
+        raise ConfigError(f"[oidc]: env {cfg.client_secret_env} (the client secret) is not set")
+    if not relaxed and len(secret) < MIN_API_KEY:
+        raise ConfigError(f"[oidc]: the client secret in env {cfg.client_secret_env} is too short "
+                          f"(at least {MIN_API_KEY} characters)")
+    return replace(cfg, client_secret=secret)
 
 
 def _with_key(entry, env, fallback: str | None, where: str):

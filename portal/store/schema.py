@@ -50,6 +50,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["users"].create_index(["pnr"], unique=True, if_not_exists=True)
     db["sessions"].create({"nonce": str, "user_handle": str, "created_at": str, "last_seen": str, "ended_at": str},
                           pk="nonce", if_not_exists=True)
+    if "id_token" not in db["sessions"].columns_dict:  # the provider's ID token, for RP-initiated log-out
+        db["sessions"].add_column("id_token", str)
     db["representation"].create({"user_handle": str, "fetched_at": str, "data": str}, pk="user_handle",
                                 if_not_exists=True)
     db["events"].create({

@@ -33,11 +33,12 @@ class SessionsStore:
         rows = list(self.db["users"].rows_where("handle = ?", [handle]))
         return rows[0] if rows else None
 
-    def start_session(self, user_handle: str) -> str:
+    def start_session(self, user_handle: str, id_token: str | None = None) -> str:
+        """A new session; ``id_token`` is the OpenID provider's, kept server-side for log-out there."""
         nonce = secrets.token_urlsafe(24)
         stamp = _iso(now())
         self.db["sessions"].insert({"nonce": nonce, "user_handle": user_handle, "created_at": stamp,
-                                    "last_seen": stamp, "ended_at": None})
+                                    "last_seen": stamp, "ended_at": None, "id_token": id_token})
         return nonce
 
     def rotate_session(self, nonce: str) -> str | None:
@@ -47,10 +48,12 @@ class SessionsStore:
             return None
         new = secrets.token_urlsafe(24)
         with self.db.conn:
-            self.db.conn.execute("update sessions set ended_at = ? where nonce = ?", [_iso(now()), nonce])
+            self.db.conn.execute("update sessions set ended_at = ?, id_token = null where nonce = ?",
+                                 [_iso(now()), nonce])
             self.db.conn.execute(
-                "insert into sessions (nonce, user_handle, created_at, last_seen, ended_at) values (?, ?, ?, ?, null)",
-                [new, row["user_handle"], row["created_at"], _iso(now())])
+                "insert into sessions (nonce, user_handle, created_at, last_seen, ended_at, id_token)"
+                " values (?, ?, ?, ?, null, ?)",
+                [new, row["user_handle"], row["created_at"], _iso(now()), row.get("id_token")])
         return new
 
     def session(self, nonce: str) -> dict | None:
@@ -62,7 +65,8 @@ class SessionsStore:
 
     def end_session(self, nonce: str) -> None:
         if self.session(nonce):
-            self.db["sessions"].update(nonce, {"ended_at": _iso(now())})
+            # An ended session keeps no ID token: it was only needed to end the provider's session too.
+            self.db["sessions"].update(nonce, {"ended_at": _iso(now()), "id_token": None})
 
     # --- representation cache -----------------------------------------------
     def cached_representation(self, user_handle: str) -> tuple[dt.datetime, dict] | None:

@@ -74,10 +74,17 @@ def producer_table(slug: str = "skatteverket", name: str = "Skatteverket", orgnr
     return table
 
 
+OIDC_SECRET = "oidc-client-secret-0123456789"
+OIDC_TABLE = {"issuer": "https://eid.example.se", "client_id": "mina-arenden",
+              "redirect_url": "https://portal.example.se/login/callback"}
+
+
 def config_doc(**portal) -> dict:
-    """A parsed-TOML document the portal accepts (in test mode): two agencies, one situation."""
+    """A parsed-TOML document the portal accepts (outside test mode with ``PROD_ENV``): two agencies, one
+    situation, an OpenID provider."""
     return copy.deepcopy({
         "portal": dict(portal),
+        "oidc": OIDC_TABLE,
         "ombud": {"url": "http://127.0.0.1:8081/minaombud"},
         "producer": [
             producer_table(),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from portal_builders import API_KEY, LST_ORGNR, SECRET, SKV_ORGNR, config_doc, producer_table
+from portal_builders import API_KEY, LST_ORGNR, OIDC_SECRET, SECRET, SKV_ORGNR, config_doc, producer_table
 
 from portal import config as config_mod
 from portal.config import DEMO_API_KEY, DEMO_CONFIG, ConfigError, load, parse
 
-PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY}
+PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY,
+            "PORTAL_OIDC_CLIENT_SECRET": OIDC_SECRET}
 
 
 def _error(doc, env=None, *, testing=True) -> str:
@@ -446,3 +447,56 @@ def test_proxy_hops_default_to_none_and_are_set_by_file_or_env():
     assert parse(config_doc(proxy_hops=1), PROD_ENV, testing=False).settings.proxy_hops == 1
     assert parse(config_doc(), {**PROD_ENV, "PORTAL_PROXY_HOPS": "2"}, testing=False).settings.proxy_hops == 2
     assert "proxy_hops" in _error(config_doc(proxy_hops=-1), PROD_ENV, testing=False)
+
+
+# --- [oidc]: the real e-ID ---------------------------------------------------------
+
+
+def test_oidc_section_with_the_swedish_profile_defaults_and_the_secret_from_env():
+    cfg = parse(config_doc(), PROD_ENV, testing=False)
+    assert cfg.oidc.issuer == "https://eid.example.se" and cfg.oidc.client_id == "mina-arenden"
+    assert cfg.oidc.client_secret == OIDC_SECRET
+    assert cfg.oidc.identity_claims[0] == "https://id.oidc.se/claim/personalIdentityNumber"
+    assert "https://id.oidc.se/scope/naturalPersonNumber" in cfg.oidc.scopes
+    assert cfg.oidc.acr_values[0] == "http://id.elegnamnden.se/loa/1.0/loa3"
+    assert OIDC_SECRET not in repr(cfg.oidc)
+
+
+def test_a_broker_that_says_nin():
+    doc = config_doc()
+    doc["oidc"] |= {"identity_claims": ["nin"], "scopes": ["openid", "profile", "nin"],
+                    "client_secret_env": "BROKER_SECRET"}
+    cfg = parse(doc, {**PROD_ENV, "BROKER_SECRET": "b" * 24}, testing=False)
+    assert cfg.oidc.identity_claims == ("nin",) and cfg.oidc.client_secret == "b" * 24
+
+
+def test_outside_demo_mode_the_portal_needs_a_real_e_id():
+    doc = config_doc()
+    del doc["oidc"]
+    message = _error(doc, PROD_ENV, testing=False)
+    assert "no e-ID configured" in message and "[oidc]" in message and "PORTAL_DEMO=1" in message
+    assert parse(doc, {"PORTAL_DEMO": "1"}, testing=False).oidc is None  # the demo may run on the mock alone
+
+
+@pytest.mark.parametrize("change, env_change, words", [
+    ({"issuer": "http://eid.example.se"}, {}, "[oidc] issuer must be an https URL outside demo mode"),
+    ({"redirect_url": "http://portal.example.se/login/callback"}, {}, "[oidc] redirect_url must be an https URL"),
+    ({"issuer": "eid.example.se"}, {}, "[oidc] issuer must be an absolute http(s) URL"),
+    ({"scopes": ["profile"]}, {}, 'scopes must include "openid"'),
+    ({"acr_values": []}, {}, "acr_values must name at least one"),
+    ({"token_endpoint_auth": "private_key_jwt"}, {}, "token_endpoint_auth must be"),
+    ({"colour": "blue"}, {}, "unknown key(s) in [oidc]: colour"),
+    ({}, {"PORTAL_OIDC_CLIENT_SECRET": ""}, "env PORTAL_OIDC_CLIENT_SECRET (the client secret) is not set"),
+    ({}, {"PORTAL_OIDC_CLIENT_SECRET": "short"}, "client secret in env PORTAL_OIDC_CLIENT_SECRET is too short"),
+], ids=["http-issuer", "http-redirect", "not-a-url", "no-openid", "no-acr", "auth-method", "unknown-key",
+        "no-secret", "short-secret"])
+def test_bad_oidc_settings_stop_start_up_with_a_message(change, env_change, words):
+    doc = config_doc()
+    doc["oidc"] |= change
+    assert words in _error(doc, {**PROD_ENV, **env_change}, testing=False)
+
+
+def test_a_loopback_provider_may_use_http():
+    doc = config_doc()
+    doc["oidc"] |= {"issuer": "http://127.0.0.1:8082", "redirect_url": "https://portal.example.se/login/callback"}
+    assert parse(doc, PROD_ENV, testing=False).oidc.issuer == "http://127.0.0.1:8082"

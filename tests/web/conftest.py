@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockworld import MockWorld
+from oidcprovider import OpenIdProvider, registration
 from portal import create_app
 from webtools import portal_config
 
@@ -42,6 +43,17 @@ def make_private_app(tmp_path, private_world):
     def factory(**settings):
         return create_app({"TESTING": True, "PORTAL": portal_config(tmp_path, private_world.url, **settings)})
     return factory
+
+
+@pytest.fixture(scope="session")
+def openid_provider():
+    """The real OpenID provider (npm oidc-provider), with a client for the Flask test client's http://localhost
+    and one per twisted ID token (tests/oidc/provider.js)."""
+    provider = OpenIdProvider([registration(c, "http://localhost") for c in
+                               ("portal", "portal-expired", "portal-wrong-audience", "portal-unknown-kid",
+                                          "portal-identity-in-token")])
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture()

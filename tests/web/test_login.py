@@ -10,6 +10,7 @@ import pytest
 
 from webtools import (ALI, EVA, KARIN, OLLE, assert_page_structure, create_app, csrf_token, login, page,
                       portal_config, text_of)
+from portal.config import ConfigError
 from portal.standard import clock
 from portal.store import Store, connect
 
@@ -235,20 +236,12 @@ def _production_like_app(tmp_path, demo_world, *, demo: bool):
     return create_app({"PORTAL": cfg, "WTF_CSRF_ENABLED": False})
 
 
-def test_mock_eid_is_refused_outside_test_and_demo_mode(tmp_path, demo_world):
-    app = _production_like_app(tmp_path, demo_world, demo=False)
-    assert not app.testing
-    client = app.test_client()
-    r = client.get("/login", base_url="https://localhost")
-    assert r.status_code == 503
-    soup = page(r)
-    assert soup.select("input#personnummer") == []
-    assert soup.select(".identity-list") == []
-    assert_page_structure(soup)
-    r = client.post("/login", data={"personnummer": EVA}, base_url="https://localhost")
-    assert r.status_code == 503
-    home = client.get("/", base_url="https://localhost")
-    assert home.status_code == 302 and _location_path(home) == "/login"
+def test_the_portal_does_not_start_outside_demo_mode_with_only_the_mock_eid(tmp_path, demo_world):
+    # With an OpenID provider configured it starts and offers only that: tests/web/test_oidc_web.py.
+    with pytest.raises(ConfigError) as info:
+        _production_like_app(tmp_path, demo_world, demo=False)
+    assert "no e-ID configured: add an [oidc] section" in str(info.value)
+    assert "PORTAL_DEMO=1" in str(info.value)
 
 
 def test_mock_eid_is_offered_in_demo_mode(tmp_path, demo_world):

@@ -103,7 +103,13 @@ def test_readiness_fails_when_the_database_file_is_replaced(make_app, tmp_path, 
 
 def test_health_checks_are_never_a_redirect_in_production_mode(tmp_path, demo_world):
     # Outside demo mode plain HTTP is redirected to HTTPS; a probe would read that 302 as success.
-    app = create_app({"PORTAL": portal_config(tmp_path, demo_world.url, demo=False)})
+    import dataclasses
+
+    from oidcprovider import oidc_config
+    # Outside demo mode the portal starts only with a real e-ID configured (never reached here).
+    cfg = dataclasses.replace(portal_config(tmp_path, demo_world.url, demo=False),
+                              oidc=oidc_config("https://eid.example.se", base="https://portal.example.se"))
+    app = create_app({"PORTAL": cfg})
     client = app.test_client()
     assert client.get("/").status_code == 302  # pages still go to HTTPS
     assert client.get("/healthz").status_code == 200
