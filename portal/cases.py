@@ -12,14 +12,16 @@ from portal.acting import acting_party, handle_for, representation, start_repres
 from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.sync import refresh, visible_events, visible_producers
+from portal.timing import stage
 
 bp = Blueprint("cases", __name__)
 
 
 def _refresh(party):
     """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
-    return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                   language=str(get_locale() or "sv"), store_factory=store_factory())
+    with stage("sync"):
+        return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
+                       language=str(get_locale() or "sv"), store_factory=store_factory())
 
 
 def handle_key(party) -> str:
@@ -28,6 +30,11 @@ def handle_key(party) -> str:
 
 def seen_log(party) -> dict:
     """The user's seen-log for the party, starting it (the calm first visit) when there is none."""
+    with stage("seen"):
+        return _seen_log(party)
+
+
+def _seen_log(party) -> dict:
     seen = store().seen_cases(current_user.handle, party.identity.digits)
     if BASELINE not in seen:
         store().mark_seen(current_user.handle, party.identity.digits, BASELINE)
@@ -90,8 +97,9 @@ def overview():
     chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
     seen_log(party)
-    view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
-                                  user_handle=current_user.handle, page=page_no)
+    with stage("sections"):
+        view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
+                                      user_handle=current_user.handle, page=page_no)
     context = {
         "overview": view,
         "statuses": list(statuses.values()),
@@ -106,7 +114,9 @@ def overview():
     }
     status = 400 if chosen.errors or not page_ok else 200
     template = "partials/case_results.html" if is_htmx_swap() else "pages/overview.html"
-    return _respond(render_template(template, **context), status)
+    with stage("render"):
+        body = render_template(template, **context)
+    return _respond(body, status)
 
 
 def _page_number(value: str | None) -> tuple[int, bool]:

@@ -10,7 +10,7 @@ import sqlite_utils
 from portal.standard.models import Event
 
 from .clock import _from_iso, _iso, now
-from .records import StoredEvent, SyncState
+from .records import StoredEvent, SyncState, _first_row
 
 
 class EventsStore:
@@ -131,27 +131,34 @@ class EventsStore:
 
     def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
         with self.db.conn:
-            self.db["seen"].upsert({"user_handle": user_handle, "party": party, "case_handle": case_handle,
-                                    "seen_at": _iso(now())}, pk=("user_handle", "party", "case_handle"))
+            self.db.conn.execute(
+                "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
+                " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
+                [user_handle, party, case_handle, _iso(now())])
 
     # --- sync state ---------------------------------------------------------
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
-        rows = list(self.db["sync"].rows_where("party = ? and producer = ? and scope = ?", [party, producer, scope]))
-        if not rows:
+        r = _first_row(self.db.conn, "select * from sync where party = ? and producer = ? and scope = ?",
+                       [party, producer, scope])
+        if r is None:
             return SyncState()
-        r = rows[0]
         return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
                          _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
                          r.get("capped") or 0, r.get("incomplete"),
                          tuple(json.loads(r.get("failed_behind") or "[]")))
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
+        row = {
+            "party": party, "producer": producer, "scope": scope,
+            "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
+            "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
+            "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+            "capped": state.capped,
+            "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
+        }
+        columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
         with self.db.conn:
-            self.db["sync"].upsert({
-                "party": party, "producer": producer, "scope": scope,
-                "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
-                "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
-                "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
-                "capped": state.capped,
-                "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
-            }, pk=("party", "producer", "scope"))
+            self.db.conn.execute(
+                f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
+                f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))
