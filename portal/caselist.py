@@ -196,6 +196,21 @@ def _summary(row: CaseRow, names: dict, handles: dict, unread: dict) -> CaseSumm
     )
 
 
+def deadline_cases(store: Store, config: Config, party: Party, visible: list[str], *,
+                   handle_key: str) -> list[CaseSummary]:
+    """The cases waiting for the customer with a last day, newest first, from the case rows (the calendar feed).
+
+    The list's rule applies: a case is there only if this basis may see every one of its events.
+    """
+    digits = party.identity.digits
+    query = CaseQuery(producers=tuple(visible), gate=gate_for(party, config), ball=BallHolder.CUSTOMER.value)
+    keys = [(c[0], c[1]) for c in store.case_index(digits, query) if c[4]]
+    rows = store.case_rows_for(digits, keys)
+    names = {p.slug: p.name for p in config.producers}
+    handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
+    return [_summary(rows[k], names, handles, {}) for k in keys if k in rows]
+
+
 def find_case_key(store: Store, party: Party, visible: list[str], handle: str, handle_key: str):
     """(producer, case key) whose handle this is, among the party's visible cases; None otherwise."""
     if len(handle) != 20 or not handle.isascii():

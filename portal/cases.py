@@ -11,6 +11,7 @@ from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation, start_representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
+from portal.store import CaseQuery
 from portal.sync import refresh, visible_events, visible_producers
 from portal.timing import stage
 
@@ -42,18 +43,26 @@ def _seen_log(party) -> dict:
     return seen
 
 
-def load_cases():
-    """Refresh where stale, then all the acting party's cases (with unread counts) and each producer's status.
+def load_cases(prefixes: tuple[str, ...] | None = None):
+    """Refresh where stale, then the acting party's cases (with unread counts) and each producer's status.
 
-    Builds every case from its events: for pages that need them all (situations). The overview reads pages of
-    case rows instead (``caselist``).
+    Builds cases from their events: for pages that need whole cases (situations). The overview reads pages of
+    case rows instead (``caselist``). With ``prefixes``, only the cases whose latest type is under one of them,
+    found through the case rows (the list's rule: only cases this basis may see whole), so that a page about a
+    few cases does not read a long history.
     """
     party = acting_party()
     cfg = config()
     statuses = _refresh(party)
     names = {p.slug: p.name for p in cfg.producers}
-    events = [(s.producer, names[s.producer], s.event, s.first_stored_at)
-              for s in visible_events(store(), cfg, party)]
+    if prefixes is None:
+        stored = visible_events(store(), cfg, party)
+    else:
+        digits = party.identity.digits
+        query = CaseQuery(producers=tuple(p.slug for p in visible_producers(cfg, party)),
+                          gate=caselist.gate_for(party, cfg), prefixes=prefixes)
+        stored = [s for c in store().case_index(digits, query) for s in store().case_events(digits, c[0], c[1])]
+    events = [(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored]
     cases = build_cases(events, handle_key=handle_key(party))
     seen = seen_log(party)
     mark_unread(cases, seen)

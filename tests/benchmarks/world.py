@@ -189,6 +189,10 @@ class Portal:
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--timeout", "120",
              "--no-control-socket",  # gunicorn 27 otherwise shares ~/.gunicorn/gunicorn.ctl between instances
+             # A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the workers.
+             # With one shared socket the idle worker wins nearly every accept, and keep-alive connections stay
+             # with it: one process (one GIL) served the whole load while the other waited.
+             "--reuse-port",
              "--access-logfile", str(self.access_log), "--access-logformat", '"%(r)s" %(s)s %(B)s %(D)s %(p)s',
              *gunicorn_args, "portal:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,
