@@ -137,12 +137,18 @@ class EventsStore:
                 for p, d, first in self.db.execute(sql, params).fetchall()]
 
     def event_types(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
-        """(producer, type) of every distinct event type stored for the party from these producers."""
+        """(producer, type) of every distinct event type stored for the party from these producers.
+
+        Read from the case rows (each keeps its events' types): one row per case, not per event.
+        """
         if not producers:
             return []
-        return self.db.conn.execute(
-            f"select distinct producer, typ from events where party = ? and producer in ({','.join('?' * len(producers))})",
-            [party, *producers]).fetchall()
+        found: set[tuple[str, str]] = set()
+        for producer, types in self.db.conn.execute(
+                f"select producer, types from cases where party = ? and producer in ({','.join('?' * len(producers))})",
+                [party, *producers]):
+            found.update((producer, t) for t in (types or "").split(",") if t)
+        return sorted(found)
 
     # --- unread marking -----------------------------------------------------
     def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
