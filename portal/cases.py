@@ -143,8 +143,9 @@ def case(handle: str):
     statuses = _refresh(party)
     cfg = config()
     visible = [p.slug for p in visible_producers(cfg, party)]
-    found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
-    stored = store().case_events(party.identity.digits, *found_key) if found_key else []
+    with stage("case_query"):
+        found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
+        stored = store().case_events(party.identity.digits, *found_key) if found_key else []
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
     if not stored or not all(party.may_see(orgnr[s.producer], s.event.typ) for s in stored):
@@ -158,5 +159,7 @@ def case(handle: str):
     seen_at = seen.get(found.handle)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
-    return _respond(render_template("pages/case.html", case=found, status=statuses.get(found.producer),
-                                    new_ids=new_ids, **page_context(party)))
+    with stage("render"):
+        body = render_template("pages/case.html", case=found, status=statuses.get(found.producer), new_ids=new_ids,
+                               **page_context(party))
+    return _respond(body)
