@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal import audit, caselist
 from portal import filters as filters_mod
-from portal.acting import acting_party, handle_for, representation, start_representation
+from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.store import CaseQuery
@@ -75,7 +75,8 @@ def page_context(party):
         "party": party,
         "parties": [(handle_for(p), p) for p in rep.parties],
         "current_handle": handle_for(party),
-        "registry_problem": bool(rep.problems),
+        "lookup_notices": lookup_notices(rep),
+        "uninterpretable": sorted({p.name for p in config().producers if party.uninterpretable_at(p.orgnr)}),
     }
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 
 import pytest
 
+from portal.config import DEMO_CONFIG
 from portal.overview import case_handle, party_handle_key
 from portal.representation import Party, party_handle
 from portal.standard.identity import from_ombud, parse_kund
@@ -25,6 +27,12 @@ SLUGS = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "ta
          "livsmedelsverket", "lantmateriet")
 REGISTRY = json.loads((DATA / "minaombud.json").read_text(encoding="utf-8"))
 ORGNR = {json.loads((DATA / f"{s}.json").read_text(encoding="utf-8"))["producent"]["orgnr"]: s for s in SLUGS}
+# What each agency's opaque permission codes cover: its catalog's behorighetskoder, and portal/demo.toml's
+# [permissions.<slug>] tables (read here with tomllib, not through the portal's config code).
+CODES = {s: {b["kod"]: b["prefix"] for b in (json.loads((DATA / f"{s}.json").read_text(encoding="utf-8"))
+                                            .get("katalog") or {}).get("behorighetskoder", [])} for s in SLUGS}
+for _slug, _table in tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")).get("permissions", {}).items():
+    CODES[_slug].update(_table)
 
 
 def what_user_may_see(user: str):
@@ -38,7 +46,7 @@ def what_user_may_see(user: str):
     def may(slug: str, kund: str, typ: str) -> bool:
         if kund == user or kund in signs_for:
             return True
-        return any(s == slug and any(code_covers(c, typ) for c in codes) for s, codes in grants.get(kund, []))
+        return any(s == slug and any(code_covers(c, typ, CODES[s]) for c in codes) for s, codes in grants.get(kund, []))
     may.actable = {user, *signs_for, *grants}  # whom the user may act for at all
     return may
 
@@ -124,6 +132,28 @@ def foreign_calendar_tokens(app, client, events) -> list[str]:
         store.close()
 
 
+def foreign_notice_tokens(app, events) -> tuple[list[str], list[str]]:
+    """Confirm and stop tokens of the forbidden persons (signed with the real secret), each with an address."""
+    from portal import notice_tokens
+    store = _store(app)
+    try:
+        actable = what_user_may_see(events.user).actable
+        people = sorted({e["part"]["kund"]["identifierare"] for _, e in events
+                         if e["part"]["kund"]["typ"] == "Personnummer"} - actable)[:3]
+        confirm, stop = [], []
+        for pnr in people:
+            handle = store.user_for(pnr, "Någon annan")
+            address = f"annan-{pnr[-4:]}@example.se"
+            store.set_notice_address(handle, address, "sv")
+            confirm.append(notice_tokens.confirm_token(app.secret_key, handle, address))
+            stop.append(notice_tokens.stop_token(app.secret_key, handle, address))
+        confirm.append(notice_tokens.confirm_token("another secret", "x" * 22, "a@example.se"))
+        stop.append(notice_tokens.stop_token("another secret", "x" * 22, "a@example.se"))
+        return confirm, stop
+    finally:
+        store.close()
+
+
 def requests_for(rule, app, client, events):
     """The requests the matrix makes for one route; a route it does not know fails the test."""
     path = rule.rule
@@ -161,6 +191,22 @@ def requests_for(rule, app, client, events):
     elif path == "/kalender/<token>.ics":
         out += [("GET", f"/kalender/{t}.ics", None, {}) for t in foreign_calendar_tokens(app, client, events)]
         out.append(("GET", "/kalender/" + "x" * 32 + ".ics", None, {}))
+    elif path == "/aviseringar":
+        if "GET" in methods:
+            out += [("GET", path, None, {}), ("GET", path, None, {"HX-Request": "true"})]
+        else:  # choosing parties the user may not act for is refused
+            out.append(("POST", path, {"mode": "immediate", "party": forged_party_handles(app, client, events)}, {}))
+            out.append(("POST", path, {"mode": "sometimes"}, {}))
+    elif path == "/aviseringar/adress":
+        out += [("POST", path, {"address": "matris@example.se"}, {}), ("POST", path, {"address": "inte en adress"}, {})]
+    elif path == "/aviseringar/stoppa":
+        out.append(("POST", path, {}, {}))
+    elif path == "/aviseringar/bekrafta/<token>":
+        out += [("GET", f"/aviseringar/bekrafta/{t}", None, {}) for t in foreign_notice_tokens(app, events)[0]]
+    elif path == "/aviseringar/stopp/<token>":
+        # A stop token is the capability (RFC 8058): a real one stops that address, and the page shows nothing of whom.
+        for t in foreign_notice_tokens(app, events)[1]:
+            out += [("GET", f"/aviseringar/stopp/{t}", None, {}), ("POST", f"/aviseringar/stopp/{t}", {}, {})]
     elif path == "/sprak/<code>":
         out += [("GET", "/sprak/en?next=/", None, {}), ("GET", "/sprak/sv?next=/", None, {})]
     elif "<" in path:
