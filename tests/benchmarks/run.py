@@ -561,9 +561,11 @@ def table(results: dict) -> str:
     extra = {
         "P1": lambda d: (f"page {d['page_ms']['median']} ms ({_range(d, 'page_ms')}); sequential fetch "
                          f"{d['sequential_fetch_ratio_measured']['median']} measured, 8.0 theoretical"),
-        "P2": lambda d: (f"range {_range(d, 'client_ms')} ms; gunicorn "
-                         f"{d['server_ms_gunicorn']['median'] if isinstance(d['server_ms_gunicorn'], dict) else '?'} ms;"
-                         f" {d['cases_on_page']} cases, {d['html_bytes'] / 1e6:.1f} MB"),
+        "P2": lambda d: (f"server {d.get('server_timing_ms_median', {}).get('total', '?')} ms (render "
+                         f"{d.get('server_timing_ms_median', {}).get('render', '?')}, sections "
+                         f"{d.get('server_timing_ms_median', {}).get('sections', '?')}, audit "
+                         f"{d.get('server_timing_ms_median', {}).get('audit', '?')}); {d['cases_on_page']} cases, "
+                         f"{d['html_bytes'] / 1e3:.0f} kB"),
         "P3": lambda d: f"{d['p50_ms_10000_events']} ms vs {d['p50_ms_100_events']} ms ({_range(d, 'client_ms_100')})",
         "P4": lambda d: (f"range {_range(d, 'page_s')} s; seven producers' cases: {d['seven_producers_cases_on_page']};"
                          f" reload {d['reload_same_person_s']['median']} s"),
