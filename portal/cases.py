@@ -10,6 +10,7 @@ from portal import audit, caselist
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
+from portal.representation import party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.store import CaseQuery
 from portal.sync import refresh, visible_events, visible_producers
@@ -73,7 +74,7 @@ def page_context(party):
     rep = representation()
     return {
         "party": party,
-        "parties": [(handle_for(p), p) for p in rep.parties],
+        "parties": list(zip(party_handles(current_app.secret_key, current_user.nonce, rep.parties), rep.parties)),
         "current_handle": handle_for(party),
         "lookup_notices": lookup_notices(rep),
         "uninterpretable": sorted({p.name for p in config().producers if party.uninterpretable_at(p.orgnr)}),

@@ -41,7 +41,7 @@ from tests.benchmarks.client import (
     User, agencies_with_cases, case_count, percentile, server_timing, stage_summary, summary, warning_count,
 )
 from tests.benchmarks.world import (
-    LARGE_EVENTS, MEDIUM_EVENTS, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares, cpu_snapshot,
+    LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares, cpu_snapshot,
     producer_bytes, set_latencies, start_world, workdir, write_data_dir,
 )
 
@@ -493,6 +493,40 @@ class Bench:
                    "after one warm-up, one keep-alive connection; the figure is the slowest page's p50",
         }, summary(list(figures.values()), 1000))
 
+    # --- P10 ---------------------------------------------------------------------------------------------------
+    def p10(self, runs: int = 11) -> None:
+        """A representative who signs for 300 companies: the overview with its party switcher, cold and warm.
+
+        The cross-customer "your turn" list does not exist yet; this is the switcher part only.
+        """
+        latency = 0.200
+        self.log(f"P10: a representative of {REPRESENTED} companies, party switcher; cold with agencies at "
+                 f"{latency * 1000:.0f} ms, then {runs} warm loads")
+        set_latencies(self.world, {s: latency * 1000 for s in SLUGS})
+        try:
+            u = User(self.portal.url, self.persons.representative)
+            cold, r = u.overview()
+        finally:
+            admin(self.world, "DELETE", "/faults")
+        options = r.text.count("<option")
+        u.overview()
+        times, stages = [], []
+        for _ in range(runs):
+            seconds, r = u.overview()
+            times.append(seconds)
+            stages.append(server_timing(r))
+        u.close()
+        self.results["P10"] = result(round(statistics.median(times) * 1000, 1), 50,
+                                     "ms (p50, warm overview with the switcher)", "<=", {
+            "companies": REPRESENTED, "switcher_options": options, "html_bytes": len(r.content),
+            "cold_ms": round(cold * 1000, 1), "cold_ratio_to_slowest_agency": round(cold / latency, 2),
+            "client_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
+            "how": f"a person who signs for {REPRESENTED} companies (firmatecknare in the mock registry) logs in; "
+                   "the first GET / asks the registry and the 8 agencies (at 200 ms) for the own party and lists "
+                   "every company in the party switcher; then warm loads. The cross-customer list of the issue does "
+                   "not exist yet",
+        }, summary(times, 1000))
+
     # --- P11 ---------------------------------------------------------------------------------------------------
     def p11(self) -> None:
         """A 10,000-event party's first import from agencies that answer like the reference producer."""
@@ -548,6 +582,7 @@ ROWS = [
     ("P7", "worker peak RSS after P2"),
     ("P8", "notifier pass, 1,000 subscribed parties"),
     ("P9", "case/situation/calendar/catalog, 10,000"),
+    ("P10", "representative of 300: switcher, warm"),
     ("P11", "cold import, 10,000 reference events"),
 ]
 
@@ -580,6 +615,9 @@ def table(results: dict) -> str:
                          f"{d['changed_parties']} changed parties; cold pass {d['cold']['seconds']} s; within the "
                          f"interval {d['within_interval']['agency_requests']} requests; peak RSS {d['peak_rss_mb']} MB"),
         "P9": lambda d: "; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()),
+        "P10": lambda d: (f"{d['switcher_options']} options; cold {d['cold_ms']} ms "
+                          f"({d['cold_ratio_to_slowest_agency']}x the slowest agency); server "
+                          f"{d['server_timing_ms_median'].get('total', '?')} ms"),
         "P11": lambda d: (f"first page {d['first_page_ms']} ms; worker peak RSS {d['worker_peak_rss_mb']} MB; "
                           f"{d['agency_requests']} agency requests"),
         "P7": lambda d: ("workers " + ", ".join(f"{v['VmHWM']}" for v in d["workers"].values()) + " MB"
@@ -648,6 +686,8 @@ def main(argv=None) -> int:
             step(bench.p8)
         if wanted("P9"):
             step(bench.p9)
+        if wanted("P10"):
+            step(bench.p10)
         if wanted("P11"):
             step(bench.p11)
         if not args.no_profile and wanted("P2"):
