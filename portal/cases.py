@@ -150,7 +150,7 @@ def case(handle: str):
         stored = store().case_events(party.identity.digits, *found_key) if found_key else []
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
-    if not stored or not all(party.may_see(orgnr[s.producer], s.event.typ) for s in stored):
+    if not stored or not party.may_see_case(orgnr[stored[0].producer], [s.event.typ for s in stored]):
         audit.record(party, "case", "not_found")
         abort(404)
     names = {p.slug: p.name for p in cfg.producers}

@@ -83,6 +83,13 @@ class Party:
             return False
         return self.full_access or any(matches_prefix(event_type, p) for p in prefixes)
 
+    def may_see_case(self, producer_orgnr: str, event_types) -> bool:
+        """THE visibility rule for a case, on every page (overview, case, situations, calendar, catalog):
+        a case is shown only when every one of its events' types is one this basis may see. A case that is
+        partly outside a mandate is hidden whole, never shown cut down (its link would lead nowhere)."""
+        types = list(event_types)
+        return bool(types) and all(self.may_see(producer_orgnr, t) for t in types)
+
     def scope(self, producer_orgnr: str) -> str:
         """A stable label of what this basis may fetch at an agency (keys incremental-sync state)."""
         prefixes = self.prefixes_at(producer_orgnr)
