@@ -156,7 +156,7 @@ class Bench:
         from portal.fanout import fan_out
         from portal.standard.models import Kund
         clients = self.clients()
-        pages, sequential, concurrent, cases = [], [], [], []
+        pages, sequential, concurrent, cases, stages = [], [], [], [], []
         try:
             for _ in range(runs):
                 pnr = self.next_cold()
@@ -164,6 +164,7 @@ class Bench:
                 seconds, r = u.overview()
                 u.close()
                 pages.append(seconds)
+                stages.append(server_timing(r))
                 cases.append(case_count(r.text))
                 # Side by side: the same eight fetches one after the other, as a sequential portal would do them.
                 kund = Kund(pnr, "Personnummer")
@@ -186,6 +187,7 @@ class Bench:
             "sequential_fetch_ratio_measured": summary([s / latency for s in sequential], 1, 2),
             "sequential_fetch_ms": summary(sequential, 1000),
             "concurrent_fetch_only_ms": summary(concurrent, 1000),
+            "server_timing_ms_median": stage_summary(stages),
             "cases_on_page": summary(cases, 1, 0),
             "how": "each run logs in a person never seen by this portal (no cache, 24 events over the 8 agencies) "
                    "and times GET / client-side; the sequential and concurrent fetches are the portal's "
