@@ -41,7 +41,8 @@ from tests.benchmarks.client import (
     User, agencies_with_cases, case_count, percentile, server_timing, stage_summary, summary, warning_count,
 )
 from tests.benchmarks.world import (
-    LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares, cpu_snapshot,
+    LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares,
+    cpu_snapshot,
     producer_bytes, set_latencies, start_world, workdir, write_data_dir,
 )
 

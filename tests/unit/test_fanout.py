@@ -42,7 +42,7 @@ def test_calls_beyond_the_queue_are_refused_as_busy_at_once():
 
 
 def test_an_answer_that_comes_while_another_is_handled_is_stored_later_not_in_the_callers_thread():
-    """Past the page deadline, an answer that finished meanwhile goes to ``late`` in another thread: the page is served."""
+    """Past the page deadline, an answer that finished meanwhile goes to ``late`` in another thread."""
     caller = threading.current_thread()
     handled = threading.Event()
     late_threads, done = [], threading.Event()
