@@ -42,8 +42,7 @@ from tests.benchmarks.client import (
 )
 from tests.benchmarks.world import (
     LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares,
-    cpu_snapshot,
-    producer_bytes, set_latencies, start_world, workdir, write_data_dir,
+    cpu_snapshot, producer_bytes, set_latencies, start_world, workdir, write_data_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
