@@ -47,7 +47,7 @@ demo: install translations
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT) & mock=$$!; \
 	sleep 1; \
 	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in as one of the demo identities above)"; echo; \
-	PORTAL_DEMO=1 $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORTAL_PORT) \
+	PORTAL_DEMO=1 $(BIN)/gunicorn --workers 2 --threads 4 --reuse-port --bind 127.0.0.1:$(PORTAL_PORT) \
 		--access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
 
 # The same, logging in through a real OpenID provider (npm oidc-provider with tests/oidc/provider.js) on
@@ -60,7 +60,7 @@ demo-oidc: install translations
 	$(BIN)/python scripts/demo_oidc.py provider --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) & op=$$!; \
 	sleep 2; \
 	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in with e-ID, then pick a test user)"; echo; \
-	PORTAL_DEMO=1 PORTAL_CONFIG=instance/demo-oidc.toml $(BIN)/gunicorn --workers 2 --threads 4 \
+	PORTAL_DEMO=1 PORTAL_CONFIG=instance/demo-oidc.toml $(BIN)/gunicorn --workers 2 --threads 4 --reuse-port \
 		--bind 127.0.0.1:$(PORTAL_PORT) --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
 
 # Only the mock world.

@@ -32,6 +32,7 @@ from portal.representation import (INVALID_GRANTOR, INVALID_SIGNATORY, OWN, REGI
 from portal.runtime import config, correlation_id, runtime, store
 from portal.standard.identity import parse_person
 from portal.store import now
+from portal.timing import stage
 
 bp = Blueprint("acting", __name__)
 _registry_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="registry")
@@ -74,7 +75,8 @@ def start_representation() -> Party | None:
     if session.get("party"):
         return None
     if "representation" not in g and "registry_asked" not in g:
-        cached = _cached_representation(current_user)
+        with stage("acting"):
+            cached = _cached_representation(current_user)
         if cached is not None:
             g.representation = cached
         else:
@@ -139,6 +141,11 @@ def acting_party() -> Party:
     """The party the user acts for in this request; themself unless a still-valid choice says otherwise."""
     if "acting_party" in g:
         return g.acting_party
+    with stage("acting"):
+        return _choose_party()
+
+
+def _choose_party() -> Party:
     rep = representation()
     chosen = session.get("party")
     party = None

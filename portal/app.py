@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config)
     _init_extensions(app, cfg)
     _register(app)
+    if settings.server_timing:
+        from portal import timing
+
+        timing.install(app)
     _limit_login(app, cfg)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -103,6 +107,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     login_manager.session_protection = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     plain_http = cfg.settings.demo or app.testing
     talisman.init_app(
         app,

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
 from portal.runtime import correlation_id, store
+from portal.timing import stage
 
 bp = Blueprint("audit", __name__, cli_group=None)  # `flask --app portal audit-export`
 
@@ -46,9 +47,10 @@ def record(party, action: str, outcome: str = "allowed") -> None:
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to portal.audit.ACTIONS with its label")
-    store().audit(current_user.handle if current_user.is_authenticated else None,
-                  party.identity.digits if party is not None else None,
-                  party.basis if party is not None else None, action, outcome, correlation_id())
+    with stage("audit"):  # the insert and its commit
+        store().audit(current_user.handle if current_user.is_authenticated else None,
+                      party.identity.digits if party is not None else None,
+                      party.basis if party is not None else None, action, outcome, correlation_id())
 
 
 @bp.route("/vem-har-tittat")

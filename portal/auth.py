@@ -22,6 +22,7 @@ from portal.oidc import OidcError, RelyingParty
 from portal.runtime import config, store
 from portal.standard.identity import Identity, parse_person
 from portal.store import now
+from portal.timing import stage
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ class User(UserMixin):
 
 @login_manager.user_loader
 def load_user(nonce: str) -> User | None:
+    with stage("session"):
+        return _load_user(nonce)
+
+
+def _load_user(nonce: str) -> User | None:
     s = store()
     row = s.session(nonce)
     if row is None:

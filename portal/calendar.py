@@ -18,12 +18,13 @@ from flask_login import current_user, login_required
 from icalendar import Calendar, Event
 
 from portal.acting import acting_party, representation_for
+from portal.caselist import deadline_cases
 from portal.cases import page_context
-from portal.overview import build_cases, party_handle_key
+from portal.overview import party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard import clock
 from portal.standard.ballholder import BallHolder
-from portal.sync import refresh, visible_events
+from portal.sync import refresh, visible_producers
 
 bp = Blueprint("calendar", __name__)
 
@@ -69,10 +70,10 @@ def feed(token: str):
         abort(404)  # the user may no longer act for this party
     # Like a page view: agencies whose cached answer is stale are asked first, so new deadlines reach the feed.
     refresh(store(), config(), runtime().producers, party, user["pnr"], correlation_id(), store_factory=store_factory())
-    names = {p.slug: p.name for p in config().producers}
-    stored = visible_events(store(), config(), party)
-    cases = build_cases([(s.producer, names[s.producer], s.event) for s in stored],
-                        handle_key=party_handle_key(current_app.secret_key, party.identity.digits))
+    # Only the cases waiting for the customer, read from the case rows: the feed costs the same at any history size.
+    visible = [p.slug for p in visible_producers(config(), party)]
+    cases = deadline_cases(store(), config(), party, visible,
+                           handle_key=party_handle_key(current_app.secret_key, party.identity.digits))
     store().audit(link["user_handle"], party.identity.digits, party.basis, "calendar", "allowed", "")
     with force_locale("sv"):
         body = render_calendar(cases, party.name, url_for("cases.overview", _external=True))

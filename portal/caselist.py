@@ -119,11 +119,15 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
     rows = store.case_rows_for(digits, shown_keys)
     names = {p.slug: p.name for p in config.producers}
     seen = store.seen_cases(user_handle, digits)
-    arrivals = store.arrivals(digits, shown_keys)
+    baseline = seen.get(BASELINE)
+    handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
+    since = {k: _since(seen.get(handles[k]), baseline) for k in rows}
+    # Only a case with an event that came after the user's last look needs counting; most have none.
+    unread = store.unread_counts(digits, [(*k, since[k]) for k, r in rows.items() if _arrived_after(r, since[k])])
     sections = []
     for kind, situation, members in chosen:
         page_rows = [rows[(c[0], c[1])] for c in members[offset:offset + size] if (c[0], c[1]) in rows]
-        sections.append(Section(kind, [_summary(r, names, handle_key, seen, arrivals) for r in page_rows],
+        sections.append(Section(kind, [_summary(r, names, handles, unread) for r in page_rows],
                                 len(members), situation))
     return OverviewPage(sections[0], sections[1:-1], sections[-1], total=total, shown_total=index_size,
                         page=page, has_more=any(len(m) > offset + size for _, _, m in chosen), sections=sections)
@@ -170,17 +174,41 @@ def _sections(store: Store, config: Config, party: Party, filters: Filters, visi
     return result
 
 
-def _summary(row: CaseRow, names: dict, handle_key: str, seen: dict, arrivals: dict) -> CaseSummary:
-    handle = case_handle(row.producer, row.case_key, handle_key)
-    since = max((t for t in (seen.get(handle), seen.get(BASELINE)) if t is not None), default=None)
-    unread = sum(1 for t in arrivals.get((row.producer, row.case_key), []) if since is None or t > since)
+def _since(seen_at: dt.datetime | None, baseline: dt.datetime | None) -> dt.datetime | None:
+    """Events that arrived after this are unread: the later of the user's last look at the case and at the party."""
+    return max((t for t in (seen_at, baseline) if t is not None), default=None)
+
+
+def _arrived_after(row: CaseRow, since: dt.datetime | None) -> bool:
+    if row.last_arrival is None:
+        return False
+    return since is None or dt.datetime.fromisoformat(row.last_arrival) > since
+
+
+def _summary(row: CaseRow, names: dict, handles: dict, unread: dict) -> CaseSummary:
+    key = (row.producer, row.case_key)
     return CaseSummary(
-        producer=row.producer, producer_name=names.get(row.producer, row.producer), key=row.case_key, handle=handle,
-        title=row.first_rubrik, first=EventLine(row.first_rubrik, row.first_sprak),
+        producer=row.producer, producer_name=names.get(row.producer, row.producer), key=row.case_key,
+        handle=handles[key], title=row.first_rubrik, first=EventLine(row.first_rubrik, row.first_sprak),
         latest=EventLine(row.latest_rubrik, row.latest_sprak, row.latest_at), ball_holder=BallHolder(row.ball),
         deadline=row.deadline if row.ball == BallHolder.CUSTOMER.value else None, reference=row.reference,
-        unread=unread,
+        unread=unread.get(key, 0),
     )
+
+
+def deadline_cases(store: Store, config: Config, party: Party, visible: list[str], *,
+                   handle_key: str) -> list[CaseSummary]:
+    """The cases waiting for the customer with a last day, newest first, from the case rows (the calendar feed).
+
+    The list's rule applies: a case is there only if this basis may see every one of its events.
+    """
+    digits = party.identity.digits
+    query = CaseQuery(producers=tuple(visible), gate=gate_for(party, config), ball=BallHolder.CUSTOMER.value)
+    keys = [(c[0], c[1]) for c in store.case_index(digits, query) if c[4]]
+    rows = store.case_rows_for(digits, keys)
+    names = {p.slug: p.name for p in config.producers}
+    handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
+    return [_summary(rows[k], names, handles, {}) for k in keys if k in rows]
 
 
 def find_case_key(store: Store, party: Party, visible: list[str], handle: str, handle_key: str):

@@ -10,16 +10,20 @@ from portal import audit, caselist
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
 from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
+from portal.representation import party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
+from portal.store import CaseQuery
 from portal.sync import refresh, visible_events, visible_producers
+from portal.timing import stage
 
 bp = Blueprint("cases", __name__)
 
 
 def _refresh(party):
     """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
-    return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                   language=str(get_locale() or "sv"), store_factory=store_factory())
+    with stage("sync"):
+        return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
+                       language=str(get_locale() or "sv"), store_factory=store_factory())
 
 
 def handle_key(party) -> str:
@@ -28,6 +32,11 @@ def handle_key(party) -> str:
 
 def seen_log(party) -> dict:
     """The user's seen-log for the party, starting it (the calm first visit) when there is none."""
+    with stage("seen"):
+        return _seen_log(party)
+
+
+def _seen_log(party) -> dict:
     seen = store().seen_cases(current_user.handle, party.identity.digits)
     if BASELINE not in seen:
         store().mark_seen(current_user.handle, party.identity.digits, BASELINE)
@@ -35,18 +44,26 @@ def seen_log(party) -> dict:
     return seen
 
 
-def load_cases():
-    """Refresh where stale, then all the acting party's cases (with unread counts) and each producer's status.
+def load_cases(prefixes: tuple[str, ...] | None = None):
+    """Refresh where stale, then the acting party's cases (with unread counts) and each producer's status.
 
-    Builds every case from its events: for pages that need them all (situations). The overview reads pages of
-    case rows instead (``caselist``).
+    Builds cases from their events: for pages that need whole cases (situations). The overview reads pages of
+    case rows instead (``caselist``). With ``prefixes``, only the cases whose latest type is under one of them,
+    found through the case rows (the list's rule: only cases this basis may see whole), so that a page about a
+    few cases does not read a long history.
     """
     party = acting_party()
     cfg = config()
     statuses = _refresh(party)
     names = {p.slug: p.name for p in cfg.producers}
-    events = [(s.producer, names[s.producer], s.event, s.first_stored_at)
-              for s in visible_events(store(), cfg, party)]
+    if prefixes is None:
+        stored = visible_events(store(), cfg, party)
+    else:
+        digits = party.identity.digits
+        query = CaseQuery(producers=tuple(p.slug for p in visible_producers(cfg, party)),
+                          gate=caselist.gate_for(party, cfg), prefixes=prefixes)
+        stored = [s for c in store().case_index(digits, query) for s in store().case_events(digits, c[0], c[1])]
+    events = [(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored]
     cases = build_cases(events, handle_key=handle_key(party))
     seen = seen_log(party)
     mark_unread(cases, seen)
@@ -57,7 +74,7 @@ def page_context(party):
     rep = representation()
     return {
         "party": party,
-        "parties": [(handle_for(p), p) for p in rep.parties],
+        "parties": list(zip(party_handles(current_app.secret_key, current_user.nonce, rep.parties), rep.parties)),
         "current_handle": handle_for(party),
         "lookup_notices": lookup_notices(rep),
         "uninterpretable": sorted({p.name for p in config().producers if party.uninterpretable_at(p.orgnr)}),
@@ -91,8 +108,9 @@ def overview():
     chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
     seen_log(party)
-    view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
-                                  user_handle=current_user.handle, page=page_no)
+    with stage("sections"):
+        view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
+                                      user_handle=current_user.handle, page=page_no)
     context = {
         "overview": view,
         "statuses": list(statuses.values()),
@@ -107,7 +125,9 @@ def overview():
     }
     status = 400 if chosen.errors or not page_ok else 200
     template = "partials/case_results.html" if is_htmx_swap() else "pages/overview.html"
-    return _respond(render_template(template, **context), status)
+    with stage("render"):
+        body = render_template(template, **context)
+    return _respond(body, status)
 
 
 def _page_number(value: str | None) -> tuple[int, bool]:
@@ -125,8 +145,9 @@ def case(handle: str):
     statuses = _refresh(party)
     cfg = config()
     visible = [p.slug for p in visible_producers(cfg, party)]
-    found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
-    stored = store().case_events(party.identity.digits, *found_key) if found_key else []
+    with stage("case_query"):
+        found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
+        stored = store().case_events(party.identity.digits, *found_key) if found_key else []
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
     if not stored or not party.may_see_case(orgnr[stored[0].producer], [s.event.typ for s in stored]):
@@ -140,5 +161,7 @@ def case(handle: str):
     seen_at = seen.get(found.handle)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
-    return _respond(render_template("pages/case.html", case=found, status=statuses.get(found.producer),
-                                    new_ids=new_ids, **page_context(party)))
+    with stage("render"):
+        body = render_template("pages/case.html", case=found, status=statuses.get(found.producer), new_ids=new_ids,
+                               **page_context(party))
+    return _respond(body)

@@ -167,6 +167,7 @@ class PortalSettings:
     max_events_per_producer: int = 20000  # storage cap per party and agency; beyond it new events are left out
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
     calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)
+    server_timing: bool = False  # send per-stage times in a Server-Timing header (bench and debugging only)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,19 @@ POOL_SIZE = 32
 DEFAULT_PER_PRODUCER = 4  # 8 producers x 4 = the pool: no producer can take another's share
 QUEUE_PER_SLOT = 8  # calls that may wait per running slot before a producer is reported busy
 _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="fanout")
+# Late answers are handed to these threads: a future that finished while the caller was busy with another answer
+# would otherwise run its callback at once in the caller's thread, and the page would wait for it to be stored.
+_late_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fanout-late")
+
+
+# Long answers are stored one at a time: each write step holds SQLite's lock, and every page view writes its audit
+# row, so several imports at once would keep pages waiting for the lock.
+_import_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fanout-import")
+
+
+def in_background(fn: Callable, *args, long: bool = False) -> Future:
+    """Run ``fn(*args)`` in the late-answer threads (work a page must not wait for); ``long`` ones one at a time."""
+    return (_import_pool if long else _late_pool).submit(fn, *args)
 
 
 @dataclass
@@ -90,7 +103,7 @@ def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
         if late is not None:
             outcomes[slug] = Outcome(slug, failure="pending", detail="still running at the page deadline",
                                      seconds=time.monotonic() - started)
-            future.add_done_callback(lambda f, s=slug: late(_outcome(s, f)))
+            future.add_done_callback(lambda f, s=slug: in_background(late, _outcome(s, f)))
         else:
             future.cancel()
             outcomes[slug] = Outcome(slug, failure="deadline", detail="total deadline passed",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import request, session
-from flask_babel import format_date, format_time, format_timedelta
+from flask import Flask, g, request, session
+from babel import dates as babel_dates
+from flask_babel import get_locale, get_timezone, get_translations
 
 from portal.standard import clock
 
@@ -20,25 +21,108 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or DEFAULT
 
 
+def translations():
+    """This request's translations, looked up once per locale in force.
+
+    flask-babel looks them up again for every string a template translates (several context-local look-ups
+    each): on a page of cases that was a few hundred strings and a measurable share of the render.
+    """
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    cached = getattr(ctx, "portal_translations", None)
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1]
+    found = get_translations()  # also settles the locale (and creates the context) on first use
+    ctx = g._flask_babel
+    ctx.portal_translations = (getattr(ctx, "babel_locale", None), found)
+    return found
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' ``_()``/``ngettext()`` through :func:`translations` (after ``babel.init_app``)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+
+
+def _locale_and_zone():
+    """This request's babel locale and time zone, looked up once per locale in force (as :func:`translations`)."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    cached = getattr(ctx, "portal_locale_zone", None)
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached
+    found = (get_locale(), get_timezone())
+    g._flask_babel.portal_locale_zone = found
+    return found
+
+
+def _local(value: dt.datetime, zone) -> dt.datetime:
+    """As flask-babel's ``to_user_timezone``: naive means UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return zone.normalize(value.astimezone(zone))
+
+
+# The filters below format as flask-babel's format_date/format_time/format_timedelta do, with the request's locale
+# and zone looked up once; a day or a clock time is formatted once per locale and kept (a case page shows a few
+# hundred time stamps, and babel's formatting was a quarter of its render).
+_formatted: dict[tuple, str] = {}
+_FORMATTED_MAX = 20000
+
+
+def _day(locale, day: dt.date) -> str:
+    key = (str(locale), day)
+    text = _formatted.get(key)
+    if text is None:
+        text = babel_dates.format_date(day, "medium", locale=locale)
+        if len(_formatted) >= _FORMATTED_MAX:
+            _formatted.clear()
+        _formatted[key] = text
+    return text
+
+
+def _clock(locale, moment: dt.datetime) -> str:
+    key = (str(locale), moment.hour, moment.minute)
+    text = _formatted.get(key)
+    if text is None:
+        text = babel_dates.format_time(dt.time(moment.hour, moment.minute), "short", locale=locale)
+        if len(_formatted) >= _FORMATTED_MAX:
+            _formatted.clear()
+        _formatted[key] = text
+    return text
+
+
 def date(value: dt.date | dt.datetime | None) -> str:
     """A date as the locale writes it ("14 sep. 2026" / "14 Sep 2026")."""
     if value is None:
         return ""
-    return format_date(value, "medium")
+    locale, zone = _locale_and_zone()
+    if isinstance(value, dt.datetime):
+        value = _local(value, zone).date()
+    return _day(locale, value)
 
 
 def datetime(value: dt.datetime | None) -> str:
     """Date and time to the minute, in Swedish local time ("10 nov. 2026 11:00")."""
     if value is None:
         return ""
-    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+    locale, zone = _locale_and_zone()
+    local = _local(value, zone)
+    return f"{_day(locale, local.date())} {_clock(locale, local)}"
 
 
 def time_ago(value: dt.datetime | None) -> str:
     """Relative time: "3 dagar sedan" / "3 days ago"."""
     if value is None:
         return ""
-    return format_timedelta(value - clock.now(), add_direction=True)
+    locale, _zone = _locale_and_zone()
+    return babel_dates.format_timedelta(value - clock.now(), "second", threshold=0.85, add_direction=True,
+                                        locale=locale)
 
 
 def iso_date(value) -> str:

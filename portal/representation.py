@@ -183,15 +183,26 @@ def resolve(user: Identity, user_name: str, signatory_of: list[dict], permission
 
 def party_handle(secret: str, session_nonce: str, party: Party) -> str:
     """An opaque handle for a party, valid only within one login session."""
-    mac = hmac.new(secret.encode(), f"{session_nonce}:{party.identity.digits}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(mac[:15]).decode().lower()
+    return party_handles(secret, session_nonce, (party,))[0]
+
+
+def party_handles(secret: str, session_nonce: str, parties) -> list[str]:
+    """:func:`party_handle` of each party; the key is prepared once (a representative may have hundreds)."""
+    keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    out = []
+    for party in parties:
+        mac = keyed.copy()
+        mac.update(f"{session_nonce}:{party.identity.digits}".encode())
+        out.append(base64.b32encode(mac.digest()[:15]).decode().lower())
+    return out
 
 
 def find_by_handle(representation: Representation, handle: str, secret: str, session_nonce: str) -> Party | None:
     """The party this session's handle names, or None (stale, forged, or no longer allowed)."""
     if not isinstance(handle, str) or len(handle) != 24 or not handle.isascii():
         return None
-    for party in representation.parties:
-        if hmac.compare_digest(party_handle(secret, session_nonce, party), handle):
-            return party
-    return None
+    found = None
+    for party, own in zip(representation.parties, party_handles(secret, session_nonce, representation.parties)):
+        if hmac.compare_digest(own, handle) and found is None:
+            found = party
+    return found

@@ -54,7 +54,9 @@ def index():
 @login_required
 def situation(slug: str):
     chosen = _configured(slug)
-    party, cases, _seen, statuses = load_cases()
+    # Only the cases under the situation's (and its steps') types are read: all this page shows.
+    prefixes = tuple(chosen.case_types) + tuple(p for step in chosen.steps for p in step.case_types)
+    party, cases, _seen, statuses = load_cases(prefixes)
     audit.record(party, "situation")
     steps = build_steps(chosen, cases)
     members = situation_cases(chosen, cases)

@@ -19,7 +19,7 @@ from typing import Callable
 from dataclasses import dataclass
 
 from portal.config import Config
-from portal.fanout import Outcome, fan_out
+from portal.fanout import Outcome, fan_out, in_background
 from portal.producer_text import clean_event
 from portal.producers import ProducerClient
 from portal.representation import Party
@@ -54,6 +54,7 @@ def visible_producers(config: Config, party: Party):
     return [p for p in config.producers if party.may_see_producer(p.orgnr)]
 
 
+IN_PAGE_EVENTS = 500  # an answer in time with more events than this is stored beside the page, not before it
 _in_flight: set[tuple[str, str, str]] = set()  # (party, producer, scope) fetches still running in this process
 _in_flight_lock = threading.Lock()
 
@@ -113,9 +114,18 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
 
     recorded: dict[str, SyncState] = {}
+    deferred: set[str] = set()
 
     def arrived(outcome: Outcome) -> None:
-        """An answer in time, stored while the slower producers are still being waited for."""
+        """An answer in time, stored while the slower producers are still being waited for.
+
+        A long one (a first fetch of a long history) is stored beside the page, as a late answer is: storing
+        thousands of events takes longer than the page may wait, and the page then says it is still coming.
+        """
+        if store_factory is not None and outcome.result is not None and len(outcome.result.events) > IN_PAGE_EVENTS:
+            deferred.add(outcome.slug)
+            in_background(late, outcome, long=True)
+            return
         state, full = plans[outcome.slug]
         recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
                                          correlation_id, cap=settings.max_events_per_producer)
@@ -132,7 +142,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     for producer in visible_producers(config, party):
         state = plans[producer.slug][0]
         outcome = outcomes.get(producer.slug)
-        if outcome is not None and outcome.failure == "pending":
+        if outcome is not None and outcome.failure == "pending" or producer.slug in deferred:
             pending.add(producer.slug)
         elif producer.slug in recorded:
             state = recorded[producer.slug]

@@ -10,7 +10,7 @@ import sqlite_utils
 from portal.standard.models import Event
 
 from .clock import _from_iso, _iso, now
-from .records import StoredEvent, SyncState
+from .records import StoredEvent, SyncState, _first_row
 
 
 class EventsStore:
@@ -19,13 +19,25 @@ class EventsStore:
     db: sqlite_utils.Database
 
     # --- events -------------------------------------------------------------
+    # Events per write transaction. Every page view writes its audit row, and waits while another write holds
+    # SQLite's lock: a 10,000-event import in one transaction per agency held it for a tenth of a second or more
+    # at a time. In steps of this size no page waits long behind an import; each step keeps its case rows right.
+    UPSERT_STEP = 250
+
     def upsert_events(self, party: str, producer: str, events: list[Event]) -> None:
         """Insert or replace events by (party, producer, kundhandelseId).
 
         ``first_stored_at`` keeps the moment we first got an event (unread marking
-        compares it with the user's last visit); a replaced event keeps it.
+        compares it with the user's last visit); a replaced event keeps it. Written in
+        steps of :attr:`UPSERT_STEP` events, a case's events together where they fit.
         """
         stamp = _iso(now())
+        last = {e.kundhandelse_id: e for e in events}  # an id sent twice: the later one counts, as before
+        ordered = sorted(last.values(), key=lambda e: e.case_key)
+        for start in range(0, len(ordered), self.UPSERT_STEP):
+            self._upsert_step(party, producer, ordered[start:start + self.UPSERT_STEP], stamp)
+
+    def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str) -> None:
         rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
                  e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
                  stamp, stamp) for e in events]
@@ -77,16 +89,18 @@ class EventsStore:
     def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
         """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
 
-        One read of the producer's events for this party, grouped here: a full fetch touches every case.
+        Reads only those cases' events (on the case index), grouped here.
         """
         if not keys:
             return
         grouped: dict[str, list] = {}
-        for row in self.db.conn.execute(
-                "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
-                " where party = ? and producer = ? order by case_key, tidpunkt desc, kundhandelse_id desc",
-                [party, producer]):
-            if row[0] in keys:
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for row in self.db.conn.execute(
+                    "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
+                    f" where party = ? and producer = ? and case_key in ({','.join('?' * len(chunk))})"
+                    " order by case_key, tidpunkt desc, kundhandelse_id desc", [party, producer, *chunk]):
                 grouped.setdefault(row[0], []).append(row)
         gone = [(party, producer, k) for k in keys if k not in grouped]
         self.db.conn.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
@@ -122,6 +136,20 @@ class EventsStore:
         return [StoredEvent(p, Event.from_json(json.loads(d)), _from_iso(first))
                 for p, d, first in self.db.execute(sql, params).fetchall()]
 
+    def event_types(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
+        """(producer, type) of every distinct event type stored for the party from these producers.
+
+        Read from the case rows (each keeps its events' types): one row per case, not per event.
+        """
+        if not producers:
+            return []
+        found: set[tuple[str, str]] = set()
+        for producer, types in self.db.conn.execute(
+                f"select producer, types from cases where party = ? and producer in ({','.join('?' * len(producers))})",
+                [party, *producers]):
+            found.update((producer, t) for t in (types or "").split(",") if t)
+        return sorted(found)
+
     # --- unread marking -----------------------------------------------------
     def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
         """When this user last opened each of this party's cases (case handle -> time)."""
@@ -131,27 +159,34 @@ class EventsStore:
 
     def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
         with self.db.conn:
-            self.db["seen"].upsert({"user_handle": user_handle, "party": party, "case_handle": case_handle,
-                                    "seen_at": _iso(now())}, pk=("user_handle", "party", "case_handle"))
+            self.db.conn.execute(
+                "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
+                " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
+                [user_handle, party, case_handle, _iso(now())])
 
     # --- sync state ---------------------------------------------------------
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
-        rows = list(self.db["sync"].rows_where("party = ? and producer = ? and scope = ?", [party, producer, scope]))
-        if not rows:
+        r = _first_row(self.db.conn, "select * from sync where party = ? and producer = ? and scope = ?",
+                       [party, producer, scope])
+        if r is None:
             return SyncState()
-        r = rows[0]
         return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
                          _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
                          r.get("capped") or 0, r.get("incomplete"),
                          tuple(json.loads(r.get("failed_behind") or "[]")))
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
+        row = {
+            "party": party, "producer": producer, "scope": scope,
+            "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
+            "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
+            "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+            "capped": state.capped,
+            "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
+        }
+        columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
         with self.db.conn:
-            self.db["sync"].upsert({
-                "party": party, "producer": producer, "scope": scope,
-                "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
-                "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
-                "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
-                "capped": state.capped,
-                "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
-            }, pk=("party", "producer", "scope"))
+            self.db.conn.execute(
+                f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
+                f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))

@@ -41,6 +41,7 @@ class CaseRow:
     reference: str | None
     events: int
     types: tuple[str, ...]
+    last_arrival: str | None = None  # when we first had its newest-arrived event (ISO, UTC, as stored)
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,20 @@ class CaseQuery:
 
 
 _CASE_COLUMNS = ("producer, case_key, latest_at, latest_typ, ball, deadline, first_rubrik, first_sprak, latest_rubrik,"
-                 " latest_sprak, reference, events, types")
+                 " latest_sprak, reference, events, types, last_arrival")
 
 
 def _case_row(r) -> CaseRow:
     return CaseRow(r[0], r[1], dt.datetime.fromisoformat(r[2]), r[3], r[4],
                    dt.date.fromisoformat(r[5]) if r[5] else None, r[6], r[7], r[8], r[9], r[10], r[11],
-                   tuple(r[12].split(",")) if r[12] else ())
+                   tuple(r[12].split(",")) if r[12] else (), r[13])
+
+
+def _first_row(conn, sql: str, params) -> dict | None:
+    """The first row of a query as a dict (column -> value), or None: one statement, no schema look-ups."""
+    cursor = conn.execute(sql, params)
+    row = cursor.fetchone()
+    return dict(zip((c[0] for c in cursor.description), row)) if row is not None else None
 
 
 def _prefix_sql(column: str, prefixes) -> tuple[str, list]:

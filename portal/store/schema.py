@@ -98,6 +98,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                       pk=("user_handle", "party", "case_handle"), if_not_exists=True)
     db["events"].create_index(["party", "tidpunkt"], if_not_exists=True)
     db["events"].create_index(["party", "producer", "case_key"], if_not_exists=True)
+    # Unread counts read only this index: how many of a case's events arrived after the user last looked.
+    db["events"].create_index(["party", "producer", "case_key", "first_stored_at"], if_not_exists=True)
     db["sync"].create({
         "party": str, "producer": str, "scope": str, "last_success_at": str, "last_full_at": str,
         "last_error_at": str, "failing_since": str, "last_error": str, "invalid": int, "foreign": int,

@@ -9,6 +9,7 @@ import secrets
 import sqlite_utils
 
 from .clock import _from_iso, _iso, now
+from .records import _first_row
 
 
 class SessionsStore:
@@ -30,8 +31,7 @@ class SessionsStore:
         return self.db.conn.execute("select handle from users where pnr = ?", [pnr]).fetchone()[0]
 
     def user(self, handle: str) -> dict | None:
-        rows = list(self.db["users"].rows_where("handle = ?", [handle]))
-        return rows[0] if rows else None
+        return _first_row(self.db.conn, "select * from users where handle = ?", [handle])
 
     def start_session(self, user_handle: str, id_token: str | None = None) -> str:
         """A new session; ``id_token`` is the OpenID provider's, kept server-side for log-out there."""
@@ -57,11 +57,11 @@ class SessionsStore:
         return new
 
     def session(self, nonce: str) -> dict | None:
-        rows = list(self.db["sessions"].rows_where("nonce = ? and ended_at is null", [nonce]))
-        return rows[0] if rows else None
+        return _first_row(self.db.conn, "select * from sessions where nonce = ? and ended_at is null", [nonce])
 
     def touch_session(self, nonce: str) -> None:
-        self.db["sessions"].update(nonce, {"last_seen": _iso(now())})
+        with self.db.conn:
+            self.db.conn.execute("update sessions set last_seen = ? where nonce = ?", [_iso(now()), nonce])
 
     def end_session(self, nonce: str) -> None:
         if self.session(nonce):
@@ -70,10 +70,11 @@ class SessionsStore:
 
     # --- representation cache -----------------------------------------------
     def cached_representation(self, user_handle: str) -> tuple[dt.datetime, dict] | None:
-        rows = list(self.db["representation"].rows_where("user_handle = ?", [user_handle]))
-        if not rows:
+        row = self.db.conn.execute("select fetched_at, data from representation where user_handle = ?",
+                                   [user_handle]).fetchone()
+        if row is None:
             return None
-        return _from_iso(rows[0]["fetched_at"]), json.loads(rows[0]["data"])
+        return _from_iso(row[0]), json.loads(row[1])
 
     def save_representation(self, user_handle: str, data: dict) -> None:
         self.db["representation"].upsert({"user_handle": user_handle, "fetched_at": _iso(now()),

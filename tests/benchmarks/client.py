@@ -37,16 +37,44 @@ class User:
         ``close`` sends ``Connection: close``, so the next request opens a new connection (and gunicorn's
         workers compete for it again) instead of reusing the keep-alive one.
         """
+        return self.get("/", timeout, close=close)
+
+    def get(self, path: str, timeout: float = 60, *, close: bool = False) -> tuple[float, requests.Response]:
+        """GET ``path``: (client-side wall time in seconds, response), the body read in full; non-200 raises."""
         t0 = time.perf_counter()
-        r = self.http.get(self.base + "/", timeout=timeout, headers={"Connection": "close"} if close else None)
+        r = self.http.get(self.base + path, timeout=timeout, headers={"Connection": "close"} if close else None)
         _ = r.content
         elapsed = time.perf_counter() - t0
         if r.status_code != 200:
-            raise RuntimeError(f"GET / for {self.pnr} answered {r.status_code}")
+            raise RuntimeError(f"GET {path} for {self.pnr} answered {r.status_code}")
         return elapsed, r
+
+    def post_form(self, path: str, data: dict, csrf_from: str) -> requests.Response:
+        """POST a form with the CSRF token of the page at ``csrf_from``; redirects are not followed."""
+        token = _CSRF.search(self.http.get(self.base + csrf_from, timeout=30).text)
+        if token is None:
+            raise RuntimeError(f"no CSRF token on {csrf_from}")
+        return self.http.post(self.base + path, data={"csrf_token": token.group(1), **data}, allow_redirects=False,
+                              timeout=30)
 
     def close(self) -> None:
         self.http.close()
+
+
+def server_timing(response) -> dict[str, float]:
+    """The portal's ``Server-Timing`` header (bench portals turn it on) as stage -> ms."""
+    out = {}
+    for part in response.headers.get("Server-Timing", "").split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if name and dur:
+            out[name] = float(dur)
+    return out
+
+
+def stage_summary(timings: list[dict[str, float]]) -> dict[str, float]:
+    """Per stage, the median ms over the requests (a stage missing from a request counts as 0)."""
+    names = list(dict.fromkeys(n for t in timings for n in t))
+    return {n: round(statistics.median(t.get(n, 0.0) for t in timings), 2) for n in names}
 
 
 def case_count(body: str) -> int:

@@ -41,6 +41,7 @@ LARGE_EVENTS = 10_000
 SMALL_EVENTS = 100
 MEDIUM_EVENTS = 1_000
 COLD_EVENTS = 24  # three per agency: every agency has cases for a cold person
+REPRESENTED = 300  # companies the representative person signs for (P10's party switcher)
 
 _TITLES = [
     ("INKOMST", "Vi har tagit emot din deklaration", "Deklarationen granskas nu."),
@@ -62,6 +63,7 @@ class Persons:
     medium: str = personnummer(dt.date(1971, 2, 3), 102)
     cold: list[str] = field(default_factory=list)
     large: str = LARGE
+    representative: str = personnummer(dt.date(1960, 5, 6), 301)  # signs for REPRESENTED companies (P10)
 
     def __post_init__(self):
         if not self.cold:
@@ -116,7 +118,17 @@ def write_data_dir(target: Path, persons: Persons) -> Path:
             docs[slug]["kundhandelser"].extend(events)
     for slug, doc in docs.items():
         (target / f"{slug}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    registry = json.loads((DEMO_DIR / "minaombud.json").read_text(encoding="utf-8"))
+    registry.setdefault("firmatecknare", []).extend(
+        {"orgnr": org, "pnr": persons.representative, "namn": f"Kund {i + 1:03d} AB"}
+        for i, org in enumerate(organisation_numbers(REPRESENTED)))
+    (target / "minaombud.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
     return target
+
+
+def organisation_numbers(count: int) -> list[str]:
+    """Valid (fictitious) organisation numbers: 5597 + a serial + the Luhn check digit."""
+    return [f"5597{n:05d}{luhn_digit(f'5597{n:05d}')}" for n in range(count)]
 
 
 def agency_names() -> dict[str, str]:
@@ -189,6 +201,10 @@ class Portal:
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--timeout", "120",
              "--no-control-socket",  # gunicorn 27 otherwise shares ~/.gunicorn/gunicorn.ctl between instances
+             # A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the workers.
+             # With one shared socket the idle worker wins nearly every accept, and keep-alive connections stay
+             # with it: one process (one GIL) served the whole load while the other waited.
+             "--reuse-port",
              "--access-logfile", str(self.access_log), "--access-logformat", '"%(r)s" %(s)s %(B)s %(D)s %(p)s',
              *gunicorn_args, "portal:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from portal import fanout
 from portal.producers import FetchResult
@@ -38,3 +39,33 @@ def test_calls_beyond_the_queue_are_refused_as_busy_at_once():
         assert all(o.failure == "pending" for o in outcomes[:1 + fanout.QUEUE_PER_SLOT])
     finally:
         release.set()
+
+
+def test_an_answer_that_comes_while_another_is_handled_is_stored_later_not_in_the_callers_thread():
+    """Past the page deadline, an answer that finished meanwhile goes to ``late`` in another thread."""
+    caller = threading.current_thread()
+    handled = threading.Event()
+    late_threads, done = [], threading.Event()
+
+    def each(outcome):
+        handled.set()
+        # Slow work on the first answer: the second one finishes meanwhile and the deadline passes.
+        second_finished.wait(30)
+        time.sleep(0.2)
+
+    second_finished = threading.Event()
+
+    def second():
+        handled.wait(30)
+        second_finished.set()
+        return FetchResult()
+
+    def late(outcome):
+        late_threads.append(threading.current_thread())
+        done.set()
+
+    outcomes = fanout.fan_out({"first-agency": lambda: FetchResult(), "second-agency": second}, 0.05, late,
+                              each=each)
+    assert outcomes["second-agency"].failure == "pending"
+    assert done.wait(30)
+    assert late_threads and late_threads[0] is not caller

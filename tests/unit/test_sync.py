@@ -74,6 +74,25 @@ def age_state(store, party, slug, orgnr, *, hours: float):
 # --- store ---------------------------------------------------------------------------
 
 
+def test_a_long_answer_in_time_is_stored_beside_the_page_and_shown_as_still_coming(store, clients, tmp_path):
+    import portal.sync as sync_mod
+    cfg = sync_config()
+    party = own_party()
+    many = [E(f"s{i}", day=1 + i % 28, hour=i % 24) for i in range(sync_mod.IN_PAGE_EVENTS + 1)]
+    clients["skatteverket"].answer_with(many)
+    clients["tanum"].answer_with([E("t1", "TANUM.BYGGLOV.MOTTAGEN", day=3)])
+    path = str(tmp_path / "db.sqlite")
+    statuses = run(store, cfg, clients, party, store_factory=lambda: Store(connect(path)))
+    assert statuses["skatteverket"].pending and not statuses["tanum"].pending
+    assert "t1" in ids(visible_events(store, cfg, party))  # the short answer was stored before the page
+    for _ in range(600):  # the long one is stored shortly after, its sync state last (and nothing is lost)
+        if store.sync_state(PNR, "skatteverket", "*").last_success_at is not None:
+            break
+        threading.Event().wait(0.05)
+    assert store.sync_state(PNR, "skatteverket", "*").last_success_at is not None
+    assert store.stored_ids(PNR, "skatteverket") == {e.kundhandelse_id for e in many}
+
+
 def test_schema_is_idempotent(tmp_path):
     db = connect(str(tmp_path / "sub" / "db.sqlite"))  # creates the folder
     try:

@@ -1,0 +1,116 @@
+"""What this machine does in a fixed amount of work, printed beside the figures so runs on two machines compare.
+
+Four probes, each the median of several repetitions: a pure-Python CPU loop, an fsync of a small file in the
+bench's temporary folder, a TCP round trip of one byte over loopback, and an SQLite insert + commit under WAL
+with ``synchronous=NORMAL`` (what a page view's audit row costs). A figure twice as slow beside a CPU loop twice
+as slow says "the machine", not "the code".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import statistics
+import threading
+import time
+from pathlib import Path
+
+BUSY_LOAD = 0.5  # a 1-minute load average above this at the start makes the run's figures not valid
+
+
+def cpu_loop_ms(repeats: int = 5) -> float:
+    """A fixed pure-Python loop (2 million additions and multiplications)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def fsync_ms(folder: Path, repeats: int = 20) -> float:
+    """Write 4 KiB and fsync it."""
+    path = folder / "calibration-fsync.bin"
+    times = []
+    with open(path, "wb") as f:
+        for _ in range(repeats):
+            f.write(b"\0" * 4096)
+            f.flush()
+            t0 = time.perf_counter()
+            os.fsync(f.fileno())
+            times.append(time.perf_counter() - t0)
+    path.unlink()
+    return statistics.median(times) * 1000
+
+
+def loopback_rtt_us(repeats: int = 500) -> float:
+    """One byte there and back over TCP on 127.0.0.1 (TCP_NODELAY on both ends)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def echo():
+        conn, _ = server.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with conn:
+            while data := conn.recv(1):
+                conn.sendall(data)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    client = socket.create_connection(server.getsockname())
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        client.sendall(b"x")
+        client.recv(1)
+        times.append(time.perf_counter() - t0)
+    client.close()
+    thread.join(timeout=5)
+    server.close()
+    return statistics.median(times) * 1e6
+
+
+def sqlite_commit_ms(folder: Path, repeats: int = 200) -> float:
+    """One small insert and its commit, WAL with synchronous=NORMAL (the portal's settings)."""
+    path = folder / "calibration.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("create table t (id integer primary key, at text, what text)")
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        with conn:
+            conn.execute("insert into t (at, what) values (?, ?)", [str(i), "overview"])
+        times.append(time.perf_counter() - t0)
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return statistics.median(times) * 1000
+
+
+def measure(folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    return {
+        "cpu_loop_ms": round(cpu_loop_ms(), 1),
+        "fsync_ms": round(fsync_ms(folder), 3),
+        "loopback_rtt_us": round(loopback_rtt_us(), 1),
+        "sqlite_wal_commit_ms": round(sqlite_commit_ms(folder), 3),
+        "cores": os.cpu_count(),
+        "loadavg_1min_at_start": round(load, 2),
+        "valid": load <= BUSY_LOAD,
+    }
+
+
+def line(cal: dict) -> str:
+    state = ("quiet: figures valid" if cal["valid"] else
+             f"BUSY (load average {cal['loadavg_1min_at_start']} > {BUSY_LOAD} at start): figures NOT valid")
+    return (f"calibration: CPU loop {cal['cpu_loop_ms']} ms, fsync {cal['fsync_ms']} ms, loopback round trip "
+            f"{cal['loopback_rtt_us']} µs, SQLite WAL commit {cal['sqlite_wal_commit_ms']} ms; "
+            f"{cal['cores']} cores; {state}")
