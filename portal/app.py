@@ -135,7 +135,7 @@ def _register(app: Flask) -> None:
     for module in (auth, acting, cases, situation_views, catalog, calendar, language, audit, health):
         app.register_blueprint(module.bp)
 
-    app.jinja_env.filters.update(date=i18n.date, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
+    app.jinja_env.filters.update(date=i18n.date, days=i18n.days_from_today, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
                                   isotime=i18n.iso_time)
 
     @app.context_processor

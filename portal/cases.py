@@ -6,10 +6,11 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from portal import audit, caselist
+from portal import audit, caselist, catalog
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation, start_representation
-from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
+from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
+                             party_handle_key)
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.sync import refresh, visible_events, visible_producers
 
@@ -26,13 +27,22 @@ def handle_key(party) -> str:
     return party_handle_key(current_app.secret_key, party.identity.digits)
 
 
-def seen_log(party) -> dict:
-    """The user's seen-log for the party, starting it (the calm first visit) when there is none."""
+def seen_log(party, statuses: dict) -> dict:
+    """The user's seen-log for the party, starting it (the calm first visit) when there is none.
+
+    Each agency's own start is the first page that shows its answer (``overview.new_since``).
+    """
     seen = store().seen_cases(current_user.handle, party.identity.digits)
-    if BASELINE not in seen:
-        store().mark_seen(current_user.handle, party.identity.digits, BASELINE)
-        seen = store().seen_cases(current_user.handle, party.identity.digits)
-    return seen
+    starts = [BASELINE] if BASELINE not in seen else []
+    starts += [agency_baseline(s.slug) for s in statuses.values()
+               if s.last_success_at is not None and agency_baseline(s.slug) not in seen]
+    for key in starts:
+        store().mark_seen(current_user.handle, party.identity.digits, key)
+    return store().seen_cases(current_user.handle, party.identity.digits) if starts else seen
+
+
+def _names(cases) -> None:
+    name_cases(cases, catalog.type_names(), str(get_locale() or "sv"))
 
 
 def load_cases():
@@ -48,7 +58,8 @@ def load_cases():
     events = [(s.producer, names[s.producer], s.event, s.first_stored_at)
               for s in visible_events(store(), cfg, party)]
     cases = build_cases(events, handle_key=handle_key(party))
-    seen = seen_log(party)
+    _names(cases)
+    seen = seen_log(party, statuses)
     mark_unread(cases, seen)
     return party, cases, seen, statuses
 
@@ -89,9 +100,10 @@ def overview():
     visible = [p.slug for p in visible_producers(cfg, party)]
     chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
-    seen_log(party)
+    seen_log(party, statuses)
     view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
-                                  user_handle=current_user.handle, page=page_no)
+                                  user_handle=current_user.handle, page=page_no, type_names=catalog.type_names(),
+                                  locale=str(get_locale() or "sv"))
     context = {
         "overview": view,
         "statuses": list(statuses.values()),
@@ -134,10 +146,11 @@ def case(handle: str):
     names = {p.slug: p.name for p in cfg.producers}
     found = build_cases([(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored],
                         handle_key=handle_key(party))[0]
+    _names([found])
     audit.record(party, "case")
-    seen = seen_log(party)
-    seen_at = seen.get(found.handle)
-    new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
+    seen = seen_log(party, statuses)
+    since = new_since(seen, found.handle, found.producer)
+    new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, since)}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
     return _respond(render_template("pages/case.html", case=found, status=statuses.get(found.producer),
                                     new_ids=new_ids, **page_context(party)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import request, session
-from flask_babel import format_date, format_time, format_timedelta
+from flask_babel import format_date, format_time, format_timedelta, gettext, ngettext
 
 from portal.standard import clock
 
@@ -48,3 +48,15 @@ def iso_date(value) -> str:
 def iso_time(value) -> str:
     """Machine-readable time for ``<time datetime>``: whole seconds, as HTML allows."""
     return value.isoformat(timespec="seconds") if value else ""
+
+
+def days_from_today(value: dt.date | None) -> str:
+    """A deadline relative to today in Sweden: "i dag", "om 6 dagar", "2 dagar sedan"."""
+    if value is None:
+        return ""
+    days = (value - clock.today()).days
+    if days == 0:
+        return gettext("today")
+    if days > 0:
+        return ngettext("in %(num)d day", "in %(num)d days", days)
+    return ngettext("%(num)d day ago", "%(num)d days ago", -days)
