@@ -150,9 +150,11 @@ def demo_events(slug: str, kund: str | None = None, prefix: str | None = None) -
     return out
 
 
-def demo_refs(kund: str, slugs, prefix: str | None = None) -> set[str]:
-    """How the page names each of a customer's demo cases (``case_label``): its reference, else its title."""
-    return {label for _, label in demo_cases(kund, slugs, prefix)}
+def demo_refs(kund: str, slugs, prefix: str | None = None, without: frozenset[str] = frozenset(),
+              catalogued: bool = True) -> set[str]:
+    """How the page names each of a customer's demo cases (``case_label``): its reference, else its title.
+    ``without``: event ids the agency no longer sends; ``catalogued=False``: the agency publishes no catalog."""
+    return {label for _, label in demo_cases(kund, slugs, prefix, without, catalogued)}
 
 
 def as_answered(e: dict, kund: str) -> _Event:
@@ -280,20 +282,24 @@ def urls_on(soup) -> list[str]:
         [t["src"] for t in soup.select("[src]")]
 
 
-def demo_cases(kund: str, slugs, prefix: str | None = None) -> dict[tuple[str, str], list[dict]]:
+def demo_cases(kund: str, slugs, prefix: str | None = None, without: frozenset[str] = frozenset(),
+               catalogued: bool = True) -> dict[tuple[str, str], list[dict]]:
     """The demo data's cases for a customer, grouped as the portal groups real answers (``Event.case_key``):
     (producer slug, label) -> its events, newest first. The label is what names the case on the page
-    (``card_label``): the reference, else the title (its first event's rubrik)."""
+    (``card_label``): the reference, else the case type's catalog name (with its start day when another case
+    has that name too), else its first event's rubrik."""
     grouped: dict[tuple[str, str], list[dict]] = {}
     for slug in slugs:
         for e in demo_events(slug, kund, prefix):
+            if e["kundhandelseId"] in without:
+                continue
             grouped.setdefault((slug, as_answered(e, kund).case_key), []).append(e)
     cases: dict[tuple[str, str], list[dict]] = {}
     labels = {}
     for (slug, key), events in grouped.items():
         events.sort(key=lambda e: (event_time(e), e["kundhandelseId"]), reverse=True)
-        labels[(slug, key)] = as_answered(events[0], kund).reference or demo_type_name(
-            slug, events[0]["kundhandelseTyp"]) or events[-1]["rubrik"]
+        labels[(slug, key)] = as_answered(events[0], kund).reference or (
+            catalogued and demo_type_name(slug, events[0]["kundhandelseTyp"])) or events[-1]["rubrik"]
     for (slug, key), events in grouped.items():
         label = labels[(slug, key)]
         if list(labels.values()).count(label) > 1 and not as_answered(events[0], kund).reference:
