@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from portal import audit, caselist, catalog
+from portal.case_names import type_name
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, representation, start_representation
 from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
@@ -41,8 +42,16 @@ def seen_log(party, statuses: dict) -> dict:
     return store().seen_cases(current_user.handle, party.identity.digits) if starts else seen
 
 
-def _names(cases) -> None:
-    name_cases(cases, catalog.type_names(), str(get_locale() or "sv"))
+def _names(cases) -> dict:
+    names = catalog.type_names()
+    name_cases(cases, names, str(get_locale() or "sv"))
+    return names
+
+
+def _swedish_title(case, names: dict) -> str:
+    """The case's name for the audit log, always in Swedish (shown with lang="sv" in either language)."""
+    found = type_name(case.case_type, names, "sv")
+    return found[0] if found and found[1] == "sv" else case.first.rubrik
 
 
 def load_cases():
@@ -95,7 +104,7 @@ def overview():
     party = acting_party()
     if statuses is None or party != own:
         statuses = _refresh(party)
-    audit.record(party, "overview")
+    audit.record_visit(party, follow_up=is_htmx_swap() or bool(request.args))
     cfg = config()
     visible = [p.slug for p in visible_producers(cfg, party)]
     chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
@@ -146,8 +155,8 @@ def case(handle: str):
     names = {p.slug: p.name for p in cfg.producers}
     found = build_cases([(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored],
                         handle_key=handle_key(party))[0]
-    _names([found])
-    audit.record(party, "case")
+    names = _names([found])
+    audit.record(party, "case", subject=_swedish_title(found, names))
     seen = seen_log(party, statuses)
     since = new_since(seen, found.handle, found.producer)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, since)}

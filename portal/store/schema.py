@@ -63,6 +63,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["audit"].create({"id": int, "at": str, "user_handle": str, "party": str, "basis": str, "action": str,
                         "outcome": str, "correlation_id": str}, pk="id", if_not_exists=True)
     db["audit"].create_index(["party", "at"], if_not_exists=True)
+    if "subject" not in db["audit"].columns_dict:  # what was looked at (a case's title); databases made before it
+        db["audit"].add_column("subject", str)
     # Append-only: the database itself refuses to change or remove what was written.
     db.conn.execute("create trigger if not exists audit_no_update before update on audit"
                     " begin select raise(abort, 'the audit log is append-only'); end")

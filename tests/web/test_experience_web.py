@@ -265,3 +265,42 @@ def test_the_readme_lists_the_demo_identities_make_demo_prints():
     table = readme[readme.index("| who | personnummer |"):].split("\n\n")[0]
     listed = set(re.findall(r"^\|[^|]+\| (\d{12}) \|", table, re.MULTILINE))
     assert listed == printed
+
+
+# --- 8. "Vem har tittat" (item 10) -------------------------------------------------------------------------------
+
+
+def _audit_rows(client) -> list[str]:
+    return [text_of(tr.select("td")[3]) for tr in page(client.get("/vem-har-tittat")).select("main tbody tr")]
+
+
+def test_one_overview_visit_is_one_row_however_many_filters_and_refreshes(client):
+    login(client, SARA)
+    client.get("/")
+    client.get("/?status=customer", headers={"HX-Request": "true"})  # a filter change with JavaScript
+    client.get("/", headers={"HX-Request": "true"})  # the automatic refresh
+    client.get("/?status=closed")  # a filter change without JavaScript
+    assert _audit_rows(client).count("Öppnade översikten") == 1
+    client.get("/livssituationer")
+    client.get("/")  # a new visit
+    assert _audit_rows(client).count("Öppnade översikten") == 2
+
+
+def test_a_look_at_a_case_names_the_case_and_a_company_has_its_own_log(client):
+    login(client, KARIN)
+    act_as(client, "Bohusläns Ostron AB")
+    home = _home(client)
+    link = next(a["href"] for a in home.select("main .case-card__title a") if "Strandskyddsdispens" in text_of(a))
+    client.get(link)
+    soup = page(client.get("/vem-har-tittat"))
+    assert text_of(soup.select_one("main h1")) == "Vem har tittat på ärendena för Bohusläns Ostron AB"
+    rows = [text_of(tr.select("td")[3]) for tr in soup.select("main tbody tr")]
+    assert rows[0] == "Öppnade ett ärende: Strandskyddsdispens"
+    assert "Valde att företräda dig" in rows  # Karin's switch to the company, in the company's log
+    # Back as herself: her own log, without the company's case.
+    act_as(client, "du själv")
+    own = page(client.get("/vem-har-tittat"))
+    assert text_of(own.select_one("main h1")) == "Vem har tittat på dina ärenden"
+    own_rows = [text_of(tr.select("td")[3]) for tr in own.select("main tbody tr")]
+    assert "Öppnade ett ärende: Strandskyddsdispens" not in own_rows
+    assert "Gick tillbaka till sina egna ärenden" in own_rows
