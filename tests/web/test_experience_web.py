@@ -304,3 +304,26 @@ def test_a_look_at_a_case_names_the_case_and_a_company_has_its_own_log(client):
     own_rows = [text_of(tr.select("td")[3]) for tr in own.select("main tbody tr")]
     assert "Öppnade ett ärende: Strandskyddsdispens" not in own_rows
     assert "Gick tillbaka till sina egna ärenden" in own_rows
+
+
+# --- 9. language of agency texts (item 11) -----------------------------------------------------------------------
+
+
+def test_swedish_agency_texts_on_an_english_page_say_so_once_and_carry_lang_sv(client):
+    login(client, KARIN)
+    client.get("/sprak/en")
+    soup = _home(client)
+    assert [text_of(n) for n in soup.select("main .lang-note")] == [
+        "Some agencies write only in Swedish: their texts are shown in Swedish."]
+    jordbruksverket = [c for c in case_cards(soup) if card_fact(c, "Agency") == "Jordbruksverket"]
+    assert jordbruksverket
+    for card in jordbruksverket:
+        assert card.select_one(".case-card__facts span[lang]")["lang"] == "sv"
+    case = page(client.get(jordbruksverket[0].select_one(".case-card__title a")["href"]))
+    assert [text_of(n) for n in case.select("main .lang-note")] == [
+        "Jordbruksverket writes only in Swedish: its texts are shown in Swedish."]
+    for node in case.select("main .timeline__text"):
+        assert node["lang"] == "sv"
+    # In Swedish there is nothing to say.
+    client.get("/sprak/sv")
+    assert not _home(client).select("main .lang-note")
