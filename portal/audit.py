@@ -34,6 +34,8 @@ ACTIONS = {
     "situation_delete": lazy_gettext("Deleted a situation"),
     "situation_add_case": lazy_gettext("Added a case to a situation"),
     "situation_remove_case": lazy_gettext("Removed a case from a situation"),
+    # Written by the notifier with no party (so "Who has looked" never lists it): to whom, which triggers.
+    "notice": lazy_gettext("An e-mail notice was sent"),
 }
 
 

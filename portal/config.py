@@ -159,6 +159,36 @@ class PortalSettings:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """The ``[smtp]`` table: where notices are handed over. The password comes from env ``password_env``."""
+
+    host: str = "127.0.0.1"
+    port: int = 587
+    starttls: bool = True  # STARTTLS before AUTH; false only for a relay on the same machine
+    username: str = ""  # empty: no AUTH
+    password_env: str = "PORTAL_SMTP_PASSWORD"
+    sender: str = "Mina ärenden <noreply@example.invalid>"
+    timeout_s: float = 10.0
+    ca_file: str = ""  # a private CA for the relay's certificate (default: the system's)
+    password: str = field(default="", repr=False)  # read from env password_env, never from the file
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """The ``[notify]`` table: the notifier (``flask --app portal notify``)."""
+
+    base_url: str = "http://127.0.0.1:8080"  # the portal as users reach it: links in messages start here
+    refresh_interval_s: float = 3600.0  # at most one fetch per party and agency this often, by the notifier
+    max_refreshes_per_pass: int = 200  # parties refreshed per pass; the rest wait for the next pass
+    loop_interval_s: float = 60.0  # --loop: a pass this often
+    summary_hour: int = 7  # daily summaries go out from this hour (Swedish time)
+    claim_lease_s: float = 600.0  # a message claimed by a notifier that died is taken over after this
+    retry_base_s: float = 60.0  # SMTP failing: wait this long, doubling per attempt (at most a day)
+    max_attempts: int = 10  # then the message is kept as failed, never dropped silently
+    confirm_max_age_h: float = 48.0  # how long an address confirmation link works
+
+
+@dataclass(frozen=True)
 class Config:
     settings: PortalSettings
     producers: tuple[ProducerConfig, ...]
@@ -166,6 +196,8 @@ class Config:
     situations: tuple[SituationConfig, ...] = field(default_factory=tuple)
     source: str = ""
     oidc: OidcConfig | None = None  # None: no real e-ID (only the mock, in demo and test mode)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def producer(self, slug: str) -> ProducerConfig | None:
         return next((p for p in self.producers if p.slug == slug), None)
@@ -190,7 +222,7 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None, *, test
 
 def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     """Build a Config from parsed TOML and an environment."""
-    _only(doc, {"portal", "producer", "ombud", "situation", "oidc"}, "top level")
+    _only(doc, {"portal", "producer", "ombud", "situation", "oidc", "smtp", "notify"}, "top level")
     settings = _settings(doc.get("portal", {}), env)
     if not settings.secret_key and not (testing or settings.demo):
         raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
@@ -212,10 +244,38 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     ombud = _with_key(_build(OmbudConfig, doc["ombud"], "[ombud]"), env, fallback_key, "[ombud]")
     _check_url(ombud.url, "[ombud] url")
     situations = tuple(_situation(i, s) for i, s in enumerate(_list(doc, "situation")))
+    smtp = _smtp(doc.get("smtp", {}), env, strict=not (testing or settings.demo))
+    notify = _notify(doc.get("notify", {}))
+    _check_url(notify.base_url, "[notify] base_url")
     oidc = _oidc(doc["oidc"], env, relaxed=testing or settings.demo) if "oidc" in doc else None
     if oidc is None and not (testing or settings.demo):
         raise ConfigError(NO_EID)
-    return Config(settings, producers, ombud, situations, source, oidc)
+    return Config(settings, producers, ombud, situations, source, oidc, smtp, notify)
+
+
+def _notify(table) -> NotifyConfig:
+    """The notifier's table; ``summary_hour`` is an hour of the day, midnight (0) included."""
+    table = dict(table) if isinstance(table, dict) else table
+    hour = table.pop("summary_hour", None) if isinstance(table, dict) else None
+    notify = _build(NotifyConfig, table, "[notify]")
+    if hour is not None:
+        if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+            raise ConfigError("[notify] summary_hour must be a whole hour from 0 to 23")
+        notify = replace(notify, summary_hour=hour)
+    return notify
+
+
+def _smtp(table, env, *, strict: bool) -> SmtpConfig:
+    """The mail relay; with a username, its password must be in the environment (outside demo and test)."""
+    if isinstance(table, dict) and "password" in table:
+        raise ConfigError("[smtp] password: never in the file; name an env variable with password_env")
+    smtp = _build(SmtpConfig, table, "[smtp]")
+    password = env.get(smtp.password_env, "")
+    if smtp.username and not password and strict:
+        raise ConfigError(f"[smtp]: env {smtp.password_env} (the SMTP password) is not set")
+    if smtp.username and not smtp.starttls and strict:
+        raise ConfigError("[smtp]: a password is never sent without STARTTLS (set starttls = true)")
+    return replace(smtp, password=password)
 
 
 NO_EID = ("no e-ID configured: add an [oidc] section naming your OpenID provider (README: 'Log-in with e-ID'); "

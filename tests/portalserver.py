@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -46,8 +47,10 @@ class PortalServer:
 
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "",
                  env: dict | None = None, port: int | None = None, **settings):
-        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]`` or an ``[oidc]`` table);
-        ``env`` adds variables (e.g. the secret such a producer's ``api_key_env`` names); ``port``: free_port()."""
+        """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]`` or an ``[oidc]`` table; a
+        ``[table]`` the demo config has, e.g. ``[smtp]``, replaces it; ``{portal_url}`` becomes this server's
+        address); ``env`` adds variables (e.g. the secret such a producer's ``api_key_env`` names); ``port``:
+        free_port()."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
         text = text.replace("timeout_s = 2.0", "timeout_s = 8.0").replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
@@ -57,14 +60,17 @@ class PortalServer:
         body, nxt, tail = rest.partition("\n[")
         body = "\n".join(line for line in body.split("\n") if line.split("=")[0].strip() not in settings)
         text = head + sep + body + nxt + tail
-        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1) + "\n" + extra_config
-        config = workdir / "portal.toml"
-        config.write_text(text, encoding="utf-8")
+        text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
+        for name in re.findall(r"^\[(\w+)\]$", extra_config, re.M):  # a table given here replaces the demo's own
+            text = re.sub(rf"^\[{name}\]\n(?:(?!\[).*\n)*", "", text, flags=re.M)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        config = workdir / "portal.toml"
+        config.write_text(text + "\n" + extra_config.replace("{portal_url}", self.url), encoding="utf-8")
         self.log = tempfile.NamedTemporaryFile("w+", prefix="portal-", suffix=".log", delete=False)
         env = {**os.environ, **(env or {}), "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
                "PORTAL_DATABASE": str(workdir / "portal.db"), "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789"}
+        self.env = env  # what another process of this portal (e.g. `flask --app portal notify`) needs
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "portal:create_app()"],

@@ -15,13 +15,15 @@ from .cases import CasesStore
 from .catalogs import CatalogsStore
 from .clock import UTC, now
 from .events import EventsStore
+from .notices import NoticesStore
 from .records import CaseQuery, CaseRow, StoredEvent, SyncState
 from .schema import connect, ensure_schema, prepare_database
 from .sessions import SessionsStore
 from .situations import SituationsStore
 
 
-class Store(SessionsStore, EventsStore, CasesStore, AuditStore, SituationsStore, CatalogsStore):
+class Store(SessionsStore, EventsStore, CasesStore, AuditStore, SituationsStore, CatalogsStore,
+            NoticesStore):
     """The portal's persistence operations over one connection."""
 
     def __init__(self, db: sqlite_utils.Database):

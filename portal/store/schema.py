@@ -110,3 +110,26 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for column in ("incomplete", "failed_behind"):  # databases made before incomplete answers were told apart
         if column not in db["sync"].columns_dict:
             db["sync"].add_column(column, str)
+    _notice_tables(db)
+
+
+def _notice_tables(db: sqlite_utils.Database) -> None:
+    """E-mail notices: who wants them, which triggers were seen (idempotency keys), and the outbox."""
+    db["notice_subscriptions"].create({
+        "user_handle": str, "address": str, "address_state": str, "mode": str, "parties": str, "language": str,
+        "active": int, "created_at": str, "confirmed_at": str, "refused_at": str, "updated_at": str,
+    }, pk="user_handle", if_not_exists=True)
+    # Per (user, party, producer): the events present when notices started are history, not news.
+    db["notice_baselines"].create({"user_handle": str, "party": str, "producer": str, "at": str},
+                                  pk=("user_handle", "party", "producer"), if_not_exists=True)
+    # One row per trigger and recipient, keyed by a hash of (user, party, producer, case or event, kind):
+    # the key is what makes a trigger be sent once, whoever finds it first and however often.
+    db["notice_triggers"].create({"key": str, "user_handle": str, "party": str, "party_name": str, "kind": str,
+                                  "created_at": str, "message_key": str}, pk="key", if_not_exists=True)
+    db["notice_triggers"].create_index(["user_handle", "message_key"], if_not_exists=True)
+    db["notice_messages"].create({
+        "key": str, "user_handle": str, "address": str, "kind": str, "language": str, "link": str, "state": str,
+        "attempts": int, "next_attempt_at": str, "claimed_by": str, "claimed_at": str, "sent_at": str,
+        "last_error": str, "created_at": str,
+    }, pk="key", if_not_exists=True)
+    db["notice_messages"].create_index(["state", "next_attempt_at"], if_not_exists=True)

@@ -1,4 +1,4 @@
-"""The performance scenarios P1-P7 of issue 6: start the world, measure, print a table, write bench-results.json.
+"""The performance scenarios P1-P7 of issue 6 and P8 of issue 19: start the world, measure, print a table, write bench-results.json.
 
     python -m tests.benchmarks [--out bench-results.json] [--only P1,P4] [--no-profile] [--strict]
     python tests/benchmarks/run.py ...            (the same)
@@ -295,6 +295,18 @@ class Bench:
                    "A full refresh still happens every full_refresh_h=24 h",
         })
 
+    # --- P8 ----------------------------------------------------------------------------------------------------
+    def p8(self, parties: int = 1000) -> None:
+        from tests.benchmarks.notify_pass import measure
+        self.log(f"P8: one notifier pass over {parties} subscribed parties, 8 agencies (tests/benchmarks/notify_pass.py)")
+        d = measure(parties, self.tmp / "p8", log=self.log)
+        per_party = round(d["after_new_events"]["agency_requests"] / parties, 2)
+        self.results["P8"] = result(per_party, 8, "agency queries per subscribed party per pass", "<=", {
+            **d, "how": "in this process, as `flask --app portal notify` runs a pass; a mock world of its own with one "
+                        "event per agency per party; a real SMTP server on loopback; requests and bytes from "
+                        "/_admin/stats; memory is the bench process's peak RSS (the notifier and the SMTP server)",
+        })
+
     # --- P6 ----------------------------------------------------------------------------------------------------
     def _load(self, users, per_client: int, budget_s: float, close: bool = False):
         """Each user's thread does up to ``per_client`` GET / (or stops at the time budget). -> (wall, latencies)."""
@@ -416,6 +428,7 @@ ROWS = [
     ("P5", "refresh bytes / full fetch bytes"),
     ("P6", "warm overview, 16 clients, 2 workers"),
     ("P7", "worker peak RSS after P2"),
+    ("P8", "notifier pass, 1,000 subscribed parties"),
 ]
 
 
@@ -441,6 +454,9 @@ def table(results: dict) -> str:
                          f"{d['one_round_connection_close']['req_per_s']} req/s "
                          f"{d['one_round_connection_close']['requests_per_worker']}; 10,000-event party "
                          f"{d['large_party']['req_per_s']} req/s"),
+        "P8": lambda d: (f"{d['after_new_events']['seconds']} s, {d['after_new_events']['messages']} messages for "
+                         f"{d['changed_parties']} changed parties; cold pass {d['cold']['seconds']} s; within the "
+                         f"interval {d['within_interval']['agency_requests']} requests; peak RSS {d['peak_rss_mb']} MB"),
         "P7": lambda d: ("workers " + ", ".join(f"{v['VmHWM']}" for v in d["workers"].values()) + " MB"
                          + ("; after P6: " + ", ".join(f"{v['VmHWM']}" for v in d["after_P6_workers"].values())
                             + " MB" if d.get("after_P6_workers") else "")),
@@ -501,6 +517,8 @@ def main(argv=None) -> int:
             bench.results["P7"] = {"detail": {}}  # p6 adds the after-P6 memory there
             step(bench.p6)
             bench.results.pop("P7")
+        if wanted("P8"):
+            step(bench.p8)
         if not args.no_profile and wanted("P2"):
             profile_text = bench.profile()
     except Exception as exc:  # write what was measured, then say what broke

@@ -54,3 +54,15 @@ def openid_provider():
                                           "portal-identity-in-token")])
     yield provider
     provider.stop()
+
+
+@pytest.fixture()
+def smtp_sink():
+    """A real SMTP server on a loopback port that keeps every message it accepts (tests/smtpsink.py)."""
+    from smtpsink import SmtpSink
+
+    sink = SmtpSink()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -124,6 +124,28 @@ def foreign_calendar_tokens(app, client, events) -> list[str]:
         store.close()
 
 
+def foreign_notice_tokens(app, events) -> tuple[list[str], list[str]]:
+    """Confirm and stop tokens of the forbidden persons (signed with the real secret), each with an address."""
+    from portal import notice_tokens
+    store = _store(app)
+    try:
+        actable = what_user_may_see(events.user).actable
+        people = sorted({e["part"]["kund"]["identifierare"] for _, e in events
+                         if e["part"]["kund"]["typ"] == "Personnummer"} - actable)[:3]
+        confirm, stop = [], []
+        for pnr in people:
+            handle = store.user_for(pnr, "Någon annan")
+            address = f"annan-{pnr[-4:]}@example.se"
+            store.set_notice_address(handle, address, "sv")
+            confirm.append(notice_tokens.confirm_token(app.secret_key, handle, address))
+            stop.append(notice_tokens.stop_token(app.secret_key, handle, address))
+        confirm.append(notice_tokens.confirm_token("another secret", "x" * 22, "a@example.se"))
+        stop.append(notice_tokens.stop_token("another secret", "x" * 22, "a@example.se"))
+        return confirm, stop
+    finally:
+        store.close()
+
+
 def requests_for(rule, app, client, events):
     """The requests the matrix makes for one route; a route it does not know fails the test."""
     path = rule.rule
@@ -161,6 +183,22 @@ def requests_for(rule, app, client, events):
     elif path == "/kalender/<token>.ics":
         out += [("GET", f"/kalender/{t}.ics", None, {}) for t in foreign_calendar_tokens(app, client, events)]
         out.append(("GET", "/kalender/" + "x" * 32 + ".ics", None, {}))
+    elif path == "/aviseringar":
+        if "GET" in methods:
+            out += [("GET", path, None, {}), ("GET", path, None, {"HX-Request": "true"})]
+        else:  # choosing parties the user may not act for is refused
+            out.append(("POST", path, {"mode": "immediate", "party": forged_party_handles(app, client, events)}, {}))
+            out.append(("POST", path, {"mode": "sometimes"}, {}))
+    elif path == "/aviseringar/adress":
+        out += [("POST", path, {"address": "matris@example.se"}, {}), ("POST", path, {"address": "inte en adress"}, {})]
+    elif path == "/aviseringar/stoppa":
+        out.append(("POST", path, {}, {}))
+    elif path == "/aviseringar/bekrafta/<token>":
+        out += [("GET", f"/aviseringar/bekrafta/{t}", None, {}) for t in foreign_notice_tokens(app, events)[0]]
+    elif path == "/aviseringar/stopp/<token>":
+        # A stop token is the capability (RFC 8058): a real one stops that address, and the page shows nothing of whom.
+        for t in foreign_notice_tokens(app, events)[1]:
+            out += [("GET", f"/aviseringar/stopp/{t}", None, {}), ("POST", f"/aviseringar/stopp/{t}", {}, {})]
     elif path == "/sprak/<code>":
         out += [("GET", "/sprak/en?next=/", None, {}), ("GET", "/sprak/sv?next=/", None, {})]
     elif "<" in path:
