@@ -227,10 +227,10 @@ def test_the_log_in_hint_is_a_valid_personnummer(client):
 
 def test_a_bad_date_filter_shows_its_error_once(client):
     login(client, KARIN)
-    r = client.get("/?from=2026-13-45")
-    assert r.status_code == 400
-    text = r.get_data(as_text=True)
-    assert text.count("Datum skrivs ÅÅÅÅ-MM-DD") == 1
+    for query in ("from=2026-13-45", "from=2026-13-45&to=2026-02-30", "from=2026-12-01&to=2026-01-01"):
+        r = client.get(f"/?{query}")
+        assert r.status_code == 400
+        assert r.get_data(as_text=True).count("Datum skrivs ÅÅÅÅ-MM-DD") == 1, query
 
 
 def test_the_menu_marks_the_current_page(client):
