@@ -21,7 +21,7 @@ bp = Blueprint("cases", __name__)
 def _refresh(party):
     """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
     return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                   language=str(get_locale() or "sv"), store_factory=store_factory())
+                   language=str(get_locale() or "sv"), store_factory=store_factory(), match_language=True)
 
 
 def handle_key(party) -> str:

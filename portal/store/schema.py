@@ -107,7 +107,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     }, pk=("party", "producer", "scope"), if_not_exists=True)
     if "capped" not in db["sync"].columns_dict:  # databases made before the storage cap
         db["sync"].add_column("capped", int)
-    for column in ("incomplete", "failed_behind"):  # databases made before incomplete answers were told apart
+    for column in ("incomplete", "failed_behind", "language"):  # columns added later (answers told apart, language)
         if column not in db["sync"].columns_dict:
             db["sync"].add_column(column, str)
     _notice_tables(db)

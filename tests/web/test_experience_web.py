@@ -327,3 +327,18 @@ def test_swedish_agency_texts_on_an_english_page_say_so_once_and_carry_lang_sv(c
     # In Swedish there is nothing to say.
     client.get("/sprak/sv")
     assert not _home(client).select("main .lang-note")
+
+
+def test_agency_texts_follow_a_language_switch_at_once(client):
+    """Skatteverket offers English: after a switch its cached Swedish texts are asked for again (not in 24 h)."""
+    login(client, KARIN)
+
+    def skatteverket_langs(soup) -> set[str]:
+        return {c.select_one(".case-card__facts span[lang]")["lang"] for c in case_cards(soup)
+                if card_fact(c, "Agency") == "Skatteverket" or card_fact(c, "Myndighet") == "Skatteverket"}
+
+    assert skatteverket_langs(_home(client)) == {"sv"}
+    client.get("/sprak/en")
+    assert skatteverket_langs(_home(client)) == {"en"}
+    client.get("/sprak/sv")
+    assert skatteverket_langs(_home(client)) == {"sv"}
