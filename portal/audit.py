@@ -34,6 +34,7 @@ ACTIONS = {
     "situation_delete": lazy_gettext("Deleted a situation"),
     "situation_add_case": lazy_gettext("Added a case to a situation"),
     "situation_remove_case": lazy_gettext("Removed a case from a situation"),
+    "across": lazy_gettext("Listed your cases among everyone they represent"),
     # Written by the notifier with no party (so "Who has looked" never lists it): to whom, which triggers.
     "notice": lazy_gettext("An e-mail notice was sent"),
 }

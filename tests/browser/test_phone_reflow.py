@@ -24,7 +24,7 @@ def test_no_page_scrolls_sideways_at_320_px(portal, new_page, locale):
     switch_party(page, OSTRON)
     case = page.locator(".case-card__title a").first.get_attribute("href")
     for path in ["/", "/?from=2026-13-01", case, "/livssituationer", "/livssituationer/starta-vattenbruk",
-                 "/kalender", "/katalog", "/vem-har-tittat"]:
+                 "/kalender", "/katalog", "/vem-har-tittat", "/alla"]:
         response = page.goto(portal.url + path)
         assert response.status in (200, 400), path
         _assert_reflows(page, path)

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from webtools import (DATA, KARIN, OLLE, SARA, act_as, card_fact, case_cards, demo_deadline, login, main, notices, page,
+from webtools import (DATA, EVA, KARIN, OLLE, SARA, act_as, card_fact, case_cards, demo_deadline, login, main, notices, page,
                       set_fault, status_items, text_of)
 
 from portal.standard import clock
@@ -342,3 +342,46 @@ def test_agency_texts_follow_a_language_switch_at_once(client):
     assert skatteverket_langs(_home(client)) == {"en"}
     client.get("/sprak/sv")
     assert skatteverket_langs(_home(client)) == {"sv"}
+
+
+# --- 10. "Alla jag företräder" (item 9) ---------------------------------------------------------------------------
+
+
+def test_everyone_i_represent_lists_what_waits_across_parties_by_deadline(private_world, make_private_app):
+    client = make_private_app().test_client()
+    login(client, KARIN)
+    client.get("/")
+    act_as(client, "Bohusläns Ostron AB")
+    client.get("/")  # both parties' answers are in the cache now
+    log = Path(private_world.log.name)
+    asked_before = log.read_text(errors="replace").count("/kundhandelseFragaSynkron")
+    assert asked_before > 0  # the log does record the agencies' queries
+    soup = page(client.get("/alla"))
+    assert log.read_text(errors="replace").count("/kundhandelseFragaSynkron") == asked_before  # from the cache: no agency asked
+    assert text_of(soup.select_one("main h1")) == "Alla jag företräder"
+    cards = soup.select("main .across-list > li")
+    parties = [text_of(c.select_one(".across-list__party strong")) for c in cards]
+    assert sorted(set(parties)) == ["Bohusläns Ostron AB", "Karin Ström"]
+    assert parties.count("Bohusläns Ostron AB") == 3 and parties.count("Karin Ström") == 1
+    days = [c.select_one(".case-card__deadline time")["datetime"] for c in cards]
+    assert days == sorted(days)  # earliest deadline first
+    assert "Strandskyddsdispens" in [text_of(c.select_one(".case-card__title [lang]")) for c in cards]
+    counts = {text_of(li.select_one("strong")): text_of(li) for li in soup.select("main .across-parties > li")}
+    assert "3 ärenden väntar" in counts["Bohusläns Ostron AB"] and "1 ärende väntar" in counts["Karin Ström"]
+    # Each party opens with one press (the usual switch, a plain form): the company's overview.
+    form = soup.select("main .across-parties form")[0]
+    assert form["action"] == "/act-as" and form["method"] == "post"
+    # Listing a customer's cases is a look at them: it is in the company's log.
+    assert "Listade dina ärenden bland alla hen företräder" in [
+        text_of(tr.select("td")[3]) for tr in page(client.get("/vem-har-tittat")).select("main tbody tr")]
+
+
+def test_everyone_i_represent_respects_what_a_mandate_covers(client):
+    login(client, EVA)
+    for name in ("Kustbageriet AB",):
+        act_as(client, name)
+        client.get("/")
+    soup = page(client.get("/alla"))
+    for card in soup.select("main .across-list > li"):
+        if text_of(card.select_one(".across-list__party strong")) == "Kustbageriet AB":
+            assert card_fact(card, "Myndighet") == "Skatteverket"  # her mandate there covers Skatteverket only
