@@ -7,6 +7,8 @@
 Keys come from env ``MOCK_PRODUCER_API_KEY``, ``MOCK_PRODUCER_CLIENT_SECRET`` and ``MOCK_ADMIN_KEY`` (demo
 keys otherwise). Agencies authenticate consumers as ``state.DEMO_AUTH`` says: ``tanum`` by ``client_id`` and
 ``client_secret`` headers, ``lantmateriet`` by the key in ``X-Gateway-Key``, the others by ``X-API-Key``.
+The registry's OAuth2 client secret comes from ``MOCK_OMBUD_CLIENT_SECRET`` and the signatory source's key
+from ``MOCK_SIGNATORY_API_KEY`` (demo values otherwise).
 Dates in the data files are moved to today at load (``mock_producers/dates.py``); "today" is the
 shared clock's (``MINA_CLOCK_SHIFT_DAYS`` moves it, for the portal and the mock world alike).
 """
@@ -25,7 +27,8 @@ from .app import create_app
 from .data import DEMO_DIR, DataError, add_scale_person, load_dir
 from .faults import KnobError
 from .server import serve
-from .state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET, MockState
+from .state import (DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET, DEMO_OMBUD_CLIENT_SECRET,
+                    DEMO_SIGNATORY_KEY, MockState)
 
 
 def build_state(args) -> MockState:
@@ -40,6 +43,8 @@ def build_state(args) -> MockState:
                         " 32 characters")
     state = MockState(producers, registry, api_key=api_key, admin_key=admin_key, client_secret=client_secret,
                       auth={slug: auth for slug, auth in DEMO_AUTH.items() if slug in producers},
+                      ombud_client_secret=os.environ.get("MOCK_OMBUD_CLIENT_SECRET") or DEMO_OMBUD_CLIENT_SECRET,
+                      signatory_key=os.environ.get("MOCK_SIGNATORY_API_KEY") or DEMO_SIGNATORY_KEY,
                       access_check=not args.no_access_check)
     for assignment in args.latency:
         state.board.set_latency(assignment)
@@ -52,7 +57,8 @@ def banner(state: MockState, directory: Path) -> str:
     """What a person starting the demo needs: where things are and whom to query for."""
     lines = [f"  producer API:  {state.self_url}/<slug>/kundhandelseFragaSynkron  (OpenAPI: /<slug>/api-docs)",
              f"  forwarder:     {state.self_url}/vidareformedling/kundhandelseFragaSynkron",
-             f"  Mina ombud:    {state.self_url}/minaombud/sok/behorigheter",
+             f"  Mina ombud:    {state.self_url}/minaombud/dfm/formedlare/v1  (OAuth2: /minaombud/oauth2/token)",
+             f"  signatories:   {state.self_url}/foretagsdata/firmatecknare",
              "  API key:       header X-API-Key (env MOCK_PRODUCER_API_KEY, demo key otherwise)"]
     for slug, auth in sorted(state.auth.items()):
         how = (f"headers client_id={auth.client_id} and client_secret (env MOCK_PRODUCER_CLIENT_SECRET)"

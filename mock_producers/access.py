@@ -2,7 +2,10 @@
 
 A person sees their own events (and their sole-trader firms'); a signatory sees
 the company's; anyone else needs a mandate valid today for this producer
-(tredjeman), and then sees only types their permission codes cover.
+(tredjeman), and then sees only types their permission codes cover: as the
+producer's catalog maps them, or, for a code its catalog does not list, by the
+demo world's convention (the code is a type prefix). A producer knows its own codes;
+only a consumer must treat an unknown code as uninterpretable.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from portal.standard.identity import InvalidIdentity, parse_kund
+from portal.standard.eventtypes import matches_prefix
 from portal.standard.mandates import code_covers, find_permissions
 from portal.standard.models import Event, Kund
 
@@ -35,7 +39,8 @@ def allowed_codes(anvandare: str, kund: Kund, *, tredjeman: str, registry: dict,
 
 
 def visible(event: Event, codes, catalog_codes: dict[str, list[str]]) -> bool:
-    """True when ``codes`` (from allowed_codes) cover this event."""
+    """True when ``codes`` (from allowed_codes) cover this event, as the producer's catalog maps them."""
     if codes == ALL:
         return True
-    return any(code_covers(c, event.typ, catalog_codes) for c in codes)
+    return any(code_covers(c, event.typ, catalog_codes) if c in catalog_codes else matches_prefix(event.typ, c)
+               for c in codes)

@@ -3,6 +3,7 @@
 - ``GET /_admin/faults``; ``PUT /_admin/faults/<slug>`` with knob settings; ``DELETE /_admin/faults``
 - ``PUT /_admin/producers/<slug>/events`` with one event: add or replace it; ``DELETE .../events/<id>``
 - ``PUT /_admin/registry`` with a whole registry document (e.g. to revoke a mandate)
+- ``DELETE /_admin/registry/tokens``: the registry forgets every Bearer token it issued
 - ``PUT /_admin/access-check`` with ``{"enabled": bool}``
 - ``GET /_admin/clock``: today on the shared clock and how many days each data file's dates were moved
 - ``GET /_admin/stats``: requests and bytes sent per producer; ``DELETE /_admin/stats``
@@ -89,6 +90,15 @@ def put_registry():
     body = prepare_registry(body)
     state().replace_registry(body)
     return json_response({"fullmakter": len(body["fullmakter"])})
+
+
+@bp.route("/registry/tokens", methods=["DELETE"])
+def revoke_registry_tokens():
+    """Forget the registry's Bearer tokens: the next call with an old one gets 401."""
+    from .registry import revoke_tokens
+
+    revoke_tokens()
+    return json_response({"revoked": True})
 
 
 @bp.route("/access-check", methods=["PUT"])

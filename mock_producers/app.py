@@ -7,7 +7,7 @@ import json
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, forwarder, producer, registry
+from . import admin, forwarder, producer, registry, signatories
 from .faults import Trickle
 from .state import MockState
 
@@ -19,7 +19,7 @@ def create_app(state: MockState) -> Flask:
     app = Flask(__name__)
     app.extensions["mock"] = state
     app.wsgi_app = Trickle(app.wsgi_app, state.board)
-    for blueprint in (producer.bp, forwarder.bp, registry.bp, admin.bp):
+    for blueprint in (producer.bp, forwarder.bp, registry.bp, signatories.bp, admin.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
@@ -57,7 +57,9 @@ def create_app(state: MockState) -> Flask:
             "producenter": {slug: {"namn": p.namn, "orgnr": p.orgnr, "prefix": p.prefix, "kundhandelser": len(p.events)}
                             for slug, p in sorted(st.producers.items())},
             "vidareformedling": "/vidareformedling/kundhandelseFragaSynkron",
-            "minaombud": "/minaombud/sok/behorigheter",
+            "minaombud": "/minaombud/dfm/formedlare/v1/sok/behorigheter",
+            "minaombud_token": "/minaombud/oauth2/token",
+            "firmatecknare": "/foretagsdata/firmatecknare",
         }, ensure_ascii=False), mimetype="application/json")
 
     return app

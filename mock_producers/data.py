@@ -141,7 +141,12 @@ def prepare_registry(doc: dict) -> dict:
 
 
 def check_registry(doc, label: str) -> None:
-    """Raise DataError unless ``doc`` is a valid registry document."""
+    """Raise DataError unless ``doc`` is a valid registry document.
+
+    Its ``fullmakter`` are the contract's ``Fullmakt`` objects (a file copied from real
+    answers loads), each optionally with our ``aterkallad`` date; ``firmatecknare`` feeds the
+    signatory source. Other top-level keys are tolerated.
+    """
     found = schemas.problems("ombud", doc, "Registerfil")
     if found:
         raise DataError(f"{label}: {found[0]}")
@@ -151,9 +156,9 @@ def check_registry(doc, label: str) -> None:
         raise DataError(f"{label}: {exc}") from None
     for i, f in enumerate(doc["fullmakter"]):
         try:
-            if dt.date.fromisoformat(f["giltigFrom"]) > dt.date.fromisoformat(f["giltigTom"]):
+            if f.get("giltigTom") and dt.date.fromisoformat(f["giltigFrom"]) > dt.date.fromisoformat(f["giltigTom"]):
                 raise DataError(f"{label}: fullmakt {f['id']!r}: giltigFrom is after giltigTom")
-            parse_organisation(f["tredjeman"])
+            parse_organisation(f["tredjeman"]["id"])
         except (ValueError, InvalidIdentity) as exc:
             if isinstance(exc, DataError):
                 raise

@@ -14,6 +14,8 @@ from .faults import FaultBoard
 
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"  # >= 32 chars, as the reference producer wants
 DEMO_ADMIN_KEY = "demo-admin-key-0123456789abcdef012345678"
+DEMO_OMBUD_CLIENT_SECRET = "demo-ombud-secret-0123456789abcdef0123"  # Mina ombud's OAuth2 client secret (demo)
+DEMO_SIGNATORY_KEY = "demo-signatory-key-0123456789abcdef0123"  # the signatory source's key (demo)
 DEMO_CLIENT_SECRET = "demo-client-secret-0123456789abcdef0123"
 DEMO_CLIENT_ID = "mina-arenden-portal"
 
@@ -50,6 +52,8 @@ class MockState:
     registry: dict
     api_key: str = DEMO_API_KEY
     admin_key: str = DEMO_ADMIN_KEY
+    ombud_client_secret: str = DEMO_OMBUD_CLIENT_SECRET  # the registry's OAuth2 client secret
+    signatory_key: str = DEMO_SIGNATORY_KEY  # the signatory source's own API key
     access_check: bool = True
     self_url: str = ""
     forwarder_timeout_s: float = 5.0
@@ -61,7 +65,7 @@ class MockState:
 
     def __post_init__(self):
         if self.board is None:
-            self.board = FaultBoard(list(self.producers) + ["minaombud"])
+            self.board = FaultBoard(list(self.producers) + ["minaombud", "foretagsdata"])
 
     def today(self) -> dt.date:
         """Today in Sweden (mandates are valid per Swedish calendar day), on the shared clock."""

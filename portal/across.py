@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from portal import audit
-from portal.acting import handle_for, representation
+from portal.acting import handle_for, lookup_notices, representation
 from portal.case_names import case_type_of, type_name
 from portal.caselist import gate_for
 from portal.catalog import case_type_names
@@ -75,4 +75,4 @@ def everyone():
         counts[r.party.identity.digits] = counts.get(r.party.identity.digits, 0) + 1
     parties = [(handle_for(p), p, counts.get(p.identity.digits, 0)) for p in rep.parties]
     return render_template("pages/across.html", rows=rows, parties=parties, handle_for=handle_for,
-                           registry_problem=bool(rep.problems))
+                           lookup_notices=lookup_notices(rep))

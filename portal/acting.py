@@ -1,24 +1,34 @@
 """Acting for others, per request: who the user may act for now, and whom they act for.
 
-The registry's answer is trusted for at most ``representation_ttl_s`` seconds,
-so a revoked mandate stops working within that bound. The chosen party lives in
-the session as an opaque handle and is checked again on every request.
+Two look-ups, asked at once: the signatory source (companies the user signs for)
+and Mina ombud (mandates, one search per connected agency). Each has its own
+wall-clock deadline; a look-up that fails or runs out of time is left out and
+named on the page (fail closed: without both, the user may still act for
+themself). A complete answer is trusted for at most ``representation_ttl_s``
+seconds, so a revoked mandate stops working within that bound. The chosen party
+lives in the session as an opaque handle and is checked again on every request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from portal import audit
-from portal.ombud import RegistryUnavailable
-from portal.representation import OWN, Party, Representation, find_by_handle, party_handle, resolve
+from portal.catalog import catalogs
+from portal.ombud import LookupFailed
+from portal.permissions import mappings_for
+from portal.representation import (INVALID_GRANTOR, INVALID_SIGNATORY, OWN, REGISTRY_AGENCY_FAILED, REGISTRY_FAILED,
+                                   SIGNATORY_FAILED, Party,
+                                   Representation, find_by_handle, party_handle, resolve)
 from portal.runtime import config, correlation_id, runtime, store
 from portal.standard.identity import parse_person
 from portal.store import now
@@ -27,7 +37,7 @@ bp = Blueprint("acting", __name__)
 _registry_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="registry")
 log = logging.getLogger(__name__)
 
-REGISTRY_UNAVAILABLE = "registry_unavailable"
+LOOKUP_FAILURES = (SIGNATORY_FAILED, REGISTRY_FAILED)
 
 
 def representation() -> Representation:
@@ -68,28 +78,56 @@ def start_representation() -> Party | None:
         if cached is not None:
             g.representation = cached
         else:
-            client, cid, who = runtime().ombud, correlation_id(), current_user.identity
-            g.registry_asked = (_registry_pool.submit(client.signatory_of, who, cid),
-                                _registry_pool.submit(client.permissions, who, cid))
+            g.registry_asked = _start_lookups(current_user)
     return Party(current_user.identity, current_user.name, OWN)
 
 
-def _ask_registry(user) -> Representation:
-    client = runtime().ombud
-    cid = correlation_id()
-    started = g.pop("registry_asked", None) if user is current_user else None
+def _start_lookups(user) -> tuple[Future, Future]:
+    """Both look-ups at once: a first page waits for the slower of the two, not their sum."""
+    rt, cid = runtime(), correlation_id()
+    agencies = [p.orgnr for p in rt.config.producers]
+    return (_registry_pool.submit(rt.signatories.companies, user.identity, cid),
+            _registry_pool.submit(rt.ombud.permissions, user.identity, agencies, cid))
+
+
+def _outcome(future: Future, end: float, source: str):
+    """The look-up's result, or None after logging why there is none (never waits past ``end``, monotonic)."""
     try:
-        # Both look-ups at once: a first page waits for the slower of the two, not their sum.
-        asked = started or (_registry_pool.submit(client.signatory_of, user.identity, cid),
-                            _registry_pool.submit(client.permissions, user.identity, cid))
-        signatory, permissions = asked[0].result(), asked[1].result()
-    except RegistryUnavailable as exc:
-        # Fail closed: without the registry, the user acts only for themself. Not cached.
-        log.warning("registry unavailable correlation_id=%s reason=%s", correlation_id(), exc)
-        return Representation((resolve(user.identity, user.name, [], []).parties[0],), (REGISTRY_UNAVAILABLE,))
-    rep = resolve(user.identity, user.name, signatory, permissions)
-    store().save_representation(user.handle, {"parties": [p.to_json() for p in rep.parties],
-                                              "problems": list(rep.problems)})
+        return future.result(timeout=max(end - time.monotonic(), 0.01))
+    except FutureTimeout:
+        log.warning("%s look-up gave no answer in time correlation_id=%s", source, correlation_id())
+    except LookupFailed as exc:
+        log.warning("%s look-up failed correlation_id=%s reason=%s", source, correlation_id(), exc)
+    return None
+
+
+def _ask_registry(user) -> Representation:
+    cfg = config()
+    started = g.pop("registry_asked", None) if user is current_user else None
+    asked = started or _start_lookups(user)
+    # Both look-ups end by their own deadlines; this one bound keeps the request from waiting on a stuck thread.
+    end = time.monotonic() + max(cfg.ombud.deadline_s, cfg.signatory.deadline_s if cfg.signatory else 0.0) + 1.0
+    signatory = _outcome(asked[0], end, "signatory")
+    found = _outcome(asked[1], end, "registry")
+    problems = []
+    if signatory is None:
+        problems.append(SIGNATORY_FAILED)
+    if found is None:
+        problems.append(REGISTRY_FAILED)
+        entries = []
+    else:
+        entries, failures = found
+        for failure in failures:
+            log.warning("registry search failed tredjeman=%s correlation_id=%s reason=%s",
+                        failure.agency, correlation_id(), failure)
+            problems.append(REGISTRY_AGENCY_FAILED + (failure.agency or ""))
+    # Opaque codes get their meaning from the config, else from the agency's catalog (fetched only if needed).
+    rep = resolve(user.identity, user.name, signatory or [], entries, mappings_for(cfg, entries, catalogs))
+    rep = Representation(rep.parties, tuple(problems) + rep.problems)
+    if not problems:
+        # Only a complete answer is kept: after a failure, the next request asks again.
+        store().save_representation(user.handle, {"parties": [p.to_json() for p in rep.parties],
+                                                  "problems": list(rep.problems)})
     return rep
 
 
@@ -133,3 +171,73 @@ def act_as():
     session["party"] = party_handle(current_app.secret_key, new_nonce, party)
     log.info("act-as user=%s basis=%s", user.handle, party.basis)
     return redirect(url_for("cases.overview"))
+
+
+def lookup_notices(rep: Representation) -> list[str]:
+    """What went wrong while finding whom the user may act for, in words naming the look-up."""
+    names = {p.orgnr: p.name for p in config().producers}
+    notices = []
+    for problem in rep.problems:
+        if problem == SIGNATORY_FAILED:
+            notices.append(_("We could not look up which companies you may sign for (the company register did not "
+                             "answer in time or answered in a way we cannot read), so they are not listed now."))
+        elif problem == REGISTRY_FAILED:
+            notices.append(_("We could not check your mandates in Mina ombud (it did not answer in time or answered "
+                             "in a way we cannot read), so nobody who gave you a mandate is listed now."))
+        elif problem.startswith(REGISTRY_AGENCY_FAILED):
+            agency = names.get(problem[len(REGISTRY_AGENCY_FAILED):], _("an agency"))
+            notices.append(_("We could not check your mandates for %(agency)s in Mina ombud, so cases there are not "
+                             "shown for those who gave you a mandate.", agency=agency))
+        elif problem == INVALID_SIGNATORY:
+            notices.append(_("The company register named a company we cannot identify; it is left out."))
+        elif problem == INVALID_GRANTOR:
+            notices.append(_("Mina ombud named someone who gave you a mandate in a way we cannot read; "
+                             "that mandate is left out."))
+    if any(p in LOOKUP_FAILURES or p.startswith(REGISTRY_AGENCY_FAILED) for p in rep.problems):
+        notices.append(_("You can still see your own cases. We will try again on your next page."))
+    return notices
+
+
+@bp.route("/agera-for")
+@login_required
+def act_for_page():
+    """Everyone the user may act for, and for each mandate what it covers (from Mina ombud's fullmakter/{id})."""
+    rep = representation()
+    cfg = config()
+    agencies = {p.orgnr: p.name for p in cfg.producers}
+    wanted = [(g.tredjeman, m) for p in rep.parties for g in p.grants for m in g.mandates]
+    details = runtime().ombud.mandates(wanted, correlation_id()) if wanted else {}
+    rows = []
+    for party in rep.parties:
+        grants = []
+        for grant in party.grants:
+            mandates = []
+            for mandate_id in grant.mandates:
+                doc = details.get((grant.tredjeman, mandate_id))
+                mandates.append(_mandate_view(doc, grant) if doc else None)
+            grants.append({"agency": agencies.get(grant.tredjeman) or _("an agency"), "prefixes": grant.prefixes,
+                           "unmapped": grant.unmapped, "mandates": mandates})
+        rows.append({"handle": handle_for(party), "party": party, "grants": grants})
+    return render_template("pages/act_for.html", rows=rows, notices=lookup_notices(rep),
+                           current_handle=handle_for(acting_party()))
+
+
+def _mandate_view(doc: dict, grant) -> dict:
+    fullmakt = doc["fullmakt"]
+    objects = []
+    for b in fullmakt["behorigheter"]:
+        objekt = b["behorighetsobjekt"]
+        chosen = next((t for t in objekt["typer"] if t.get("vald")), None)
+        objects.append({"kod": objekt["kod"], "rubrik": objekt.get("rubrik") or objekt["kod"],
+                        "typ": chosen["rubrik"] if chosen else "",
+                        "understood": objekt["kod"] in grant.codes and objekt["kod"] not in grant.unmapped})
+    return {"rubrik": fullmakt["rubrik"], "agency": fullmakt["tredjeman"]["namn"],
+            "giltig_from": _date(fullmakt.get("giltigFrom")), "giltig_tom": _date(fullmakt.get("giltigTom")),
+            "objects": objects}
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from portal import audit, caselist, catalog
 from portal.case_names import type_name
 from portal import filters as filters_mod
-from portal.acting import acting_party, handle_for, representation, start_representation
+from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
 from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
                              party_handle_key)
 from portal.runtime import config, correlation_id, runtime, store, store_factory
@@ -79,7 +79,8 @@ def page_context(party):
         "party": party,
         "parties": [(handle_for(p), p) for p in rep.parties],
         "current_handle": handle_for(party),
-        "registry_problem": bool(rep.problems),
+        "lookup_notices": lookup_notices(rep),
+        "uninterpretable": sorted({p.name for p in config().producers if party.uninterpretable_at(p.orgnr)}),
     }
 
 
@@ -149,7 +150,7 @@ def case(handle: str):
     stored = store().case_events(party.identity.digits, *found_key) if found_key else []
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
-    if not stored or not all(party.may_see(orgnr[s.producer], s.event.typ) for s in stored):
+    if not stored or not party.may_see_case(orgnr[stored[0].producer], [s.event.typ for s in stored]):
         audit.record(party, "case", "not_found")
         abort(404)
     names = {p.slug: p.name for p in cfg.producers}

@@ -20,8 +20,10 @@ from portal.standard.identity import InvalidIdentity, parse_organisation
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "portal" / "demo.toml"
-# The mock producers' key when MOCK_PRODUCER_API_KEY is unset; used only in demo and test mode.
+# The mock world's keys when their env variables are unset; used only in demo and test mode.
 DEMO_API_KEY = "demo-api-key-0123456789abcdef0123456789"
+DEMO_OMBUD_CLIENT_SECRET = "demo-ombud-secret-0123456789abcdef0123"
+DEMO_SIGNATORY_KEY = "demo-signatory-key-0123456789abcdef0123"
 # Outside demo and test mode: a guessable session-signing secret or API key is refused at start-up.
 # The test OpenID provider's client secret (tests/oidc/provider.js), when the env has none: demo and test mode only.
 DEMO_OIDC_SECRET = "demo-oidc-client-secret-0123456789"
@@ -62,10 +64,26 @@ class ProducerConfig:
 
 @dataclass(frozen=True)
 class OmbudConfig:
+    """Mina ombud's consumer API: OAuth2 client credentials, then ``{url}/sok/behorigheter`` per agency."""
+
+    url: str  # the API base, e.g. https://fullmakt.minaombud.se/dfm/formedlare/v1
+    token_url: str  # the OAuth2 token endpoint (client credentials grant)
+    client_id: str
+    client_secret_env: str = "MINAOMBUD_CLIENT_SECRET"
+    scope: str = "fullmakt:hamta"
+    deadline_s: float = 3.0  # wall clock for one whole look-up (token, every agency, every page)
+    client_secret: str = field(default="", repr=False)  # read from env client_secret_env, never from the file
+
+
+@dataclass(frozen=True)
+class SignatoryConfig:
+    """Who may sign for a company (Bolagsverket's company data): ``POST {url}/firmatecknare``."""
+
     url: str
-    api_key_env: str = "MOCK_PRODUCER_API_KEY"
-    timeout_s: float = 2.0
-    api_key: str = field(default="", repr=False)
+    api_key_env: str = "SIGNATORY_API_KEY"
+    api_key_header: str = "X-API-Key"
+    deadline_s: float = 3.0  # wall clock for the look-up
+    api_key: str = field(default="", repr=False)  # read from env api_key_env, never from the file
 
 
 # The Swedish OpenID Connect Profile (github.com/oidc-sweden/specifications) and Sweden's levels of assurance.
@@ -193,8 +211,12 @@ class Config:
     settings: PortalSettings
     producers: tuple[ProducerConfig, ...]
     ombud: OmbudConfig
+    signatory: SignatoryConfig | None = None
     situations: tuple[SituationConfig, ...] = field(default_factory=tuple)
     source: str = ""
+    # Per agency (slug): permission code -> the event-type prefixes it covers. Codes are opaque; an agency's
+    # catalog (behorighetskoder) adds its own, and this table wins over it.
+    permissions: dict = field(default_factory=dict)
     oidc: OidcConfig | None = None  # None: no real e-ID (only the mock, in demo and test mode)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
@@ -222,15 +244,17 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None, *, test
 
 def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     """Build a Config from parsed TOML and an environment."""
-    _only(doc, {"portal", "producer", "ombud", "situation", "oidc", "smtp", "notify"}, "top level")
+    _only(doc, {"portal", "producer", "ombud", "signatory", "permissions", "situation", "oidc", "smtp", "notify"},
+          "top level")
     settings = _settings(doc.get("portal", {}), env)
     if not settings.secret_key and not (testing or settings.demo):
         raise ConfigError("no secret key: set PORTAL_SECRET_KEY (only test and demo mode may run without one)")
     if not (testing or settings.demo) and len(settings.secret_key) < MIN_SECRET_KEY:
         raise ConfigError(f"PORTAL_SECRET_KEY is too short: at least {MIN_SECRET_KEY} random characters "
                           "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
-    fallback_key = DEMO_API_KEY if (testing or settings.demo) else None
-    fallback_secret = DEMO_CLIENT_SECRET if (testing or settings.demo) else None
+    fallback = testing or settings.demo
+    fallback_key = DEMO_API_KEY if fallback else None
+    fallback_secret = DEMO_CLIENT_SECRET if fallback else None
     producers = tuple(_producer_secrets(_producer(i, p), env, fallback_key, fallback_secret,
                                         f"[[producer]] {p.get('slug') if isinstance(p, dict) else i + 1}")
                       for i, p in enumerate(_list(doc, "producer")))
@@ -241,8 +265,20 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
         raise ConfigError("two [[producer]] entries share a slug")
     if "ombud" not in doc:
         raise ConfigError("[ombud] is missing: the mandate registry's url is required")
-    ombud = _with_key(_build(OmbudConfig, doc["ombud"], "[ombud]"), env, fallback_key, "[ombud]")
+    ombud = _build(OmbudConfig, doc["ombud"], "[ombud]")
+    ombud = replace(ombud, client_secret=_secret(env, ombud.client_secret_env,
+                                                 DEMO_OMBUD_CLIENT_SECRET if fallback else None, "[ombud]",
+                                                 "client secret"))
     _check_url(ombud.url, "[ombud] url")
+    _check_url(ombud.token_url, "[ombud] token_url")
+    signatory = None
+    if "signatory" in doc:
+        signatory = _build(SignatoryConfig, doc["signatory"], "[signatory]")
+        signatory = replace(signatory, api_key=_secret(env, signatory.api_key_env,
+                                                       DEMO_SIGNATORY_KEY if fallback else None, "[signatory]",
+                                                       "API key"))
+        _check_url(signatory.url, "[signatory] url")
+    permissions = _permissions(doc.get("permissions", {}), slugs)
     situations = tuple(_situation(i, s) for i, s in enumerate(_list(doc, "situation")))
     smtp = _smtp(doc.get("smtp", {}), env, strict=not (testing or settings.demo))
     notify = _notify(doc.get("notify", {}))
@@ -250,7 +286,7 @@ def parse(doc: dict, env, *, testing: bool = False, source: str = "") -> Config:
     oidc = _oidc(doc["oidc"], env, relaxed=testing or settings.demo) if "oidc" in doc else None
     if oidc is None and not (testing or settings.demo):
         raise ConfigError(NO_EID)
-    return Config(settings, producers, ombud, situations, source, oidc, smtp, notify)
+    return Config(settings, producers, ombud, signatory, situations, source, permissions, oidc, smtp, notify)
 
 
 def _notify(table) -> NotifyConfig:
@@ -310,13 +346,38 @@ def _oidc(table, env, *, relaxed: bool) -> OidcConfig:
 
 def _with_key(entry, env, fallback: str | None, where: str):
     """Fill in the API key from the environment; outside demo and test mode it must be there."""
-    key = env.get(entry.api_key_env) or fallback
-    if not key:
-        raise ConfigError(f"{where}: env {entry.api_key_env} (its API key) is not set")
-    if fallback is None and len(key) < MIN_API_KEY:
-        raise ConfigError(f"{where}: the API key in env {entry.api_key_env} is too short "
-                          f"(at least {MIN_API_KEY} characters)")
-    return replace(entry, api_key=key)
+    return replace(entry, api_key=_secret(env, entry.api_key_env, fallback, where, "API key"))
+
+
+def _secret(env, name: str, fallback: str | None, where: str, what: str) -> str:
+    """A secret from env ``name``; outside demo and test mode it must be there, and not be guessably short."""
+    value = env.get(name) or fallback
+    if not value:
+        raise ConfigError(f"{where}: env {name} (its {what}) is not set")
+    if fallback is None and len(value) < MIN_API_KEY:
+        raise ConfigError(f"{where}: the {what} in env {name} is too short (at least {MIN_API_KEY} characters)")
+    return value
+
+
+def _permissions(table, slugs: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``[permissions.<slug>]`` tables of ``"<code>" = ["TYPE.PREFIX", ...]``."""
+    if not isinstance(table, dict):
+        raise ConfigError("[permissions] must be a table of [permissions.<producer slug>] tables")
+    out = {}
+    for slug, codes in table.items():
+        where = f"[permissions.{slug}]"
+        if slug not in slugs:
+            raise ConfigError(f"{where}: no [[producer]] has slug {slug!r}")
+        if not isinstance(codes, dict):
+            raise ConfigError(f"{where} must be a table of code = [type prefixes]")
+        mapping = {}
+        for code, prefixes in codes.items():
+            value = _coerce(prefixes, "tuple", f"{where} {code}")
+            if not value or not all(is_prefix(p) for p in value):
+                raise ConfigError(f"{where} {code} must be a list of type prefixes such as SKV.MOMS")
+            mapping[code] = value
+        out[slug] = mapping
+    return out
 
 
 def _producer_secrets(entry: ProducerConfig, env, fallback_key: str | None, fallback_secret: str | None,

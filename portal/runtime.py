@@ -10,7 +10,8 @@ from flask import current_app, g
 
 from portal import outbound
 from portal.config import Config
-from portal.ombud import OmbudClient
+from portal import outbound
+from portal.ombud import OmbudClient, SignatoryClient
 from portal.producers import ProducerClient
 from portal.store import Store, connect
 
@@ -20,6 +21,7 @@ class Runtime:
     config: Config
     producers: dict[str, ProducerClient]
     ombud: OmbudClient
+    signatories: SignatoryClient
 
     @classmethod
     def build(cls, config: Config) -> "Runtime":
@@ -28,7 +30,9 @@ class Runtime:
         http = outbound.new_session(pool_maxsize=64)
         clients = {p.slug: ProducerClient(p, http, page_size=config.settings.page_size,
                                           max_pages=config.settings.max_pages) for p in config.producers}
-        return cls(config, clients, OmbudClient(config.ombud, http))
+        # The registry and the signatory source: a session whose calls outbound.call can cut off at a deadline.
+        lookups = outbound.new_session(pool_maxsize=32)
+        return cls(config, clients, OmbudClient(config.ombud, lookups), SignatoryClient(config.signatory, lookups))
 
 
 def runtime() -> Runtime:

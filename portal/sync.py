@@ -213,7 +213,15 @@ def within_cap(events: list, stored: set[str], cap: int) -> tuple[list, int]:
 
 
 def visible_events(store: Store, config: Config, party: Party):
-    """The party's cached events this basis may see, newest first (the last gate before a template)."""
+    """The events of the party's cached cases this basis may see, newest first (the last gate before a template).
+
+    Whole cases, by the same rule as the overview and the case page (``Party.may_see_case``): a case with one
+    event outside the mandate is left out entirely, so no page shows a case that its own link would refuse.
+    """
     producers = {p.slug: p for p in visible_producers(config, party)}
     stored = store.events(party.identity.digits, list(producers))
-    return [s for s in stored if party.may_see(producers[s.producer].orgnr, s.event.typ)]
+    types: dict[tuple[str, str], list[str]] = {}
+    for s in stored:
+        types.setdefault((s.producer, s.event.case_key), []).append(s.event.typ)
+    shown = {key for key, case_types in types.items() if party.may_see_case(producers[key[0]].orgnr, case_types)}
+    return [s for s in stored if (s.producer, s.event.case_key) in shown]

@@ -45,15 +45,16 @@ def free_port() -> int:
 class PortalServer:
     """``gunicorn 'portal:create_app()'`` in demo mode, with its own database and config."""
 
-    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "",
+    def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: str = "", edit=None,
                  env: dict | None = None, port: int | None = None, **settings):
         """``extra_config`` is TOML appended to the config (e.g. another ``[[producer]]`` or an ``[oidc]`` table; a
         ``[table]`` the demo config has, e.g. ``[smtp]``, replaces it; ``{portal_url}`` becomes this server's
-        address); ``env`` adds variables (e.g. the secret such a producer's ``api_key_env`` names); ``port``:
-        free_port()."""
+        address); ``edit`` a function that changes the config text further; ``env`` adds variables (e.g. the secret
+        such a producer's ``api_key_env`` names); ``port``: free_port()."""
         text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
-        text = text.replace("timeout_s = 2.0", "timeout_s = 8.0").replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
+        text = text.replace("timeout_s = 2.0", "timeout_s = 8.0")
+        text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 15.0", text, flags=re.M)  # registry, signatories
         extra = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items())
         # A key the demo config sets already (fresh_s, ...) is replaced: TOML refuses a key twice.
         head, sep, rest = text.partition("[portal]\n")
@@ -63,6 +64,8 @@ class PortalServer:
         text = text.replace("[portal]\n", "[portal]\n" + extra + "\n", 1)
         for name in re.findall(r"^\[(\w+)\]$", extra_config, re.M):  # a table given here replaces the demo's own
             text = re.sub(rf"^\[{name}\]\n(?:(?!\[).*\n)*", "", text, flags=re.M)
+        if edit is not None:
+            text = edit(text)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "portal.toml"

@@ -76,7 +76,7 @@ def test_the_mock_registry_passes_every_check(demo_world):
     code, report = run_registry_kit(f"{demo_world.url}/minaombud/dfm/formedlare/v1", "--holder", EVA,
                                     "--tredjeman", SKATTEVERKET, "--tredjeman", BOLAGSVERKET,
                                     "--token-url", f"{demo_world.url}/minaombud/oauth2/token", "--max-p95", "10",
-                                    client_id=CLIENT_ID, secret=mock_state.DEMO_CLIENT_SECRET)
+                                    client_id=CLIENT_ID, secret=mock_state.DEMO_OMBUD_CLIENT_SECRET)
     assert report["failed"] == [], json.dumps([c for c in report["checks"] if c["status"] == "fail"], indent=1)
     assert code == 0
     assert set(statuses(report).values()) == {"pass"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import ombudtools
 import pytest
 
 from mock_producers.dates import shift_days, shift_value
@@ -55,9 +56,7 @@ def new_event(event_id: str = "admin-1", **changes) -> dict:
 
 
 def sok_accountant(world) -> dict:
-    r = world.http.post(world.url + "/minaombud/sok/behorigheter",
-                        json={"fullmaktshavare": {"id": ACCOUNTANT, "typ": "pnr"}},
-                        headers={"X-API-Key": DEMO_API_KEY}, timeout=10)
+    r = ombudtools.sok(world, ACCOUNTANT, "2021005448")
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -69,6 +68,11 @@ def events_cleaned(clean_world):
     for event_id in ("admin-1", "admin-2", "admin-bad"):
         clean_world.admin("DELETE", f"/producers/alfa/events/{event_id}")
     assert ids(clean_world.query(Q, person_query())) == ALFA_IDS
+
+
+def fixture_mandate(**changes) -> dict:
+    """The fixture registry's first mandate (contract shape) with ``changes``."""
+    return json.loads(FIXTURE_REGISTRY.read_text(encoding="utf-8"))["fullmakter"][0] | changes
 
 
 @pytest.fixture()
@@ -254,15 +258,10 @@ def test_stats_count_the_forwarders_fan_out(clean_world):
     {},
     {"fullmakter": "none"},
     {"fullmakter": [{"id": "x"}]},
-    {"fullmakter": [], "extra": True},
-    {"fullmakter": [{"id": "backwards", "giltigFrom": "2027-01-01", "giltigTom": "2026-01-01",
-                     "fullmaktsgivare": {"id": "5590001235", "typ": "orgnr"},
-                     "fullmaktshavare": [{"id": ACCOUNTANT, "typ": "pnr"}], "tredjeman": "2021005448",
-                     "behorigheter": [{"kod": "ALFA", "typer": ["aktiv"]}]}]},
-    {"fullmakter": [{"id": "bad-tredjeman", "giltigFrom": "2026-01-01", "giltigTom": "2027-01-01",
-                     "fullmaktsgivare": {"id": "5590001235", "typ": "orgnr"},
-                     "fullmaktshavare": [{"id": ACCOUNTANT, "typ": "pnr"}], "tredjeman": "2021005449",
-                     "behorigheter": [{"kod": "ALFA", "typer": ["aktiv"]}]}]},
+    {"fullmakter": [fixture_mandate(giltigFrom="2027-01-01", giltigTom="2026-01-01")]},  # backwards
+    {"fullmakter": [fixture_mandate(tredjeman={"id": "2021005449", "namn": "Fel"})]},  # bad check digit
+    {"fullmakter": [fixture_mandate(tredjeman="2021005448")]},  # the old shape: tredjeman is an object
+    {"fullmakter": [fixture_mandate(behorigheter=[{"kod": "ALFA", "typer": ["aktiv"]}])]},  # the old shape
     {"fullmakter": [], "firmatecknare": [{"orgnr": "5590001235"}]},
     [],
 ])
@@ -272,9 +271,9 @@ def test_invalid_registry_is_400_and_the_old_one_still_answers(own_registry, doc
     assert schemas.problems("fel", r.json()) == [] and r.json()["message"]
 
     [entry] = sok_accountant(own_registry)["fullmaktsgivare"]
-    assert entry["behorigheter"] == [{"kod": "ALFA.MOMS", "typ": "aktiv", "fullmakt": "f-alfa-org-2"}]
-    firma = own_registry.http.post(own_registry.url + "/minaombud/firmatecknare", json={"pnr": "198504124564"},
-                                   headers={"X-API-Key": DEMO_API_KEY}, timeout=10)
+    assert entry["behorigheter"] == [{"kod": "ALFA.MOMS", "typ": "aktiv",
+                                      "fullmakt": "a1fa0000-0000-4000-8000-000000000002"}]
+    firma = ombudtools.firma(own_registry, "198504124564")
     assert firma.json() == {"firmatecknare": [{"orgnr": "5590001235", "namn": "Test AB"}]}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import ombudtools
 import pytest
 
 from mockworld import credentials
@@ -61,10 +62,11 @@ def test_person_with_no_events_gets_empty_answers(demo_world):
 
 
 def test_accountant_mandates_as_the_registry_tells_them(demo_world):
-    r = demo_world.http.post(demo_world.url + "/minaombud/sok/behorigheter",
-                             json={"fullmaktshavare": {"id": "196601013458", "typ": "pnr"}, "page": {"size": 100}},
-                             headers={"X-API-Key": "demo-api-key-0123456789abcdef0123456789"})
-    givers = {e["fullmaktsgivare"]["namn"] for e in r.json()["fullmaktsgivare"]}
+    givers = set()
+    for tredjeman in ("2021005448", "2021005489"):  # Skatteverket, Bolagsverket
+        r = ombudtools.sok(demo_world, "196601013458", tredjeman, page={"page": 0, "size": 100})
+        assert r.status_code == 200, r.text
+        givers |= {e["fullmaktsgivare"]["namn"] for e in r.json()["fullmaktsgivare"]}
     assert {"Kustbageriet AB", "Fjällbygg AB", "Bohusläns Ostron AB"} <= givers
     assert not givers & {"Västkust Logistik AB", "Hamnkrogen i Grebbestad AB"}  # expired, revoked
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+import ombudtools
 import pytest
 import requests
 
@@ -243,11 +244,19 @@ def test_hostile_texts_and_links(clean_world):
 
 def test_fault_on_the_registry(clean_world):
     set_knob(clean_world, "minaombud", fault="error500")
-    r = clean_world.http.post(clean_world.url + "/minaombud/sok/behorigheter",
-                              json={"fullmaktshavare": {"id": "196601013458", "typ": "pnr"}},
-                              headers={"X-API-Key": DEMO_API_KEY}, timeout=10)
+    r = clean_world.http.post(clean_world.url + ombudtools.BASE + "/sok/behorigheter",
+                              json={"fullmaktshavare": {"id": "196601013458", "typ": "pnr"},
+                                    "tredjeman": "2021005448", "behorigheter": []}, timeout=10)
     assert r.status_code == 500 and r.json()["message"]
     assert post(clean_world).status_code == 200  # producers unaffected
+    assert ombudtools.firma(clean_world, "198504124564").status_code == 200  # the signatory source too
+
+
+def test_fault_on_the_signatory_source_leaves_the_registry_alone(clean_world):
+    set_knob(clean_world, "foretagsdata", fault="error500")
+    assert ombudtools.firma(clean_world, "198504124564").status_code == 500
+    set_knob(clean_world, "minaombud", fault="none")
+    assert ombudtools.sok(clean_world, "196601013458", "2021005448").status_code == 200
 
 
 # --- the knob API ----------------------------------------------------------------------------------------------
@@ -301,7 +310,7 @@ def test_delete_resets_every_knob(clean_world):
 
     r = clean_world.admin("DELETE", "/faults")
     assert r.status_code == 200
-    assert r.json() == {slug: KNOB_DEFAULTS for slug in ("alfa", "beta", "minaombud")}
+    assert r.json() == {slug: KNOB_DEFAULTS for slug in ("alfa", "beta", "foretagsdata", "minaombud")}
     answer = post(clean_world)
     assert answer.status_code == 200 and event_ids(answer) == ALFA_IDS
     beta = post(clean_world, path="/beta/kundhandelseFragaSynkron")

@@ -179,10 +179,14 @@ def spoil_registry(data_dir: Path, change) -> None:
 
 @pytest.mark.parametrize("change, names", [
     (lambda d: d["fullmakter"][0].pop("tredjeman"), ["tredjeman"]),
-    (lambda d: d["fullmakter"][1].__setitem__("giltigFrom", "2028-01-01"), ["f-alfa-org-2", "giltigFrom"]),
+    (lambda d: d["fullmakter"][1].__setitem__("giltigFrom", "2028-01-01"),
+     ["a1fa0000-0000-4000-8000-000000000002", "giltigFrom"]),
     (lambda d: d["fullmakter"][2].__setitem__("giltigTom", "2026-02-30"), ["giltigTom"]),
-    (lambda d: d["fullmakter"][0].__setitem__("tredjeman", "2021005449"), ["fullmakt #0", "check digit"]),
-    (lambda d: d["fullmakter"][3]["behorigheter"][0].__setitem__("typer", ["ombud"]), ["typer"]),
+    (lambda d: d["fullmakter"][0]["tredjeman"].__setitem__("id", "2021005449"), ["fullmakt #0", "check digit"]),
+    (lambda d: d["fullmakter"][0].__setitem__("tredjeman", "2021005448"), ["tredjeman", "object"]),
+    (lambda d: d["fullmakter"][3]["behorigheter"][0]["behorighetsobjekt"].pop("typer"), ["typer"]),
+    (lambda d: d["fullmakter"][3]["behorigheter"][0]["behorighetsobjekt"]["typer"][0].pop("vald"), ["vald"]),
+    (lambda d: d["fullmakter"][3].pop("skapadTidpunkt"), ["skapadTidpunkt"]),
     (lambda d: d.pop("fullmakter"), ["fullmakter"]),
     (lambda d: d["firmatecknare"][0].__setitem__("orgnr", "165590001235"), ["firmatecknare", "orgnr"]),
 ])
@@ -194,6 +198,11 @@ def test_invalid_registry_stops_startup(data_dir, change, names):
 def test_registry_that_is_not_json(data_dir):
     (data_dir / "minaombud.json").write_text("fullmakter: []", encoding="utf-8")
     assert_refused(start(data_dir), "minaombud.json", "JSON")
+
+
+def test_registry_tolerates_extra_top_level_keys_and_a_referensdatum(data_dir):
+    spoil_registry(data_dir, lambda d: d.update({"referensdatum": "2026-11-27", "kommentar": "x"}))
+    assert start(data_dir).rc is None
 
 
 def test_missing_registry_is_an_empty_one(data_dir):

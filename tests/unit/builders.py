@@ -144,21 +144,37 @@ def fullmakt(
     holder: dict | None = None,
     giver: dict | None = None,
     tredjeman: str = "2021005448",
-    koder=(("SKV.MOMS", ("aktiv",)),),
+    koder=(("SKV.MOMS", "aktiv"),),
     giltig_from: str = "2026-01-01",
-    giltig_tom: str = "2026-12-31",
+    giltig_tom: str | None = "2026-12-31",
     aterkallad: str | None = None,
 ) -> dict:
-    """A Mina ombud ``Fullmakt`` (registry data) object."""
+    """A Mina ombud ``Fullmakt`` in the contract's full shape (as ``fullmakter/{id}`` returns it).
+
+    ``koder``: (code, selected type) pairs; each behörighetsobjekt offers aktiv and passiv with one ``vald``.
+    """
+    giver = dict(giver or {"id": ORGNR10, "typ": "orgnr", "namn": "Fiskodlarna AB"})
+    giver.setdefault("roll", "ORGANISATION" if giver["typ"] == "orgnr" else "PRIVAT")
+    holder = holder or {"id": PNR, "typ": "pnr", "fornamn": "Anna", "namn": "Användare"}
     out = {
         "id": id_,
+        "ursprung": {"mall": "standard"},
+        "rubrik": "Fullmakt",
+        "beskrivning": "En fullmakt i testerna.",
         "giltigFrom": giltig_from,
-        "giltigTom": giltig_tom,
-        "fullmaktsgivare": giver or {"id": ORGNR10, "typ": "orgnr", "namn": "Fiskodlarna AB"},
-        "fullmaktshavare": [holder or {"id": PNR, "typ": "pnr"}],
-        "tredjeman": tredjeman,
-        "behorigheter": [{"kod": k, "typer": list(t)} for k, t in koder],
+        "skapare": {**holder, "namn": holder.get("namn", "Användare")},
+        "skapadTidpunkt": giltig_from + "T09:00:00+01:00",
+        "transportfullmakt": False,
+        "fullmaktsgivare": giver,
+        "fullmaktshavare": [{**holder, "namn": holder.get("namn", "Användare")}],
+        "tredjeman": {"id": tredjeman, "namn": "Myndigheten"},
+        "signatarer": [],
+        "behorigheter": [{"behorighetsobjekt": {"kod": k, "rubrik": f"Behörighet {k}", "typer": [
+            {"typ": t, "rubrik": t.capitalize(), "vald": t == chosen, "niva": n}
+            for t, n in (("aktiv", 2), ("passiv", 1))]}} for k, chosen in koder],
     }
+    if giltig_tom is not None:
+        out["giltigTom"] = giltig_tom
     if aterkallad is not None:
         out["aterkallad"] = aterkallad
     return out

@@ -44,24 +44,40 @@ def signatory_party(digits12: str = ORGNR12, name: str = "Fiskodlarna AB") -> Pa
 
 def mandate_party(*grants: tuple[str, tuple[str, ...]], identity: Identity | None = None,
                   name: str = "Fiskodlarna AB") -> Party:
-    """A mandate party; each grant is ``(tredjeman, codes)``. Default: SKV.MOMS at Skatteverket."""
+    """A mandate party; each grant is ``(tredjeman, codes)``, each code mapped to itself as a type prefix
+    (the demo world's convention). Default: SKV.MOMS at Skatteverket."""
     if not grants:
         grants = ((SKV_ORGNR, ("SKV.MOMS",)),)
-    return Party(identity or company(), name, MANDATE, tuple(Grant(t, tuple(c)) for t, c in grants))
+    return Party(identity or company(), name, MANDATE,
+                 tuple(Grant(t, tuple(c), tuple(sorted(c)), (), (MANDATE_ID,)) for t, c in grants))
+
+
+MANDATE_ID = "00000000-0000-4000-8000-000000000001"
+
+
+def prefix_mappings(permissions: list[dict]) -> dict[str, dict[str, list[str]]]:
+    """Per tredjeman, every code of ``permissions`` mapped to itself as a type prefix (the demo convention)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for entry in permissions:
+        for b in entry["behorigheter"]:
+            out.setdefault(entry["tredjeman"], {})[b["kod"]] = [b["kod"]]
+    return out
 
 
 def permission(giver_id: str, giver_typ: str = "orgnr", *, namn: str | None = "Fiskodlarna AB",
-               tredjeman: str = SKV_ORGNR, koder=("SKV.MOMS",)) -> dict:
+               tredjeman: str = SKV_ORGNR, koder=("SKV.MOMS",), typ: str = "aktiv", fornamn: str | None = None) -> dict:
     """One ``fullmaktsgivare`` entry of a ``sok/behorigheter`` answer."""
     giver = {"id": giver_id, "typ": giver_typ, "roll": "ORGANISATION" if giver_typ == "orgnr" else "PRIVAT"}
     if namn is not None:
         giver["namn"] = namn
+    if fornamn is not None:
+        giver["fornamn"] = fornamn
     return {
         "fullmaktsgivare": giver,
         "fullmaktshavare": [{"id": PNR, "typ": "pnr"}],
         "tredjeman": tredjeman,
-        "behorigheter": [{"kod": k, "typ": "aktiv", "fullmakt": "00000000-0000-4000-8000-000000000001"}
-                         for k in koder],
+        "behorigheter": [{"kod": k, "typ": typ, "fullmakt": MANDATE_ID} for k in koder],
+        "_sig": {"signature": "c2lnbmF0dXJl"},
     }
 
 
@@ -85,7 +101,8 @@ def config_doc(**portal) -> dict:
     return copy.deepcopy({
         "portal": dict(portal),
         "oidc": OIDC_TABLE,
-        "ombud": {"url": "http://127.0.0.1:8081/minaombud"},
+        "ombud": {"url": "http://127.0.0.1:8081/minaombud/dfm/formedlare/v1",
+                  "token_url": "http://127.0.0.1:8081/minaombud/oauth2/token", "client_id": "mina-arenden-portal"},
         "producer": [
             producer_table(),
             producer_table("lansstyrelsen", "Länsstyrelsen Västra Götaland", LST_ORGNR),

@@ -6,9 +6,11 @@ import pytest
 from portal_builders import API_KEY, LST_ORGNR, OIDC_SECRET, SECRET, SKV_ORGNR, config_doc, producer_table
 
 from portal import config as config_mod
-from portal.config import DEMO_API_KEY, DEMO_CONFIG, ConfigError, load, parse
+from portal.config import (DEMO_API_KEY, DEMO_CONFIG, DEMO_OMBUD_CLIENT_SECRET, DEMO_SIGNATORY_KEY, ConfigError, load,
+                           parse)
 
-PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY,
+OMBUD_SECRET = "ombud-client-secret-" + "o" * 32
+PROD_ENV = {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY, "MINAOMBUD_CLIENT_SECRET": OMBUD_SECRET,
             "PORTAL_OIDC_CLIENT_SECRET": OIDC_SECRET}
 
 
@@ -33,7 +35,11 @@ def test_shipped_demo_config_loads_in_test_mode():
     assert all(len(p.orgnr) == 10 for p in cfg.producers)
     # Test mode without keys in the environment: the mock producers' key.
     assert {p.api_key for p in cfg.producers if p.auth == "api_key"} == {DEMO_API_KEY}
-    assert cfg.ombud.api_key == DEMO_API_KEY
+    assert cfg.ombud.client_secret == DEMO_OMBUD_CLIENT_SECRET
+    assert cfg.ombud.scope == "fullmakt:hamta"
+    assert cfg.ombud.url.endswith("/dfm/formedlare/v1") and cfg.ombud.token_url.endswith("/oauth2/token")
+    assert cfg.signatory.api_key == DEMO_SIGNATORY_KEY and cfg.signatory.url.startswith("http://127.0.0.1:8081/")
+    assert cfg.permissions == {"lantmateriet": {"LM": ("LM",)}}
     # An agency of each kind of consumer authentication.
     assert cfg.producer("tanum").auth_headers() == {"client_id": "mina-arenden-portal",
                                                     "client_secret": config_mod.DEMO_CLIENT_SECRET}
@@ -51,7 +57,8 @@ def test_demo_config_is_the_default_file():
 
 def test_portal_config_env_names_the_file(tmp_path):
     path = tmp_path / "other.toml"
-    path.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace('slug = "lantmateriet"', 'slug = "lm"'),
+    path.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace('slug = "lantmateriet"', 'slug = "lm"')
+                    .replace("[permissions.lantmateriet]", "[permissions.lm]"),
                     encoding="utf-8")
     cfg = load(None, {"PORTAL_CONFIG": str(path)}, testing=True)
     assert cfg.source == str(path)
@@ -262,7 +269,8 @@ def test_production_config_with_secret_and_api_key():
     assert cfg.settings.secret_key == SECRET
     assert not cfg.settings.demo
     assert {p.api_key for p in cfg.producers} == {API_KEY}
-    assert cfg.ombud.api_key == API_KEY
+    assert cfg.ombud.client_secret == OMBUD_SECRET
+    assert cfg.signatory is None  # no [signatory] table: nobody is listed as a signatory
 
 
 # --- env overrides -------------------------------------------------------------------------
@@ -327,12 +335,12 @@ def test_unrelated_env_is_ignored():
 def test_api_key_read_from_the_env_var_named_by_api_key_env():
     doc = config_doc()
     doc["producer"][0]["api_key_env"] = "SKV_API_KEY"
-    doc["ombud"]["api_key_env"] = "OMBUD_API_KEY"
-    env = {**PROD_ENV, "SKV_API_KEY": "skv-key-" + "s" * 32, "OMBUD_API_KEY": "ombud-key-" + "o" * 32}
+    doc["ombud"]["client_secret_env"] = "OMBUD_SECRET"
+    env = {**PROD_ENV, "SKV_API_KEY": "skv-key-" + "s" * 32, "OMBUD_SECRET": "ombud-secret-" + "o" * 32}
     cfg = parse(doc, env, testing=False)
     assert cfg.producer("skatteverket").api_key == env["SKV_API_KEY"]
     assert cfg.producer("lansstyrelsen").api_key == API_KEY  # the default variable
-    assert cfg.ombud.api_key == env["OMBUD_API_KEY"]
+    assert cfg.ombud.client_secret == env["OMBUD_SECRET"]
 
 
 def test_missing_producer_api_key_outside_demo_names_the_env_var():
@@ -348,11 +356,55 @@ def test_missing_default_api_key_outside_demo_names_the_env_var():
     assert "MOCK_PRODUCER_API_KEY" in message
 
 
-def test_missing_ombud_api_key_outside_demo_names_the_env_var():
+def test_missing_ombud_client_secret_outside_demo_names_the_env_var():
     doc = config_doc()
-    doc["ombud"]["api_key_env"] = "OMBUD_API_KEY"
+    doc["ombud"]["client_secret_env"] = "OMBUD_SECRET"
     message = _error(doc, PROD_ENV, testing=False)
-    assert "OMBUD_API_KEY" in message and "[ombud]" in message
+    assert "OMBUD_SECRET" in message and "[ombud]" in message
+
+
+def test_ombud_client_secret_in_the_file_is_refused():
+    message = _error(_with(config_doc(), "ombud", "client_secret", OMBUD_SECRET))
+    assert "client_secret" in message and OMBUD_SECRET not in message
+
+
+@pytest.mark.parametrize("key", ["token_url", "client_id"])
+def test_ombud_needs_a_token_url_and_client_id(key):
+    doc = config_doc()
+    del doc["ombud"][key]
+    assert key in _error(doc)
+
+
+def test_signatory_source_has_its_own_section_url_and_key():
+    doc = config_doc()
+    doc["signatory"] = {"url": "https://foretag.example/api", "api_key_env": "FORETAG_KEY", "api_key_header": "X-Key"}
+    cfg = parse(doc, {**PROD_ENV, "FORETAG_KEY": "foretag-key-" + "f" * 32}, testing=False)
+    assert cfg.signatory.url == "https://foretag.example/api"
+    assert cfg.signatory.api_key_header == "X-Key" and cfg.signatory.api_key == "foretag-key-" + "f" * 32
+    message = _error(doc, PROD_ENV, testing=False)
+    assert "FORETAG_KEY" in message and "[signatory]" in message
+    doc["signatory"]["url"] = "ftp://foretag.example"
+    assert "[signatory] url" in _error(doc)
+
+
+def test_permission_mapping_per_agency():
+    doc = config_doc()
+    doc["permissions"] = {"skatteverket": {"3fa85f64-5717-4562-b3fc-2c963f66afa6": ["SKV.MOMS", "SKV.FSKATT"]}}
+    cfg = parse(doc, PROD_ENV, testing=False)
+    assert cfg.permissions == {"skatteverket": {"3fa85f64-5717-4562-b3fc-2c963f66afa6": ("SKV.MOMS", "SKV.FSKATT")}}
+
+
+@pytest.mark.parametrize("table,named", [
+    ({"nowhere": {"X": ["SKV"]}}, "nowhere"),
+    ({"skatteverket": {"X": []}}, "X"),
+    ({"skatteverket": {"X": ["skv.moms"]}}, "X"),
+    ({"skatteverket": {"X": "SKV"}}, "X"),
+    ({"skatteverket": ["SKV"]}, "[permissions.skatteverket]"),
+])
+def test_a_bad_permission_mapping_is_named(table, named):
+    doc = config_doc()
+    doc["permissions"] = table
+    assert named in _error(doc)
 
 
 def test_an_empty_api_key_variable_counts_as_missing():
@@ -405,6 +457,7 @@ def test_api_keys_never_appear_in_repr():
     cfg = parse(doc, env, testing=False)
     for text in (repr(cfg), str(cfg), repr(cfg.producers), repr(cfg.ombud), repr(cfg.producer("skatteverket"))):
         assert API_KEY not in text
+        assert OMBUD_SECRET not in text
         assert env["SKV_API_KEY"] not in text
     assert "SKV_API_KEY" in repr(cfg)  # the variable's name is fine to show
 

@@ -70,7 +70,8 @@ def test_smtp_and_notify_defaults_and_values():
 def test_bad_smtp_config_is_refused_with_a_reason(smtp, env, message):
     doc = config_doc() | {"smtp": smtp}
     with pytest.raises(ConfigError) as info:
-        parse(doc, {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY, **env}, testing=False)
+        parse(doc, {"PORTAL_SECRET_KEY": SECRET, "MOCK_PRODUCER_API_KEY": API_KEY,
+                    "MINAOMBUD_CLIENT_SECRET": "ombud-client-secret-" + "o" * 32, **env}, testing=False)
     assert message in str(info.value)
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 
 import pytest
 
+from portal.config import DEMO_CONFIG
 from portal.overview import case_handle, party_handle_key
 from portal.representation import Party, party_handle
 from portal.standard.identity import from_ombud, parse_kund
@@ -25,6 +27,12 @@ SLUGS = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "ta
          "livsmedelsverket", "lantmateriet")
 REGISTRY = json.loads((DATA / "minaombud.json").read_text(encoding="utf-8"))
 ORGNR = {json.loads((DATA / f"{s}.json").read_text(encoding="utf-8"))["producent"]["orgnr"]: s for s in SLUGS}
+# What each agency's opaque permission codes cover: its catalog's behorighetskoder, and portal/demo.toml's
+# [permissions.<slug>] tables (read here with tomllib, not through the portal's config code).
+CODES = {s: {b["kod"]: b["prefix"] for b in (json.loads((DATA / f"{s}.json").read_text(encoding="utf-8"))
+                                            .get("katalog") or {}).get("behorighetskoder", [])} for s in SLUGS}
+for _slug, _table in tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")).get("permissions", {}).items():
+    CODES[_slug].update(_table)
 
 
 def what_user_may_see(user: str):
@@ -38,7 +46,7 @@ def what_user_may_see(user: str):
     def may(slug: str, kund: str, typ: str) -> bool:
         if kund == user or kund in signs_for:
             return True
-        return any(s == slug and any(code_covers(c, typ) for c in codes) for s, codes in grants.get(kund, []))
+        return any(s == slug and any(code_covers(c, typ, CODES[s]) for c in codes) for s, codes in grants.get(kund, []))
     may.actable = {user, *signs_for, *grants}  # whom the user may act for at all
     return may
 

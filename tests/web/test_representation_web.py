@@ -140,7 +140,9 @@ def test_forged_party_handles_are_refused(app, client):
     login(client, EVA)
     soup = _home(client)
     token = _form_token(soup)
-    for forged in ("", "a" * 24, _option_value(soup, "Kustbageriet AB")[:-1] + "x", "5590002340", KUSTBAGERIET):
+    real = _option_value(soup, "Kustbageriet AB")
+    altered = real[:-1] + ("x" if real[-1] != "x" else "y")  # one character off (never the real handle itself)
+    for forged in ("", "a" * 24, altered, "5590002340", KUSTBAGERIET):
         assert client.post("/act-as", data={"party": forged, "csrf_token": token}).status_code == 403, forged
     # A well-formed handle (right key, right session) for a company whose mandate expired is refused too.
     db = connect(app.extensions["portal"].config.settings.database)
@@ -151,7 +153,8 @@ def test_forged_party_handles_are_refused(app, client):
     assert len(nonces) == 1
     for orgnr in ("165590004569", "165590005673"):  # Västkust Logistik (expired), Hamnkrogen (revoked)
         handle = party_handle(app.secret_key, nonces[0], _party(orgnr))
-        assert client.post("/act-as", data={"party": handle, "csrf_token": token}).status_code == 403
+        r = client.post("/act-as", data={"party": handle, "csrf_token": token})
+        assert r.status_code == 403, (orgnr, r.headers.get("Location"))
     assert party_name(_home(client)) == "Eva Nyström"
 
 
@@ -200,18 +203,68 @@ def test_revoked_mandate_stops_working_at_the_next_request(private_world, make_p
     assert client.get(case_href).status_code == 404
 
 
-def test_registry_down_means_own_cases_only(private_world, make_private_app):
+REGISTRY_DOWN = ("Vi kunde inte kontrollera dina fullmakter i Mina ombud (tjänsten svarade inte i tid eller svarade på "
+                 "ett sätt vi inte kan läsa), så ingen som gett dig fullmakt visas just nu.")
+SIGNATORY_DOWN = ("Vi kunde inte slå upp vilka företag du får teckna firma för (företagsregistret svarade inte i tid "
+                  "eller svarade på ett sätt vi inte kan läsa), så de visas inte just nu.")
+STILL_OWN = "Du kan fortfarande se dina egna ärenden. Vi försöker igen när du öppnar nästa sida."
+
+
+def test_registry_down_a_mandate_falls_back_to_own_cases_and_signatories_still_work(private_world, make_private_app):
+    app = make_private_app(representation_ttl_s=0)
+    client = app.test_client()
+    login(client, EVA)
+    assert act_as(client, "Kustbageriet AB").status_code == 302
+    r = private_world.admin("PUT", "/faults/minaombud", {"fault": "error500"})
+    assert r.status_code == 200
+    soup = _home(client)
+    assert party_name(soup) == "Eva Nyström"
+    assert REGISTRY_DOWN in notices(soup) and STILL_OWN in notices(soup)
+    assert SIGNATORY_DOWN not in notices(soup)
+    assert case_refs(soup) == demo_refs(EVA, ALL_AGENCIES)
+    # The signatory source answered: the company she signs for is still offered, no grantor is.
+    names = {o.split(" – ")[0] for o in switcher_options(soup)}
+    assert names == {"Eva Nyström", "Nyström Redovisning AB"}
+
+
+def test_registry_down_a_signatory_still_acts_for_the_company(private_world, make_private_app):
     app = make_private_app(representation_ttl_s=0)
     client = app.test_client()
     login(client, KARIN)
     assert act_as(client, "Bohusläns Ostron AB").status_code == 302
-    r = private_world.admin("PUT", "/faults/minaombud", {"fault": "error500"})
-    assert r.status_code == 200
+    assert private_world.admin("PUT", "/faults/minaombud", {"fault": "malformed"}).status_code == 200
     soup = _home(client)
-    assert party_name(soup) == "Karin Ström"
-    assert "Vi kunde inte kontrollera dina fullmakter just nu, så du ser bara dina egna ärenden." in notices(soup)
-    assert case_refs(soup) == demo_refs(KARIN, ALL_AGENCIES)
-    assert soup.select("#party-select") == []
+    assert party_name(soup) == "Bohusläns Ostron AB"
+    assert REGISTRY_DOWN in notices(soup)
+    assert case_refs(soup) == demo_refs(OSTRON_AB, ALL_AGENCIES)
+
+
+def test_signatory_source_down_mandates_still_work(private_world, make_private_app):
+    app = make_private_app(representation_ttl_s=0)
+    client = app.test_client()
+    login(client, EVA)
+    assert private_world.admin("PUT", "/faults/foretagsdata", {"fault": "error500"}).status_code == 200
+    soup = _home(client)
+    assert SIGNATORY_DOWN in notices(soup) and STILL_OWN in notices(soup)
+    assert REGISTRY_DOWN not in notices(soup)
+    names = {o.split(" – ")[0] for o in switcher_options(soup)}
+    assert "Nyström Redovisning AB" not in names
+    assert {"Kustbageriet AB", "Fjällbygg AB", "Bohusläns Ostron AB", "Karin Ström"} <= names
+    assert act_as(client, "Kustbageriet AB").status_code == 302
+    assert case_refs(_home(client)) == demo_refs(KUSTBAGERIET, ["skatteverket"])
+
+
+def test_a_failed_look_up_is_not_kept(private_world, make_private_app):
+    """After the registry comes back, the next page lists the grantors again (a failure is never cached)."""
+    app = make_private_app(representation_ttl_s=600)
+    client = app.test_client()
+    assert private_world.admin("PUT", "/faults/minaombud", {"fault": "error500"}).status_code == 200
+    login(client, EVA)
+    assert REGISTRY_DOWN in notices(_home(client))
+    assert private_world.admin("DELETE", "/faults").status_code == 200
+    soup = _home(client)
+    assert not notices(soup)
+    assert "Kustbageriet AB" in {o.split(" – ")[0] for o in switcher_options(soup)}
 
 
 def test_olle_sees_an_empty_state(client):
@@ -275,3 +328,21 @@ def test_party_handle_from_an_earlier_login_is_stale(client):
     r = client.post("/act-as", data={"party": old_handle, "csrf_token": _form_token(soup)})
     assert r.status_code == 403
     assert party_name(_home(client)) == "Eva Nyström"
+
+
+def test_act_for_page_in_the_demo_world_reads_every_opaque_code(client):
+    """Skatteverket's and Bolagsverket's codes are UUIDs: their catalogs say what each covers, so none is shown as a
+    mandate we cannot interpret; each mandate's title, agency and validity come from fullmakter/{id}."""
+    login(client, EVA)
+    soup = page(client.get("/agera-for"))
+    names = [text_of(n).split(" (")[0] for n in soup.select(".act-for__name")]
+    assert names[:2] == ["Eva Nyström", "Nyström Redovisning AB"]
+    assert {"Kustbageriet AB", "Fjällbygg AB", "Bohusläns Ostron AB", "Karin Ström"} <= set(names)
+    assert not {"Västkust Logistik AB", "Hamnkrogen i Grebbestad AB"} & set(names)  # expired, revoked
+    assert not soup.select(".uninterpretable") and not soup.select(".mandate--unavailable")
+    fjallbygg = next(li for li in soup.select("li.act-for") if "Fjällbygg AB" in text_of(li.select_one("h2")))
+    assert [text_of(r) for r in fjallbygg.select(".mandate__rubrik")] == ["Fullmakt för Skatteverket, moms",
+                                                                          "Fullmakt för Bolagsverket"]
+    assert [text_of(o) for o in fjallbygg.select(".mandate__object")] == ["Moms (Företräda)",
+                                                                         "Alla ärenden hos Bolagsverket (Företräda)"]
+    assert all(text_of(v).startswith("giltig ") for v in fjallbygg.select(".mandate__validity"))

@@ -34,9 +34,9 @@ def portal_config(tmp_path: Path, mock_url: str, **settings):
     body = "\n".join(line for line in body.split("\n")
                      if not any(re.match(rf"\s*{re.escape(k)}\s*=", line) for k in settings))
     text = head + sep + body + nxt + tail
-    # A loaded machine can take over 2 s to answer a registry look-up; a test of the registry's own
-    # failures sets a fault (error, down), never relies on this timeout.
-    text = text.replace("[ombud]\n", "[ombud]\ntimeout_s = 15.0\n", 1)
+    # A loaded machine can take over 3 s to answer a registry or signatory look-up; a test of their own
+    # failures sets a fault (error, down, trickle), never relies on this deadline.
+    text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 15.0", text, flags=re.M)
     lines = [f'database = "{tmp_path / "portal.db"}"'] + [
         f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}".replace("'", '"') for k, v in settings.items()]
     text = text.replace("[portal]\n", "[portal]\n" + "\n".join(lines) + "\n", 1)
