@@ -135,14 +135,14 @@ def _form_action(cfg: Config) -> str:
 
 
 def _register(app: Flask) -> None:
-    from portal import (acting, audit, auth, calendar, cases, catalog, errors, health, i18n, language, notifications,
-                        notifier, situation_views)
+    from portal import (acting, across, audit, auth, calendar, cases, catalog, errors, health, i18n, language,
+                        notifications, notifier, situation_views)
 
-    for module in (auth, acting, cases, situation_views, catalog, calendar, language, audit, health, notifications,
-                   notifier):
+    for module in (auth, acting, across, cases, situation_views, catalog, calendar, language, audit, health,
+                   notifications, notifier):
         app.register_blueprint(module.bp)
 
-    app.jinja_env.filters.update(date=i18n.date, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
+    app.jinja_env.filters.update(date=i18n.date, days=i18n.days_from_today, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
                                   isotime=i18n.iso_time)
 
     @app.context_processor

@@ -35,13 +35,18 @@ ACTIONS = {
     "situation_delete": lazy_gettext("Deleted a situation"),
     "situation_add_case": lazy_gettext("Added a case to a situation"),
     "situation_remove_case": lazy_gettext("Removed a case from a situation"),
+    "across": lazy_gettext("Listed your cases among everyone they represent"),
     # Written by the notifier with no party (so "Who has looked" never lists it): to whom, which triggers.
     "notice": lazy_gettext("An e-mail notice was sent"),
 }
 
 
-def record(party, action: str, outcome: str = "allowed") -> None:
-    """Log one look (``party`` may be None when the request named no valid party).
+# A party switch to one's own cases is no "choosing to act for you".
+OWN_SWITCH = lazy_gettext("Went back to their own cases")
+
+
+def record(party, action: str, outcome: str = "allowed", subject: str | None = None) -> None:
+    """Log one look (``party`` may be None when the request named no valid party; ``subject``: a case's title).
 
     ``action`` must be one of :data:`ACTIONS`: a new kind of look needs its label (in both languages) first.
     """
@@ -50,16 +55,43 @@ def record(party, action: str, outcome: str = "allowed") -> None:
     with stage("audit"):  # the insert and its commit
         store().audit(current_user.handle if current_user.is_authenticated else None,
                       party.identity.digits if party is not None else None,
-                      party.basis if party is not None else None, action, outcome, correlation_id())
+                      party.basis if party is not None else None, action, outcome, correlation_id(), subject)
+
+
+def record_visit(party, follow_up: bool) -> None:
+    """Log a visit to the overview once: a filter change or an automatic refresh (``follow_up``) right after
+    the user's last look at this party's overview is the same visit."""
+    if follow_up and store().last_audit_action(current_user.handle, party.identity.digits) == "overview":
+        return
+    record(party, "overview")
+
+
+def label(row: dict) -> str:
+    """What "Who has looked" calls one row."""
+    if row["action"] == "act_as" and row["basis"] == "own":
+        return str(OWN_SWITCH)
+    return str(ACTIONS.get(row["action"], row["action"]))
 
 
 @bp.route("/vem-har-tittat")
 @login_required
 def who_looked():
-    """The user's own data tracker: every look at their own cases."""
-    rows = store().audit_for_party(current_user.identity.digits, without=("calendar",))
-    polls = store().audit_counts(current_user.identity.digits, "calendar")
-    return render_template("pages/audit.html", rows=rows, polls=polls, actions=ACTIONS, me=current_user.handle)
+    """The data tracker of the acting party: every look at its cases.
+
+    Acting for a company with full access (its signatory), the company's whole log; on a mandate, only
+    one's own looks at it (a mandate does not reveal who else looks).
+    """
+    from portal.acting import acting_party
+    from portal.cases import page_context
+
+    party = acting_party()
+    rows = store().audit_for_party(party.identity.digits, without=("calendar",))
+    polls = store().audit_counts(party.identity.digits, "calendar")
+    if not party.full_access:
+        rows = [r for r in rows if r["user_handle"] == current_user.handle]
+        polls = [p for p in polls if p["user_handle"] == current_user.handle]
+    return render_template("pages/audit.html", rows=rows, polls=polls, label=label, me=current_user.handle,
+                           **page_context(party))
 
 
 @bp.cli.command("audit-export")

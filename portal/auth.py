@@ -110,7 +110,7 @@ def login():
         person, name = eid.authenticate(typed)
     except InvalidIdentity as exc:
         message = {
-            "format": _("Enter the personal identity number with 12 digits, for example 19900101-1234."),
+            "format": _("Enter the personal identity number with 12 digits, for example 19900101-1239."),
             "date": _("The date in the personal identity number does not exist."),
             "checksum": _("The personal identity number is not valid: check the last digit."),
         }.get(exc.code, _("The personal identity number is not valid."))

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from portal.acting import acting_party, representation_for
 from portal.caselist import deadline_cases
@@ -80,6 +80,9 @@ def feed(token: str):
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 
 
+REMINDERS = (dt.timedelta(days=7), dt.timedelta(days=1))
+
+
 def render_calendar(cases, party_name: str, portal_url: str) -> bytes:
     """One all-day event per open deadline (ball with the customer)."""
     cal = Calendar()
@@ -98,6 +101,12 @@ def render_calendar(cases, party_name: str, portal_url: str) -> bytes:
         event.add("summary", f"{case.latest.rubrik} ({case.producer_name})")
         event.add("description", _("Last day. The case: %(title)s. See %(url)s", title=case.title, url=portal_url))
         event.add("url", portal_url)  # a case link would need the same acting party; the overview always works
+        for before in REMINDERS:  # a week and a day ahead: in time to act, not only on the day itself
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -before)
+            alarm.add("description", _("Last day soon: %(title)s", title=case.title))
+            event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()
 

@@ -15,10 +15,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from portal.case_names import case_type_of, mark_twins, type_name
 from portal.config import Config, SituationConfig
 from portal.filters import Filters
-from portal.overview import BASELINE, case_handle
+from portal.overview import case_handle, new_since
 from portal.representation import Party
+from portal.situations import applies
 from portal.standard.ballholder import BallHolder
 from portal.standard.eventtypes import matches_any
 from portal.standard.tidpunkt import STOCKHOLM
@@ -45,12 +47,16 @@ class CaseSummary:
     key: str
     handle: str
     title: str
+    latest_typ: str
     first: EventLine
     latest: EventLine
     ball_holder: BallHolder
     deadline: dt.date | None
     reference: str | None
     unread: int = 0
+    title_lang: str = "sv"
+    twin: bool = False  # another listed case of the agency has the same title: told apart by reference or start
+    started: dt.datetime | None = None  # read only for a twin without a reference
 
 
 @dataclass
@@ -104,7 +110,8 @@ def base_query(config: Config, party: Party, filters: Filters, visible: list[str
 
 
 def overview_page(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], *,
-                  handle_key: str, user_handle: str, page: int = 0, size: int = SECTION_SIZE) -> OverviewPage:
+                  handle_key: str, user_handle: str, page: int = 0, size: int = SECTION_SIZE,
+                  type_names: dict | None = None, locale: str = "sv") -> OverviewPage:
     """The sections of one overview page, each at most ``size`` cases, ``page`` pages in.
 
     One light read of every matching case sorts them into sections (your turn, each situation in config
@@ -119,9 +126,9 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
     rows = store.case_rows_for(digits, shown_keys)
     names = {p.slug: p.name for p in config.producers}
     seen = store.seen_cases(user_handle, digits)
-    baseline = seen.get(BASELINE)
     handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
-    since = {k: _since(seen.get(handles[k]), baseline) for k in rows}
+    # New is measured per agency from the first page that showed its answer (overview.new_since).
+    since = {k: new_since(seen, handles[k], k[0]) for k in rows}
     # Only a case with an event that came after the user's last look needs counting; most have none.
     unread = store.unread_counts(digits, [(*k, since[k]) for k, r in rows.items() if _arrived_after(r, since[k])])
     sections = []
@@ -129,6 +136,7 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
         page_rows = [rows[(c[0], c[1])] for c in members[offset:offset + size] if (c[0], c[1]) in rows]
         sections.append(Section(kind, [_summary(r, names, handles, unread) for r in page_rows],
                                 len(members), situation))
+    _name(store, digits, [c for s in sections for c in s.cases], type_names or {}, locale)
     return OverviewPage(sections[0], sections[1:-1], sections[-1], total=total, shown_total=index_size,
                         page=page, has_more=any(len(m) > offset + size for _, _, m in chosen), sections=sections)
 
@@ -151,10 +159,17 @@ def _sections(store: Store, config: Config, party: Party, filters: Filters, visi
             _SECTION_CACHE.move_to_end(key)
             return hit[1]
     index = store.case_index(digits, base)
+    everything = index if not filters.active else store.case_index(
+        digits, CaseQuery(producers=tuple(visible), gate=base.gate))
+    # A situation applies only to a party with one of its defining cases (a bakery's VAT is no aquaculture).
+    party_types = {c[2] for c in everything}
+    applying = [g for g in config.situations if applies(g, party_types)]
+    if filters.situation and not any(g.slug == filters.situation for g in applying):
+        index = []
     customer = BallHolder.CUSTOMER.value
     your_turn = sorted((c for c in index if c[3] == customer), key=lambda c: (c[4] is None, c[4] or ""))
     rest = [c for c in index if c[3] != customer]
-    groups = () if filters.situation else config.situations
+    groups = () if filters.situation else applying
     # A case goes to the first situation its latest type falls under; types are few, so decide once per type.
     group_of: dict[str, int | None] = {}
     for typ in {c[2] for c in rest}:
@@ -164,8 +179,7 @@ def _sections(store: Store, config: Config, party: Party, filters: Filters, visi
         buckets.setdefault(group_of[c[2]], []).append(c)
     situation_members = [(g, buckets[i]) for i, g in enumerate(groups) if buckets.get(i)]
     rest = buckets.get(None, [])
-    total = len(index) if not filters.active else len(store.case_index(
-        digits, CaseQuery(producers=tuple(visible), gate=base.gate)))
+    total = len(everything)
     result = (your_turn, situation_members, rest, len(index), total)
     with _section_lock:
         _SECTION_CACHE[key] = (version, result)
@@ -174,22 +188,32 @@ def _sections(store: Store, config: Config, party: Party, filters: Filters, visi
     return result
 
 
-def _since(seen_at: dt.datetime | None, baseline: dt.datetime | None) -> dt.datetime | None:
-    """Events that arrived after this are unread: the later of the user's last look at the case and at the party."""
-    return max((t for t in (seen_at, baseline) if t is not None), default=None)
+def _name(store: Store, digits: str, shown: list[CaseSummary], names: dict, locale: str) -> None:
+    """Title the shown cases by their type's catalog name; a twin without a reference gets its start date."""
+    for c in shown:
+        found = type_name(case_type_of(c.latest_typ), names, locale)
+        if found:
+            c.title, c.title_lang = found
+    mark_twins(shown)
+    for c in shown:
+        if c.twin and not c.reference:
+            stored = store.case_events(digits, c.producer, c.key)
+            c.started = min((s.event.tidpunkt for s in stored), default=None)
 
 
 def _arrived_after(row: CaseRow, since: dt.datetime | None) -> bool:
-    if row.last_arrival is None:
+    """Whether the case's newest arrival is after ``since`` (None: nothing of the case counts as new yet)."""
+    if row.last_arrival is None or since is None:
         return False
-    return since is None or dt.datetime.fromisoformat(row.last_arrival) > since
+    return dt.datetime.fromisoformat(row.last_arrival) > since
 
 
 def _summary(row: CaseRow, names: dict, handles: dict, unread: dict) -> CaseSummary:
     key = (row.producer, row.case_key)
     return CaseSummary(
         producer=row.producer, producer_name=names.get(row.producer, row.producer), key=row.case_key,
-        handle=handles[key], title=row.first_rubrik, first=EventLine(row.first_rubrik, row.first_sprak),
+        handle=handles[key], title=row.first_rubrik, title_lang=row.first_sprak, latest_typ=row.latest_typ,
+        first=EventLine(row.first_rubrik, row.first_sprak),
         latest=EventLine(row.latest_rubrik, row.latest_sprak, row.latest_at), ball_holder=BallHolder(row.ball),
         deadline=row.deadline if row.ball == BallHolder.CUSTOMER.value else None, reference=row.reference,
         unread=unread.get(key, 0),

@@ -6,10 +6,12 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from portal import audit, caselist
+from portal import audit, caselist, catalog
+from portal.case_names import type_name
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
-from portal.overview import BASELINE, build_cases, is_new, mark_unread, party_handle_key
+from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
+                             party_handle_key)
 from portal.representation import party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.store import CaseQuery
@@ -23,25 +25,42 @@ def _refresh(party):
     """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
     with stage("sync"):
         return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                       language=str(get_locale() or "sv"), store_factory=store_factory())
+                       language=str(get_locale() or "sv"), store_factory=store_factory(), match_language=True)
 
 
 def handle_key(party) -> str:
     return party_handle_key(current_app.secret_key, party.identity.digits)
 
 
-def seen_log(party) -> dict:
-    """The user's seen-log for the party, starting it (the calm first visit) when there is none."""
+def seen_log(party, statuses: dict) -> dict:
+    """The user's seen-log for the party, starting it (the calm first visit) when there is none.
+
+    Each agency's own start is the first page that shows its answer (``overview.new_since``).
+    """
     with stage("seen"):
-        return _seen_log(party)
+        return _seen_log(party, statuses)
 
 
-def _seen_log(party) -> dict:
+def _seen_log(party, statuses: dict) -> dict:
     seen = store().seen_cases(current_user.handle, party.identity.digits)
-    if BASELINE not in seen:
-        store().mark_seen(current_user.handle, party.identity.digits, BASELINE)
-        seen = store().seen_cases(current_user.handle, party.identity.digits)
-    return seen
+    starts = [BASELINE] if BASELINE not in seen else []
+    starts += [agency_baseline(s.slug) for s in statuses.values()
+               if s.last_success_at is not None and agency_baseline(s.slug) not in seen]
+    for key in starts:
+        store().mark_seen(current_user.handle, party.identity.digits, key)
+    return store().seen_cases(current_user.handle, party.identity.digits) if starts else seen
+
+
+def _names(cases) -> dict:
+    names = catalog.type_names()
+    name_cases(cases, names, str(get_locale() or "sv"))
+    return names
+
+
+def _swedish_title(case, names: dict) -> str:
+    """The case's name for the audit log, always in Swedish (shown with lang="sv" in either language)."""
+    found = type_name(case.case_type, names, "sv")
+    return found[0] if found and found[1] == "sv" else case.first.rubrik
 
 
 def load_cases(prefixes: tuple[str, ...] | None = None):
@@ -65,7 +84,8 @@ def load_cases(prefixes: tuple[str, ...] | None = None):
         stored = [s for c in store().case_index(digits, query) for s in store().case_events(digits, c[0], c[1])]
     events = [(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored]
     cases = build_cases(events, handle_key=handle_key(party))
-    seen = seen_log(party)
+    _names(cases)
+    seen = seen_log(party, statuses)
     mark_unread(cases, seen)
     return party, cases, seen, statuses
 
@@ -102,15 +122,16 @@ def overview():
     party = acting_party()
     if statuses is None or party != own:
         statuses = _refresh(party)
-    audit.record(party, "overview")
+    audit.record_visit(party, follow_up=is_htmx_swap() or bool(request.args))
     cfg = config()
     visible = [p.slug for p in visible_producers(cfg, party)]
     chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
-    seen_log(party)
+    seen_log(party, statuses)
     with stage("sections"):
         view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
-                                      user_handle=current_user.handle, page=page_no)
+                                      user_handle=current_user.handle, page=page_no, type_names=catalog.type_names(),
+                                      locale=str(get_locale() or "sv"))
     context = {
         "overview": view,
         "statuses": list(statuses.values()),
@@ -156,10 +177,11 @@ def case(handle: str):
     names = {p.slug: p.name for p in cfg.producers}
     found = build_cases([(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored],
                         handle_key=handle_key(party))[0]
-    audit.record(party, "case")
-    seen = seen_log(party)
-    seen_at = seen.get(found.handle)
-    new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, seen_at, seen.get(BASELINE))}
+    names = _names([found])
+    audit.record(party, "case", subject=_swedish_title(found, names))
+    seen = seen_log(party, statuses)
+    since = new_since(seen, found.handle, found.producer)
+    new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, since)}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
     with stage("render"):
         body = render_template("pages/case.html", case=found, status=statuses.get(found.producer), new_ids=new_ids,

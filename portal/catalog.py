@@ -91,6 +91,50 @@ def catalogs() -> dict[str, dict | None]:
     return {slug: doc for slug, (_, doc) in cached.items()}
 
 
+_names_tried: dict[tuple[str, str], float] = {}  # (database, producer) -> monotonic time we last asked for its catalog for names (per process)
+_NAMES_RETRY_S = 60.0
+
+
+def type_names() -> dict[str, dict]:
+    """Case-type code -> names, for naming cases on pages: never holds a page up long.
+
+    Stale or missing catalogs are asked for (each at most once a minute per process); the page waits up to
+    ``page_deadline_s`` and a later answer is stored for the next page.
+    """
+    import time
+
+    from portal.runtime import store_factory
+
+    st = store()
+    cached = st.catalogs()
+    moment, db = time.monotonic(), config().settings.database
+    stale = [p for p in config().producers
+             if (p.slug not in cached or now() - cached[p.slug][0] > CATALOG_TTL)
+             and moment - _names_tried.get((db, p.slug), -_NAMES_RETRY_S) >= _NAMES_RETRY_S]
+    if stale:
+        for p in stale:
+            _names_tried[(db, p.slug)] = moment
+        session = next(iter(runtime().producers.values())).session
+        opener = store_factory()
+
+        def late(outcome) -> None:  # in a pool thread: a connection of its own
+            if outcome.failure is None:
+                own = opener()
+                try:
+                    own.save_catalog(outcome.slug, outcome.result)
+                finally:
+                    own.close()
+
+        outcomes = fan_out({p.slug: (lambda p=p: fetch(p, session)) for p in stale}, config().settings.page_deadline_s,
+                           late, per_producer=config().settings.calls_per_producer,
+                           fetch_deadline_s=config().settings.total_deadline_s)
+        for slug, outcome in outcomes.items():
+            if outcome.failure is None:
+                st.save_catalog(slug, outcome.result)
+                cached[slug] = (now(), outcome.result)
+    return case_type_names({slug: doc for slug, (_, doc) in cached.items()})
+
+
 def build(slug: str, name: str, doc: dict | None) -> ProducerCatalog:
     """The producer's case-type tree with event types under their case types."""
     if doc is None:

@@ -139,9 +139,16 @@ class SituationConfig:
     name_en: str
     case_types: tuple[str, ...]
     steps: tuple[StepConfig, ...] = ()
+    # The situation applies to a party only when it has a case of one of these types (none given: any case
+    # of the situation's or its steps' types).
+    defining_case_types: tuple[str, ...] = ()
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_sv
+
+    @property
+    def defining(self) -> tuple[str, ...]:
+        return self.defining_case_types or self.case_types + tuple(p for s in self.steps for p in s.case_types)
 
 
 @dataclass(frozen=True)
@@ -503,6 +510,8 @@ def _situation(index: int, table) -> SituationConfig:
     bad = [c for c in situation.case_types if not is_prefix(c)]
     if bad or not situation.case_types:
         raise ConfigError(f"{where} case_types must be type prefixes such as LST.VATTENBRUK")
+    if not all(is_prefix(c) for c in situation.defining_case_types):
+        raise ConfigError(f"{where} defining_case_types must be type prefixes such as LST.VATTENBRUK")
     steps = tuple(_build(StepConfig, step, f"{where} step #{i + 1}") for i, step in enumerate(raw_steps))
     keys = [st.key for st in steps]
     if len(set(keys)) != len(keys):

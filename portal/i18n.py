@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask, g, request, session
 from babel import dates as babel_dates
-from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import get_locale, get_timezone, get_translations, gettext, ngettext
 
 from portal.standard import clock
 
@@ -132,3 +132,15 @@ def iso_date(value) -> str:
 def iso_time(value) -> str:
     """Machine-readable time for ``<time datetime>``: whole seconds, as HTML allows."""
     return value.isoformat(timespec="seconds") if value else ""
+
+
+def days_from_today(value: dt.date | None) -> str:
+    """A deadline relative to today in Sweden: "i dag", "om 6 dagar", "2 dagar sedan"."""
+    if value is None:
+        return ""
+    days = (value - clock.today()).days
+    if days == 0:
+        return gettext("today")
+    if days > 0:
+        return ngettext("in %(num)d day", "in %(num)d days", days)
+    return ngettext("%(num)d day ago", "%(num)d days ago", -days)

@@ -25,6 +25,9 @@ class Case:
     events: list[Event] = field(default_factory=list)  # newest first
     arrived: dict[str, dt.datetime] = field(default_factory=dict)  # kundhandelseId -> when we first had it
     unread: int = 0  # events that arrived after the user last opened the case (see mark_unread)
+    type_name: str | None = None  # the case type's name in the agency's catalog (see ``name_cases``)
+    type_lang: str | None = None
+    twin: bool = False  # another listed case of this agency has the same title
 
     # Derived per installation and party (party_handle_key): handles cannot be computed or linked. Never printed.
     handle_key: str = field(default="", repr=False)
@@ -57,12 +60,31 @@ class Case:
 
     @property
     def title(self) -> str:
-        """What the case is about: its first event's title (usually names the application)."""
-        return self.first.rubrik
+        """What the case is: its type's name in the catalog, else its first event's title."""
+        return self.type_name or self.first.rubrik
+
+    @property
+    def title_lang(self) -> str:
+        return self.type_lang if self.type_name else self.first.sprak
+
+    @property
+    def started(self) -> dt.datetime:
+        return self.first.tidpunkt
 
     @property
     def reference(self) -> str | None:
         return self.latest.reference
+
+
+def name_cases(cases: list[Case], names: dict[str, dict], locale: str) -> None:
+    """Title each case by its type's catalog name, and mark those that share a title (``case_names``)."""
+    from portal.case_names import mark_twins, type_name
+
+    for case in cases:
+        found = type_name(case.case_type, names, locale)
+        if found:
+            case.type_name, case.type_lang = found
+    mark_twins(cases)
 
 
 def party_handle_key(secret: str, party_digits: str) -> str:
@@ -94,21 +116,31 @@ def build_cases(events, handle_key: str = "") -> list[Case]:
 BASELINE = "*"  # the seen-log row that marks a user's first look at a party's cases
 
 
-def is_new(case: Case, event: Event, seen_at: dt.datetime | None, baseline: dt.datetime | None = None) -> bool:
-    """New = arrived after the user last opened the case, and after their first look at the party at all.
+def agency_baseline(producer: str) -> str:
+    """The seen-log row of the first page that showed this agency's answer for the party to the user."""
+    return "*" + producer
 
-    The baseline keeps a first visit calm: what was already there is not "new".
+
+def new_since(seen: dict[str, dt.datetime], handle: str, producer: str) -> dt.datetime | None:
+    """After when an event of this case counts as new; None: nothing of it does yet.
+
+    "New" is measured per agency from the first page that showed its answer: an agency that answers late
+    (after the page was served) does not make its whole history new on the user's first visit.
     """
+    agency = seen.get(agency_baseline(producer))
+    if agency is None:
+        return None
+    return max(t for t in (seen.get(handle), seen.get(BASELINE), agency) if t is not None)
+
+
+def is_new(case: Case, event: Event, since: dt.datetime | None) -> bool:
+    """New = arrived after ``new_since`` (the user's last look at the case, and the agency's first answer shown)."""
     arrived = case.arrived.get(event.kundhandelse_id)
-    if arrived is None:
-        return False
-    since = max((t for t in (seen_at, baseline) if t is not None), default=None)
-    return since is None or arrived > since
+    return arrived is not None and since is not None and arrived > since
 
 
 def mark_unread(cases: list[Case], seen: dict[str, dt.datetime]) -> None:
-    """Set ``unread`` on each case from the user's seen-log (case handle -> time, BASELINE -> first look)."""
-    baseline = seen.get(BASELINE)
+    """Set ``unread`` on each case from the user's seen-log (see ``new_since``)."""
     for case in cases:
-        seen_at = seen.get(case.handle)
-        case.unread = sum(1 for e in case.events if is_new(case, e, seen_at, baseline))
+        since = new_since(seen, case.handle, case.producer)
+        case.unread = sum(1 for e in case.events if is_new(case, e, since))

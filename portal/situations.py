@@ -36,6 +36,12 @@ class StepView:
     cases: list[Case] = field(default_factory=list)
     children: list["StepView"] = field(default_factory=list)
     is_next: bool = False
+    own_cases: list[Case] = field(default_factory=list)  # its cases that no sub-step claims (shown on the step)
+
+    @property
+    def deadline(self):
+        """The earliest deadline among the step's own cases waiting for the customer."""
+        return min((c.deadline for c in self.own_cases if c.deadline), default=None)
 
 
 def cases_state(cases: list[Case]) -> StepState:
@@ -70,18 +76,29 @@ def _combine(own: StepState | None, children: list[StepView]) -> StepState:
     return StepState.NOT_STARTED
 
 
+def applies(situation: SituationConfig, case_types) -> bool:
+    """True when a party with cases of these (latest) types is in the situation: it has a defining case."""
+    return any(matches_any(t, situation.defining) for t in case_types)
+
+
 def build_steps(situation: SituationConfig, cases: list[Case]) -> list[StepView]:
-    """The situation's steps as a tree (top level in config order), each with its state and cases."""
+    """The situation's steps as a tree (top level in config order), each with its state and cases.
+
+    A party not in the situation (``applies``) has no case in any step.
+    """
+    if not applies(situation, [c.latest.typ for c in cases]):
+        cases = []
     views: dict[str, StepView] = {}
     top: list[StepView] = []
     for step in situation.steps:
         members = [c for c in cases if matches_any(c.latest.typ, step.case_types)]
-        view = StepView(step, cases_state(members), members)
+        view = StepView(step, cases_state(members), members, own_cases=members)
         views[step.key] = view
         (views[step.parent].children if step.parent else top).append(view)
     for view in reversed(list(views.values())):  # children before parents
         if view.children:
             own_cases = [c for c in view.cases if not any(c in ch.cases for ch in view.children)]
+            view.own_cases = own_cases
             view.state = _combine(cases_state(own_cases) if own_cases else None, view.children)
     nxt = next_step(list(views.values()))
     if nxt is not None:
@@ -105,7 +122,9 @@ def progress(steps: list[StepView]) -> tuple[int, int]:
 
 
 def situation_cases(situation: SituationConfig, cases: list[Case]) -> list[Case]:
-    """Every case that belongs to a situation (by its own or its steps' case types)."""
+    """Every case that belongs to a situation (by its own or its steps' case types); none when it does not apply."""
+    if not applies(situation, [c.latest.typ for c in cases]):
+        return []
     prefixes = tuple(situation.case_types) + tuple(p for s in situation.steps for p in s.case_types)
     return [c for c in cases if matches_any(c.latest.typ, prefixes)]
 

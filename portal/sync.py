@@ -61,13 +61,16 @@ _in_flight_lock = threading.Lock()
 
 def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], party: Party, anvandare: str,
             correlation_id: str, *, language: str = "sv", force: bool = False,
-            store_factory: Callable[[], Store] | None = None) -> dict[str, ProducerStatus]:
+            store_factory: Callable[[], Store] | None = None, match_language: bool = False) -> dict[str, ProducerStatus]:
     """Bring the party's cache up to date where it is stale; return a status per visible producer.
 
     With ``store_factory`` the page waits at most ``page_deadline_s``: a producer still
     answering then is ``pending`` and its answer is stored when it arrives (through a
     connection of its own), so a slow agency never holds up the page. Without it, the
     call waits up to ``total_deadline_s`` and drops what is late.
+
+    With ``match_language`` (a page), cached texts last fetched in full in another language are asked for again,
+    in full, in ``language``: an English page does not show a day of Swedish texts.
     """
     settings = config.settings
     moment = now()
@@ -82,7 +85,9 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             fresh = state.last_success_at is not None and (moment - state.last_success_at).total_seconds() < settings.fresh_s
         else:
             fresh = state.last_error_at is not None and (moment - state.last_error_at).total_seconds() < settings.retry_failed_s
-        if fresh and not force:
+        # Cached texts in another language than the page's are asked for again, in full (issue 15, item 11).
+        other_language = match_language and state.last_success_at is not None and state.language not in (None, language)
+        if fresh and not force and not other_language:
             plans[producer.slug] = (state, False)
             continue
         key = (kund.identifierare, producer.slug, scope)
@@ -92,7 +97,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
                 plans[producer.slug] = (state, False)
                 continue
             _in_flight.add(key)
-        full = state.last_full_at is None or (moment - state.last_full_at).total_seconds() >= settings.full_refresh_h * 3600
+        full = other_language or state.last_full_at is None or (
+            moment - state.last_full_at).total_seconds() >= settings.full_refresh_h * 3600
         since = None if full else local_date(state.last_success_at) - dt.timedelta(days=settings.overlap_days)
         plans[producer.slug] = (state, full)
         client = clients[producer.slug]
@@ -106,7 +112,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         try:
             state, full = plans[outcome.slug]
             _record(own, party, orgnr[outcome.slug], state, full, outcome, now(), correlation_id,
-                    cap=settings.max_events_per_producer)
+                    cap=settings.max_events_per_producer, language=language)
         except Exception:  # a late answer that cannot be stored is retried on the next page load
             log.exception("late answer not stored producer=%s correlation_id=%s", outcome.slug, correlation_id)
         finally:
@@ -128,7 +134,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             return
         state, full = plans[outcome.slug]
         recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
-                                         correlation_id, cap=settings.max_events_per_producer)
+                                         correlation_id, cap=settings.max_events_per_producer, language=language)
         _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
 
     if tasks:
@@ -166,7 +172,7 @@ def _done(party: str, producer: str, scope: str) -> None:
 
 
 def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,
-            moment: dt.datetime, correlation_id: str, *, cap: int = 0) -> SyncState:
+            moment: dt.datetime, correlation_id: str, *, cap: int = 0, language: str | None = None) -> SyncState:
     """Store one producer's answer (or its failure) and return the new sync state."""
     digits, scope = party.identity.digits, party.scope(producer.orgnr)
     if outcome.result is not None:
@@ -190,13 +196,14 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
                                  lambda typ: party.may_see(producer.orgnr, typ))
         state = SyncState(last_success_at=moment, last_full_at=moment if full_done else state.last_full_at,
                           invalid=result.invalid, foreign=result.foreign, capped=capped,
-                          incomplete="; ".join(result.incomplete) or None, failed_behind=tuple(result.failed_behind))
+                          incomplete="; ".join(result.incomplete) or None, failed_behind=tuple(result.failed_behind),
+                          language=language if full_done else state.language)
     else:
         log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
                     producer.slug, outcome.failure, outcome.seconds, correlation_id)
         state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
                           outcome.failure, state.invalid, state.foreign, state.capped, state.incomplete,
-                          state.failed_behind)
+                          state.failed_behind, state.language)
     store.save_sync_state(digits, producer.slug, scope, state)
     return state
 

@@ -23,6 +23,7 @@ from portalserver import PortalServer  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 SIZES = {"desktop": 1280, "mobile": 390}
 KARIN = "198504124564"
+EVA = "196601013458"  # the accountant: her customers' turn in one list ("Alla jag företräder")
 
 
 def shoot(browser, portal, locale: str, size: str) -> None:
@@ -36,6 +37,20 @@ def shoot(browser, portal, locale: str, size: str) -> None:
     page.click(".case-card--customer .case-card__title a")
     page.wait_for_selector(".timeline")
     page.screenshot(path=str(OUT / f"case-{locale}-{size}.png"), full_page=True)
+    context.close()
+    shoot_accountant(browser, portal, locale, size)
+
+
+def shoot_accountant(browser, portal, locale: str, size: str) -> None:
+    """Eva opens each customer once (so the agencies' answers are cached), then the list across them all."""
+    context = browser_context(browser, locale, javascript=True, width=SIZES[size], bypass_csp=False)
+    page = context.new_page()
+    login(page, portal, EVA)
+    names = [n.split(" – ")[0].strip() for n in page.locator("#party-select option").all_inner_texts()[1:]]
+    for name in names:
+        switch_party(page, name)
+    page.goto(portal.url + "/alla")
+    page.screenshot(path=str(OUT / f"everyone-{locale}-{size}.png"), full_page=True)
     context.close()
 
 

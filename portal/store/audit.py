@@ -16,23 +16,29 @@ class AuditStore:
 
     # --- audit log (append-only) --------------------------------------------
     def audit(self, user_handle: str | None, party: str | None, basis: str | None, action: str, outcome: str,
-              correlation_id: str) -> None:
-        """Record that a user looked (or tried to look) at a party's cases."""
+              correlation_id: str, subject: str | None = None) -> None:
+        """Record that a user looked (or tried to look) at a party's cases (``subject``: what, e.g. a case title)."""
         with self.db.conn:
             self.db.conn.execute(
-                "insert into audit (at, user_handle, party, basis, action, outcome, correlation_id)"
-                " values (?, ?, ?, ?, ?, ?, ?)",
-                [_iso(now()), user_handle, party, basis, action, outcome, correlation_id])
+                "insert into audit (at, user_handle, party, basis, action, outcome, correlation_id, subject)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [_iso(now()), user_handle, party, basis, action, outcome, correlation_id, subject])
+
+    def last_audit_action(self, user_handle: str, party: str) -> str | None:
+        """The action of this user's latest audit row for this party (None: none yet)."""
+        row = self.db.conn.execute("select action from audit where user_handle = ? and party = ? order by id desc"
+                                   " limit 1", [user_handle, party]).fetchone()
+        return row[0] if row else None
 
     def audit_for_party(self, party: str, limit: int = 200, without: tuple[str, ...] = ()) -> list[dict]:
         """Who looked at this party's cases, newest first, with the viewer's name (``without`` those actions)."""
         skip = "".join(" and a.action != ?" for _ in without)
         rows = self.db.execute(
-            "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome from audit a"
+            "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome, a.subject from audit a"
             " left join users u on u.handle = a.user_handle where a.party = ?" + skip + " order by a.id desc limit ?",
             [party, *without, limit]).fetchall()
         return [{"at": _from_iso(at), "user_handle": uh, "name": name or "", "basis": basis, "action": action,
-                 "outcome": outcome} for at, uh, name, basis, action, outcome in rows]
+                 "outcome": outcome, "subject": subject} for at, uh, name, basis, action, outcome, subject in rows]
 
     def audit_counts(self, party: str, action: str) -> list[dict]:
         """Per user: how often ``action`` was recorded for this party, and when last (e.g. calendar feed polls)."""

@@ -173,7 +173,7 @@ class EventsStore:
         return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
                          _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
                          r.get("capped") or 0, r.get("incomplete"),
-                         tuple(json.loads(r.get("failed_behind") or "[]")))
+                         tuple(json.loads(r.get("failed_behind") or "[]")), r.get("language"))
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
         row = {
@@ -183,6 +183,7 @@ class EventsStore:
             "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
             "capped": state.capped,
             "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
+            "language": state.language,
         }
         columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))

@@ -22,6 +22,7 @@ class SyncState:
     capped: int = 0  # events of the last answer left out because the storage cap was reached
     incomplete: str | None = None  # why the last answer was incomplete ("; "-joined), None when it was complete
     failed_behind: tuple[str, ...] = ()  # agencies behind a forwarder that failed in the last answer
+    language: str | None = None  # the page language the last full answer was asked in (its texts are in it)
 
 
 @dataclass(frozen=True)

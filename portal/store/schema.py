@@ -63,6 +63,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["audit"].create({"id": int, "at": str, "user_handle": str, "party": str, "basis": str, "action": str,
                         "outcome": str, "correlation_id": str}, pk="id", if_not_exists=True)
     db["audit"].create_index(["party", "at"], if_not_exists=True)
+    if "subject" not in db["audit"].columns_dict:  # what was looked at (a case's title); databases made before it
+        db["audit"].add_column("subject", str)
     # Append-only: the database itself refuses to change or remove what was written.
     db.conn.execute("create trigger if not exists audit_no_update before update on audit"
                     " begin select raise(abort, 'the audit log is append-only'); end")
@@ -107,7 +109,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     }, pk=("party", "producer", "scope"), if_not_exists=True)
     if "capped" not in db["sync"].columns_dict:  # databases made before the storage cap
         db["sync"].add_column("capped", int)
-    for column in ("incomplete", "failed_behind"):  # databases made before incomplete answers were told apart
+    for column in ("incomplete", "failed_behind", "language"):  # columns added later (answers told apart, language)
         if column not in db["sync"].columns_dict:
             db["sync"].add_column(column, str)
     _notice_tables(db)

@@ -63,6 +63,21 @@ def open_who_has_looked(page, portal):
     assert response.status == 200
 
 
+def open_everyone(page, portal):
+    login(page, portal, KARIN)
+    switch_party(page, OSTRON)  # both parties' answers cached: the list has rows of each
+    response = page.goto(portal.url + "/alla")
+    assert response.status == 200
+    expect(page.locator(".across-list > li").first).to_be_visible()
+
+
+def open_catalog(page, portal):
+    login(page, portal, KARIN)
+    response = page.goto(portal.url + "/katalog")
+    assert response.status == 200
+    page.eval_on_selector_all("details.for-developers", "els => els.forEach(d => d.open = true)")
+
+
 PAGES = {
     "login": open_login,
     "overview": open_overview,
@@ -73,6 +88,8 @@ PAGES = {
     "not-found": open_not_found,
     "company-overview": open_company_overview,
     "who-has-looked": open_who_has_looked,
+    "everyone": open_everyone,
+    "catalog": open_catalog,
 }
 
 

@@ -80,7 +80,7 @@ def test_the_founder_follows_the_pilot_defines_a_situation_and_subscribes(portal
     own_url = page.url
     assert re.search(r"/egna/[A-Za-z0-9_-]+$", own_url)
     first = add_case(page, "strandskyddsdispens")
-    second = add_case(page, "momsregistrering")
+    second = add_case(page, "Moms – Skatteverket")
     expect(page.locator("main .member-list > li > a")).to_have_text([first, second])
     items = page.locator("ol.timeline > li")
     expect(items.first).to_be_visible()

@@ -20,7 +20,7 @@ from portalserver import PortalServer
 
 LOCALES = ("sv", "en")
 PAGES = ("login", "overview", "overview-filtered", "overview-filter-error", "overview-fragment", "case", "not-found",
-         "company-overview", "who-has-looked", "agency-down")
+         "company-overview", "who-has-looked", "agency-down", "everyone", "catalog")
 # An htmx swap returns a fragment; to check it, it is put in the smallest valid document.
 FRAGMENT_DOC = '<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>fragment</title></head>' \
                '<body><main>{body}</main></body></html>'
@@ -62,8 +62,10 @@ def fetch_pages(chromium, portal, locale: str) -> dict[str, tuple[int, str]]:
         grab("case", urlsplit(case_links(page)[0]).path)
         grab("not-found", "/arende/finns-inte")
         grab("who-has-looked", "/vem-har-tittat")
+        grab("catalog", "/katalog")
         switch_party(page, OSTRON)
         grab("company-overview", "/")
+        grab("everyone", "/alla")
         return out
     finally:
         context.close()

@@ -25,6 +25,8 @@ def test_slow_agency_cases_arrive_after_the_page(fresh_portal, browser_world, ne
         skv_cases = page.locator(".case-card", has_text="Skatteverket")
         assert skv_cases.count() == 0
         assert page.locator(".case-card").count() > 0  # the other agencies' cases are there already
+        status = page.locator('.status-list__item[data-producer="skatteverket"]')
+        assert "väntar på svar" in status.inner_text()  # not "svarade" while it has not
 
         assert browser_world.admin("PUT", "/faults/skatteverket", {"held": False}).status_code == 200
         if javascript:
@@ -37,5 +39,8 @@ def test_slow_agency_cases_arrive_after_the_page(fresh_portal, browser_world, ne
                 page.wait_for_timeout(500)
         assert page.locator(".notice", has_text="Väntar fortfarande").count() == 0
         assert skv_cases.count() > 0
+        # The same refresh brought the status list; and an answer that came late is not "new" on a first visit.
+        assert "svarade," in status.inner_text()
+        assert skv_cases.locator(".new-badge").count() == 0
     finally:
         browser_world.admin("DELETE", "/faults")

@@ -248,3 +248,18 @@ def test_a_new_deadline_reaches_the_feed_without_a_visit(private_world, make_pri
     assert r.status_code == 200, r.text
     after = {e.decoded("dtstart") for e in vevents(fetch(app, path).get_data())}
     assert after == before | {deadline}
+
+
+def test_each_deadline_reminds_a_week_and_a_day_ahead_and_the_address_opens_in_a_calendar_app(app, ostron):
+    response = ostron.post("/kalender", data={"csrf_token": token(ostron)}, follow_redirects=True)
+    soup = page(response)
+    url = soup.select_one("#feed-url")["value"]
+    webcal = soup.select_one('main a[href^="webcal://"]')
+    assert webcal["href"] == "webcal://" + url.split("://", 1)[1]
+    assert text_of(webcal) == "Öppna i din kalenderapp"
+    events = vevents(fetch(app, urlsplit(url).path).get_data())
+    assert events
+    for event in events:
+        alarms = [c for c in event.subcomponents if c.name == "VALARM"]
+        assert sorted(a.decoded("trigger") for a in alarms) == [-dt.timedelta(days=7), -dt.timedelta(days=1)]
+        assert all(str(a.get("action")) == "DISPLAY" for a in alarms)

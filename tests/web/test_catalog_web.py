@@ -44,7 +44,8 @@ def section(soup, slug: str):
 
 def case_type_items(node) -> dict[str, object]:
     """case-type code -> its <li> in the tree."""
-    return {text_of(li.select_one(":scope > .catalog-tree__case code")): li for li in node.select("li")}
+    return {text_of(li.select_one(":scope > details.for-developers .catalog-code")): li
+            for li in node.select("li") if li.select_one(":scope > details.for-developers")}
 
 
 def rows(node) -> dict[str, list[str]]:
@@ -143,7 +144,7 @@ def test_event_types_show_ball_closing_and_permission_code(karin):
             assert permission == e.get("behorighet", ""), e["kod"]
             # The row sits under its own case type.
             li = case_type_items(node)[e["kod"].rsplit(".", 1)[0]]
-            assert e["kod"] in [text_of(tr.select("td")[1]) for tr in li.select(":scope > table tbody tr")]
+            assert e["kod"] in [text_of(tr.select("td")[1]) for tr in li.select(":scope > details > table tbody tr")]
     headers = [text_of(th) for th in soup.select("main table.catalog-table thead th")][:5]
     assert headers == ["Händelse", "Kod", "Bollen hos kunden", "Avslutar ärendet", "Behörighetskod"]
 

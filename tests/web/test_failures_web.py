@@ -215,7 +215,8 @@ def test_direction_overrides_and_controls_from_an_agency_never_reach_the_page_or
     client = make_private_app().test_client()
     login(client, KARIN)
     home = client.get("/")
-    href = next(a["href"] for a in page(home).select("main .case-card__title a") if "Betala fakturan" in a.get_text())
+    href = next(c.select_one(".case-card__title a")["href"] for c in page(home).select("main .case-card")
+                if "Betala fakturan" in c.get_text())  # its latest event, under the case type's name
     case = client.get(href)
     token = page(client.get("/kalender")).select_one('main input[name="csrf_token"]')["value"]
     made = page(client.post("/kalender", data={"csrf_token": token}, follow_redirects=True))

@@ -58,8 +58,8 @@ def test_login_page_lists_demo_identities_and_a_labelled_field(client):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("1990-09-09", "Skriv personnumret med 12 siffror, till exempel 19900101-1234."),
-    ("abcdefghijkl", "Skriv personnumret med 12 siffror, till exempel 19900101-1234."),
+    ("1990-09-09", "Skriv personnumret med 12 siffror, till exempel 19900101-1239."),
+    ("abcdefghijkl", "Skriv personnumret med 12 siffror, till exempel 19900101-1239."),
     ("19900909-0001", "Personnumret är inte giltigt: kontrollera sista siffran."),
     ("199002301238", "Datumet i personnumret finns inte."),
 ], ids=["bad-format", "letters", "bad-checksum", "impossible-date"])

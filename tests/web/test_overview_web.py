@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from webtools import (card_label, KARIN, act_as, assert_page_structure, ball_holder, card_fact, case_cards, case_refs,
-                      demo_cases, demo_day, demo_doc, login, page, producer_text, text_of)
+from webtools import (card_label, demo_deadline, KARIN, act_as, assert_page_structure, ball_holder, card_fact, case_cards, case_refs,
+                      demo_cases, demo_day, demo_doc, demo_events, demo_type_name, login, page, producer_text, text_of)
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
@@ -67,10 +67,11 @@ def test_your_turn_for_karin_herself(client):
     login(client, KARIN)
     soup = _home(client)
     cards = soup.select("main section.section--your-turn .case-card")
-    # Jordbruksverket's statistics case has no diarienummer in referenser: the card names it by its title.
-    assert [card_label(c) for c in cards] == ["Dags att lämna uppgifter om vattenbruk för 2026"]
+    # Jordbruksverket's statistics case has no diarienummer in referenser: the card names it by its type.
+    assert [card_label(c) for c in cards] == [next(label for (slug, label), events in demo_cases(
+        KARIN, ["jordbruksverket"]).items() if label.startswith("Statistik om vattenbruk") and ball_holder(events[0]) == "customer")]
     assert card_fact(cards[0], "Referens") is None
-    assert card_fact(cards[0], "Sista dag") == demo_day("2027-03-15")
+    assert card_fact(cards[0], "Sista dag") == demo_deadline("2027-03-15")
     assert card_fact(cards[0], "Myndighet") == "Jordbruksverket"
 
 
@@ -107,7 +108,8 @@ def test_situation_and_other_cases_for_karin_herself(client):
     login(client, KARIN)
     soup = _home(client)
     situation = _section_by_heading(soup, "situation-starta-vattenbruk")
-    assert [card_label(c) for c in situation.select(".case-card")] == ["Dags att lämna uppgifter om vattenbruk för 2025"]
+    assert [card_label(c) for c in situation.select(".case-card")] == [next(label for (slug, label), events in demo_cases(KARIN, ["jordbruksverket"]).items()
+                 if label.startswith("Statistik om vattenbruk") and ball_holder(events[0]) == "closed")]
     other = _section_by_heading(soup, "other-heading")
     assert text_of(other.select_one("h2")).startswith("Övriga ärenden")
     assert {card_fact(c, "Myndighet") for c in other.select(".case-card")} == {"Skatteverket", "Jordbruksverket"}
@@ -117,12 +119,13 @@ def test_case_cards_show_latest_event_and_newest_activity_first(client):
     login(client, KARIN)
     act_as(client, "Bohusläns Ostron AB")
     soup = _home(client)
-    cases = {ref: events for (_, ref), events in demo_cases(OSTRON_AB, ALL_AGENCIES).items()}
+    cases = {ref: (slug, events) for (slug, ref), events in demo_cases(OSTRON_AB, ALL_AGENCIES).items()}
     section = _section_by_heading(soup, "situation-starta-vattenbruk")
     times = []
     for card in section.select(".case-card"):
-        events = cases[card_label(card)]
-        assert text_of(card.select_one(".case-card__title a")) == events[-1]["rubrik"]  # what it is about
+        slug, events = cases[card_label(card)]
+        title = text_of(card.select_one(".case-card__title a > [lang]"))  # what it is: the type's catalog name
+        assert title == demo_type_name(slug, events[0]["kundhandelseTyp"])
         latest = card.select(".case-card__facts > div")[1]
         assert text_of(latest.select_one("span[lang]")) == events[0]["rubrik"]
         times.append(dt.datetime.fromisoformat(latest.select_one("time")["datetime"]))
@@ -184,35 +187,32 @@ def test_language_link_returns_to_the_page(client):
 
 
 def test_producer_texts_keep_their_language(client):
-    """In English, Skatteverket sends English texts (lang="en"); Jordbruksverket has none and stays Swedish."""
+    """In English, Skatteverket sends English texts (lang="en"); Jordbruksverket has none and stays Swedish. The
+    case titles are the catalogs' English names of the case types."""
     login(client, KARIN)
     client.get("/sprak/en")
     soup = _home(client)
     translations = demo_doc("skatteverket")["oversattningar"]
-    def english(slug, label, events):  # a case without a reference is named by its title, here in English
-        first = translations.get(events[-1]["kundhandelseId"], {}).get("en") if slug == "skatteverket" else None
-        return first["rubrik"] if first and label == events[-1]["rubrik"] else label
-    karin = {english(slug, ref, events): (slug, events)
-             for (slug, ref), events in demo_cases(KARIN, ALL_AGENCIES).items()}
+    slug_of = {"Skatteverket": "skatteverket", "Jordbruksverket": "jordbruksverket"}
+    names = {slug: {demo_type_name(slug, events[0]["kundhandelseTyp"], "en") for (s, _), events in
+                    demo_cases(KARIN, ALL_AGENCIES).items() if s == slug} for slug in slug_of.values()}
+    latest_texts = {e["rubrik"] for slug in slug_of.values() for e in demo_events(slug, KARIN)}
+    latest_texts |= {t["en"]["rubrik"] for t in translations.values() if "en" in t}
     seen = set()
     for card in case_cards(soup):
-        slug, events = karin[card_fact(card, "Reference") or text_of(card.select_one(".case-card__title a"))]
-        title = card.select_one(".case-card__title a")
+        slug = slug_of[card_fact(card, "Agency")]
+        title = card.select_one(".case-card__title a > [lang]")
         latest = card.select_one(".case-card__facts span[lang]")
-        if slug == "skatteverket":
-            assert title["lang"] == "en" and latest["lang"] == "en"
-            assert text_of(title) == translations[events[-1]["kundhandelseId"]]["en"]["rubrik"]
-            assert text_of(latest) == translations[events[0]["kundhandelseId"]]["en"]["rubrik"]
-        else:
-            assert slug == "jordbruksverket"
-            assert title["lang"] == "sv" and latest["lang"] == "sv"
-            assert text_of(title) == events[-1]["rubrik"]
+        assert title["lang"] == "en" and text_of(title) in names[slug]
+        assert latest["lang"] == ("en" if slug == "skatteverket" else "sv")
+        assert text_of(latest) in latest_texts
         seen.add(slug)
     assert seen == {"skatteverket", "jordbruksverket"}
     # The case page marks the language of every producer text, too.
-    href = next(a["href"] for a in soup.select(".case-card__title a[lang='sv']"))
+    href = next(card.select_one(".case-card__title a")["href"] for card in case_cards(soup)
+                if card_fact(card, "Agency") == "Jordbruksverket")
     case = page(client.get(href))
-    assert case.select_one("h1")["lang"] == "sv"
+    assert case.select_one("h1")["lang"] == "en"  # the catalog's English name of the case type
     for node in case.select(".timeline__title"):
         assert producer_text(node)["lang"] == "sv"
     for node in case.select(".timeline__text"):

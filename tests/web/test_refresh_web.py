@@ -9,17 +9,20 @@ next full refresh. Each test has its own mock world.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from portal.standard import clock
-from webtools import KARIN, case_link, case_refs, demo_refs, login, page, text_of, timeline_titles
+from webtools import KARIN, case_link, case_refs, demo_cases, demo_refs, login, page, text_of, timeline_titles
 
 ALL_AGENCIES = ("skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
                 "livsmedelsverket", "lantmateriet")
 # Karin's 2024 final tax statement: one event, skv-0003. Answers name it only by its link (referenser.lank),
-# so the page has no reference for it and calls it by its title.
-OLD_CASE = "Ditt slutskattebesked för inkomståret 2024 är klart"
+# so the page has no reference for it and calls it by its type, "Inkomstdeklaration", and (as she has two
+# income tax returns) the day it started.
 OLD_LINK = "https://www.skatteverket.se/mina-sidor/arende/20250428-2113-6602"
 OLD_EVENT = "skv-0003"
+OLD_CASE = next(label for (_, label), events in demo_cases(KARIN, ["skatteverket"]).items()
+                if any(e["kundhandelseId"] == OLD_EVENT for e in events))
 
 
 def _home(client):
@@ -64,8 +67,8 @@ def test_new_event_appears_on_reload(private_world, make_private_app):
     soup = _home(client)
     assert case_refs(soup) == demo_refs(KARIN, ALL_AGENCIES) | {"131 999999-26/113"}
     your_turn = [text_of(a) for a in soup.select("main section.section--your-turn .case-card__title a")]
-    assert "Vi har frågor om din ansökan" in your_turn
-    case = page(client.get(case_link(soup, "^Vi har frågor om din ansökan$")))
+    assert "Inkomstdeklaration (131 999999-26/113)" in your_turn  # a third income tax case: told by its reference
+    case = page(client.get(case_link(soup, re.escape("(131 999999-26/113)"))))
     assert timeline_titles(case) == ["Vi har frågor om din ansökan"]
 
 
@@ -73,7 +76,7 @@ def test_new_event_in_an_existing_case_tops_its_timeline(private_world, make_pri
     client = make_private_app(fresh_s=0).test_client()
     login(client, KARIN)
     soup = _home(client)
-    href = case_link(soup, "2024 är klart")
+    href = case_link(soup, re.escape(OLD_CASE))
     before = timeline_titles(page(client.get(href)))
 
     event = _new_event("skv-test-2", "20250428-2113-6602", "Vi har ändrat ditt slutskattebesked")
@@ -101,7 +104,7 @@ def test_deleted_event_disappears_at_a_full_refresh(private_world, make_private_
     assert r.status_code == 200, r.text
     soup = _home(client)
     assert OLD_CASE not in case_refs(soup)
-    assert case_refs(soup) == demo_refs(KARIN, ALL_AGENCIES) - {OLD_CASE}
+    assert case_refs(soup) == demo_refs(KARIN, ALL_AGENCIES, without=frozenset({OLD_EVENT}))
 
 
 def test_deleted_event_stays_until_the_next_full_refresh(private_world, make_private_app):

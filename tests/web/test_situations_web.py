@@ -14,6 +14,8 @@ from webtools import (
     KARIN,
     SARA,
     demo_day,
+    demo_deadline,
+    demo_type_name,
     act_as,
     assert_page_structure,
     ball_holder,
@@ -230,16 +232,23 @@ def test_steps_nest_under_their_parents_in_config_order(ostron):
     for step in AQUACULTURE.steps:
         if step.parent:
             assert items[step.key].find_parent("li", class_="step") is items[step.parent], step.key
+        name = text_of(items[step.key].select_one(".step__name"))
+        assert name.count("(") <= 1, name  # never "(om du förädlar) (om det gäller dig)"
         if step.optional:
-            assert "(om det gäller dig)" in text_of(items[step.key].select_one(".step__name"))
+            assert "(om det gäller dig)" in name or "(" in step.name_sv, name
 
 
-def test_each_leaf_step_lists_its_cases(ostron):
+def test_each_step_lists_its_own_cases_by_name(ostron):
+    """A step lists the cases no sub-step claims, named by their case type in the agency's catalog; a step with
+    sub-steps still shows its own case (the aquaculture permit under "Tillstånd att bedriva vattenbruk")."""
     items = step_items(page(ostron.get(SLUG)))
     cases = party_cases(OSTRON)
-    for key in leaves():
-        shown = sorted(text_of(a) for a in items[key].select(".step__cases a"))
-        assert shown == sorted(cases[k][-1]["rubrik"] for k in step_cases(key, cases)), key
+    for step in AQUACULTURE.steps:
+        covered = {k for kid in children(step.key) for k in step_cases(kid, cases)}
+        own = [k for k in step_cases(step.key, cases) if k not in covered]
+        shown = sorted(text_of(a) for a in items[step.key].select(":scope > .step__cases a"))
+        assert shown == sorted(demo_type_name(k[0], cases[k][0]["kundhandelseTyp"]) for k in own), step.key
+    assert [text_of(a) for a in items["tillstand"].select(":scope > .step__cases a")] == ["Tillstånd för vattenbruk"]
     for link in items["strandskydd"].select(".step__cases a"):
         assert ostron.get(link["href"]).status_code == 200  # the case page opens
 
@@ -376,8 +385,8 @@ def test_add_cases_and_see_them_with_the_combined_timeline(ostron):
     situation_id = create_id(ostron, "Flytta verksamheten")
     path = f"/egna/{situation_id}"
     options = addable(page(ostron.get(path)))
-    lst = next(h for h, label in options.items() if "strandskyddsdispens" in label)
-    skv = next(h for h, label in options.items() if "momsregistrering" in label)
+    lst = next(h for h, label in options.items() if "Strandskyddsdispens" in label)
+    skv = next(h for h, label in options.items() if label.startswith("Moms –"))
     for handle in (lst, skv):
         response = ostron.post(f"{path}/arenden", data={"case": handle, "csrf_token": token(ostron, path)})
         assert response.status_code == 302 and response.headers["Location"].endswith(path)

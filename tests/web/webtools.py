@@ -111,6 +111,20 @@ def demo_day(written: str) -> str:
     return format_date(_dt.date.fromisoformat(moved), "medium", locale="sv")
 
 
+def demo_deadline(written: str) -> str:
+    """A deadline as written in the demo data, as the portal shows it in Swedish: "8 dec. 2026 (om 6 dagar)"."""
+    from mock_producers.dates import shift_value
+    from portal.standard import clock
+    days = (_dt.date.fromisoformat(shift_value(written, _shift_days(demo_doc_raw("skatteverket")))) - clock.today()).days
+    if days == 0:
+        relative = "i dag"
+    elif days > 0:
+        relative = f"om {days} {'dag' if days == 1 else 'dagar'}"
+    else:
+        relative = f"{-days} {'dag' if days == -1 else 'dagar'} sedan"
+    return f"{demo_day(written)} ({relative})"
+
+
 def sv_moment(tidpunkt: str) -> str:
     """A tidpunkt as the portal shows it in Swedish, in Swedish local time ("10 nov. 2026 11:00")."""
     from babel.dates import format_date, format_time
@@ -136,9 +150,11 @@ def demo_events(slug: str, kund: str | None = None, prefix: str | None = None) -
     return out
 
 
-def demo_refs(kund: str, slugs, prefix: str | None = None) -> set[str]:
-    """How the page names each of a customer's demo cases (``case_label``): its reference, else its title."""
-    return {label for _, label in demo_cases(kund, slugs, prefix)}
+def demo_refs(kund: str, slugs, prefix: str | None = None, without: frozenset[str] = frozenset(),
+              catalogued: bool = True) -> set[str]:
+    """How the page names each of a customer's demo cases (``case_label``): its reference, else its title.
+    ``without``: event ids the agency no longer sends; ``catalogued=False``: the agency publishes no catalog."""
+    return {label for _, label in demo_cases(kund, slugs, prefix, without, catalogued)}
 
 
 def as_answered(e: dict, kund: str) -> _Event:
@@ -172,7 +188,8 @@ def card_fact(card, label: str) -> str | None:
 
 
 def card_label(card) -> str:
-    """What names a case on its card: the reference, else (answers carry no case id) the title."""
+    """What names a case on its card: the reference, else (answers carry no case id) the title (the case type's
+    name in the catalog, with the day it started when another case has that name too)."""
     return card_fact(card, "Referens") or text_of(card.select_one(".case-card__title a"))
 
 
@@ -208,7 +225,8 @@ def switcher_options(soup) -> list[str]:
 
 def case_link(soup, title_pattern: str) -> str:
     """The href of the case card whose title matches ``title_pattern``."""
-    links = [a["href"] for a in soup.select("main .case-card__title a") if re.search(title_pattern, a.get_text())]
+    links = [a["href"] for a in soup.select("main .case-card__title a")
+             if re.search(title_pattern, a.get_text(), re.IGNORECASE)]
     assert len(links) == 1, (title_pattern, case_titles(soup))
     return links[0]
 
@@ -264,20 +282,47 @@ def urls_on(soup) -> list[str]:
         [t["src"] for t in soup.select("[src]")]
 
 
-def demo_cases(kund: str, slugs, prefix: str | None = None) -> dict[tuple[str, str], list[dict]]:
+def demo_cases(kund: str, slugs, prefix: str | None = None, without: frozenset[str] = frozenset(),
+               catalogued: bool = True) -> dict[tuple[str, str], list[dict]]:
     """The demo data's cases for a customer, grouped as the portal groups real answers (``Event.case_key``):
     (producer slug, label) -> its events, newest first. The label is what names the case on the page
-    (``card_label``): the reference, else the title (its first event's rubrik)."""
+    (``card_label``): the reference, else the case type's catalog name (with its start day when another case
+    has that name too), else its first event's rubrik."""
     grouped: dict[tuple[str, str], list[dict]] = {}
     for slug in slugs:
         for e in demo_events(slug, kund, prefix):
+            if e["kundhandelseId"] in without:
+                continue
             grouped.setdefault((slug, as_answered(e, kund).case_key), []).append(e)
     cases: dict[tuple[str, str], list[dict]] = {}
-    for (slug, _key), events in grouped.items():
+    labels = {}
+    for (slug, key), events in grouped.items():
         events.sort(key=lambda e: (event_time(e), e["kundhandelseId"]), reverse=True)
-        label = as_answered(events[0], kund).reference or events[-1]["rubrik"]
+        labels[(slug, key)] = as_answered(events[0], kund).reference or (
+            catalogued and demo_type_name(slug, events[0]["kundhandelseTyp"])) or events[-1]["rubrik"]
+    for (slug, key), events in grouped.items():
+        label = labels[(slug, key)]
+        if list(labels.values()).count(label) > 1 and not as_answered(events[0], kund).reference:
+            label += f" (påbörjat {demo_day_of(event_time(events[-1]))})"  # as the page tells two of a kind apart
         cases.setdefault((slug, label), []).extend(events)
     return cases
+
+
+def demo_day_of(moment: _dt.datetime) -> str:
+    from babel.dates import format_date
+    from portal.standard.tidpunkt import STOCKHOLM
+    return format_date(moment.astimezone(STOCKHOLM).date(), "medium", locale="sv")
+
+
+def demo_type_name(slug: str, event_type: str, lang: str = "sv") -> str | None:
+    """The name the demo catalog of ``slug`` gives an event type's case type (most specific level), if any."""
+    names = {t["kod"]: t["namn"] for t in demo_doc_raw(slug).get("katalog", {}).get("arendetyper", [])}
+    parts = event_type.split(".")[:-1]
+    for end in range(len(parts), 1, -1):
+        found = names.get(".".join(parts[:end]))
+        if found:
+            return found.get(lang) or found.get("sv")
+    return None
 
 
 def ball_holder(e: dict) -> str:
