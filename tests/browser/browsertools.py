@@ -40,6 +40,9 @@ def login(page, portal, pnr: str) -> None:
     page.fill("#personnummer", pnr)
     page.click("form.form button[type=submit]")
     page.wait_for_selector("main h1")
+    # The h1 can be there before the deferred scripts have run: on a busy machine a test that then changes a filter
+    # would do so before htmx listens, and nothing would happen. The load event comes after them.
+    page.wait_for_load_state("load")
 
 
 def axe_violations(page) -> list[dict]:
