@@ -29,10 +29,12 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from typing import Self
 
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_URL = "PORTAL_TEST_POSTGRES_URL"
 LOCAL_HOST = "127.0.0.1"
@@ -65,7 +67,7 @@ def normalise_url(url: str) -> str:
     """``url`` as a ``postgresql+psycopg://`` SQLAlchemy URL; its database ``postgres`` when it names none."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy.exc.ArgumentError, ValueError
+    except (ArgumentError, ValueError) as exc:
         raise PostgresUnavailable(f"not a database URL: {url!r} ({exc})") from None
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
         raise PostgresUnavailable(f"not a PostgreSQL URL (expected postgresql://…): {url!r}")
@@ -133,7 +135,7 @@ def _server_user() -> pwd.struct_passwd:
         raise PostgresUnavailable(f"we run as root, PostgreSQL refuses to, and there is no {RUN_AS!r} user "
                                   f"to run it as (and no useradd to create one)")
     done = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                           "--shell", "/usr/sbin/nologin", RUN_AS], capture_output=True, text=True)
+                           "--shell", "/usr/sbin/nologin", RUN_AS], capture_output=True, text=True, check=False)
     try:
         return pwd.getpwnam(RUN_AS)
     except KeyError:
@@ -245,7 +247,7 @@ class Cluster:
         except OSError:
             return ""
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -263,7 +265,7 @@ class Cluster:
             argv = ["runuser", "-u", RUN_AS, "--", *argv]
         env = {k: v for k, v in os.environ.items() if k not in _PG_ENV}
         return subprocess.run(argv, cwd=self.dir, env=env, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, check=False)
 
     def _create(self) -> None:
         self._bin = find_bin_dir()
@@ -315,7 +317,7 @@ class Cluster:
 
 def _has_c_utf8() -> bool:
     try:
-        names = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+        names = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout.split()
     except OSError:
         return False
     return any(n.lower() in ("c.utf8", "c.utf-8") for n in names)
