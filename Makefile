@@ -9,7 +9,7 @@ OIDC_PORT ?= 8082
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo demo-oidc mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
+.PHONY: install translations translations-update demo demo-oidc mock portal test test-postgresql test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
 
 install: $(STAMP)
 
@@ -77,8 +77,17 @@ demo-oidc: install translations
 mock: install
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT)
 
+# The whole suite on SQLite, then every store-touching suite (unit, web, integration) again on PostgreSQL
+# (tests/testdb.py; tests/pgcluster.py finds or starts a server). Tests that always use PostgreSQL run once.
+PG_ONLY := --ignore=tests/integration/test_pgcluster.py --ignore=tests/integration/test_two_instances.py \
+	--ignore=tests/integration/test_database_faults.py
 test: install translations chromium postgresql
 	$(BIN)/python -m pytest
+	PORTAL_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q tests/unit tests/web tests/integration $(PG_ONLY)
+
+# Only the second half of `make test`: the store-touching suites on PostgreSQL.
+test-postgresql: install translations postgresql
+	PORTAL_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q tests/unit tests/web tests/integration $(PG_ONLY)
 
 # The whole suite as if today were 200 days later, then 200 days earlier: no test may depend on the day it runs.
 # MINA_CLOCK_SHIFT_DAYS moves the shared clock (portal/standard/clock.py) of every process the tests start.
