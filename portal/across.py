@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import across_refresh, audit
 from portal.acting import handle_for, lookup_notices, representation
 from portal.case_names import case_type_of, type_name
 from portal.caselist import gate_for
+from portal.cases import is_htmx_swap
 from portal.catalog import case_type_names
 from portal.config import Config
-from portal.cases import is_htmx_swap
 from portal.party_counts import describe, party_counts
 from portal.representation import Party
 from portal.runtime import config, correlation_id, runtime, store, store_factory
@@ -115,10 +114,8 @@ def fetch_news():
     elif not chosen:
         flash(_("Everything was fetched from the agencies within the last minutes; there is nothing older to fetch."),
               "info")
-    elif across_refresh.start(current_user.handle, chosen, _fetcher(cfg)):
-        flash(ngettext("Fetching news from the agencies for %(num)d of them, those asked longest ago.",
-                       "Fetching news from the agencies for %(num)d of them, those asked longest ago.",
-                       len(chosen)), "info")
+    else:  # the list says what is being fetched, and for whom, while it runs
+        across_refresh.start(current_user.handle, chosen, _fetcher(cfg))
     return redirect(url_for("across.everyone"), 303)
 
 

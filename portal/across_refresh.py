@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 from portal.representation import Party
 
@@ -81,7 +81,7 @@ def stalest(parties, ages: dict[str, Age], moment: dt.datetime, fresh_s: float, 
     customer first in line while the others wait.
     """
     stale = [p for p in parties if is_stale(ages.get(p.identity.digits, Age(None, None)), moment, fresh_s)]
-    never = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
     stale.sort(key=lambda p: (ages.get(p.identity.digits, Age(None, None)).asked_at or never, p.name))
     return stale[:BATCH if limit is None else limit]
 
@@ -131,4 +131,4 @@ def _moment(value: str | None) -> dt.datetime | None:
     if not value:
         return None
     moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from portal.party_counts import CaseFact, PartyCounts, party_counts, visible_fac
 from portal.standard.models import Arende
 from portal.store import Store, connect, ensure_schema
 
-T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 ORGNR = {"skatteverket": SKV_ORGNR}
 
 
