@@ -105,7 +105,7 @@ def page_context(party):
 
 def switcher_counts(parties) -> dict:
     """Per party in the switcher (shown only with more than one): what waits and what is new, from the cache."""
-    if len(parties) < 2:
+    if len(parties) < 2 or is_htmx_swap():  # a swapped fragment has no switcher
         return {}
     with stage("party_counts"):
         return party_counts(store().db, parties, current_user.handle, current_app.secret_key, config().producers)
