@@ -114,8 +114,13 @@ def test_the_counts_never_ask_the_agencies_about_other_parties(private_world, ma
     soup = _home(client, "/agera-for")
     _home(client, "/alla")
     assert _asked(private_world) == asked
-    # Customers never opened have no counts yet: there is nothing in the cache to count.
-    assert text_of(soup.select("main .act-for__counts")[-1]).startswith("Inget väntar på dig")
+    # A customer never opened has nothing in the cache to count: the page says so rather than "nothing waits".
+    counts = {text_of(li.select_one(".act-for__name")).split(" (")[0]: text_of(li.select_one(".act-for__counts"))
+              for li in soup.select("main .act-for")}
+    assert counts["Kustbageriet AB"] == "Inte hämtat från alla myndigheter än."
+    assert counts["Eva Nyström"] == "Inget väntar på dig, inget nytt (enligt myndigheternas senaste svar)"
+    listed = {text_of(li.select_one("strong")): text_of(li) for li in _home(client, "/alla").select(".across-parties > li")}
+    assert "Kustbageriet AB (fullmakt): inte känt än." in listed["Kustbageriet AB"]
 
 
 # --- "Everyone I represent": fetching news in the background -----------------------------------------------------
