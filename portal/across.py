@@ -22,16 +22,15 @@ from flask_login import current_user, login_required
 from portal import across_refresh, audit
 from portal.acting import handle_for, lookup_notices, representation
 from portal.case_names import case_type_of, type_name
-from portal.caselist import gate_for
 from portal.cases import is_htmx_swap
 from portal.catalog import case_type_names
 from portal.config import Config
-from portal.party_counts import describe, party_counts
+from portal.party_counts import CaseFact, describe, party_counts, read_case_facts, visible_facts
 from portal.representation import Party
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard.ballholder import BallHolder
-from portal.store import CaseQuery, Store, now
-from portal.sync import refresh, visible_producers
+from portal.store import Store, now
+from portal.sync import refresh
 
 bp = Blueprint("across", __name__)
 
@@ -48,18 +47,28 @@ class TurnRow:
     reference: str | None
 
 
-def waiting_everywhere(st: Store, cfg: Config, parties, names: dict, locale: str) -> list[TurnRow]:
+def waiting_everywhere(st: Store, cfg: Config, parties, names: dict, locale: str,
+                       facts: list[CaseFact] | None = None) -> list[TurnRow]:
     """Every stored case whose ball is with one of ``parties`` (as each one's basis may see it), earliest deadline
-    first (none last), then by customer."""
+    first (none last), then by customer.
+
+    One read of every party's case rows (``facts``, read here when not given) finds the waiting cases; only
+    those are read in full.
+    """
     agency = {p.slug: p.name for p in cfg.producers}
+    orgnr = {p.slug: p.orgnr for p in cfg.producers}
+    if facts is None:
+        facts = read_case_facts(st.db, [p.identity.digits for p in parties])
+    by_party: dict[str, list[CaseFact]] = {}
+    for f in facts:
+        if f.ball == BallHolder.CUSTOMER.value:
+            by_party.setdefault(f.party, []).append(f)
     rows: list[TurnRow] = []
     for party in parties:
-        visible = tuple(p.slug for p in visible_producers(cfg, party))
-        if not visible:
+        waiting = visible_facts(party, by_party.get(party.identity.digits, []), orgnr)
+        if not waiting:
             continue
-        query = CaseQuery(producers=visible, gate=gate_for(party, cfg), ball=BallHolder.CUSTOMER.value)
-        keys = [(c[0], c[1]) for c in st.case_index(party.identity.digits, query)]
-        for row in st.case_rows_for(party.identity.digits, keys).values():
+        for row in st.case_rows_for(party.identity.digits, [(f.producer, f.case_key) for f in waiting]).values():
             found = type_name(case_type_of(row.latest_typ), names, locale)
             title, lang = found if found else (row.first_rubrik, row.first_sprak)
             rows.append(TurnRow(party, agency.get(row.producer, row.producer), title, lang, row.deadline,
@@ -80,13 +89,14 @@ def everyone():
     st = store()
     cfg = config()
     names = case_type_names({slug: doc for slug, (_at, doc) in st.catalogs().items()})
-    rows = waiting_everywhere(st, cfg, rep.parties, names, str(get_locale() or "sv"))
+    facts = read_case_facts(st.db, [p.identity.digits for p in rep.parties])
+    rows = waiting_everywhere(st, cfg, rep.parties, names, str(get_locale() or "sv"), facts)
     poll = is_htmx_swap()
     for party in {id(r.party): r.party for r in rows}.values():
         # A poll while news is fetched is the same look: only a party newly listed is written down again.
         if not poll or st.last_audit_action(current_user.handle, party.identity.digits) != "across":
             audit.record(party, "across")
-    counts = party_counts(st.db, rep.parties, current_user.handle, current_app.secret_key, cfg.producers)
+    counts = party_counts(st.db, rep.parties, current_user.handle, current_app.secret_key, cfg.producers, facts)
     ages = across_refresh.read_ages(st.db, rep.parties, cfg.producers)
     moment = now()
     fetching = set(across_refresh.running(current_user.handle))

@@ -114,15 +114,18 @@ def with_news(party: Party, facts: list[CaseFact], seen: dict[str, dt.datetime],
     return out
 
 
-def party_counts(db, parties, user_handle: str, secret: str, producers) -> dict[str, PartyCounts]:
+def party_counts(db, parties, user_handle: str, secret: str, producers,
+                 facts: list[CaseFact] | None = None) -> dict[str, PartyCounts]:
     """Per party (by its digits): cases waiting for the customer, and new events, from the cache.
 
-    ``producers`` are the connected agencies (``config.producers``); ``parties`` those the user may act for now.
+    ``producers`` are the connected agencies (``config.producers``); ``parties`` those the user may act for now;
+    ``facts`` their case rows when the caller has read them already.
     """
     parties = list(parties)
     digits = [p.identity.digits for p in parties]
     orgnr = {p.slug: p.orgnr for p in producers}
-    facts = read_case_facts(db, digits)
+    if facts is None:
+        facts = read_case_facts(db, digits)
     seen = read_seen(db, user_handle, digits)
     by_party: dict[str, list[CaseFact]] = {}
     for f in facts:
