@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 import privacyscan
+from testdb import test_database
 
 from portal.config import DEMO_CONFIG
 
@@ -72,7 +73,7 @@ class PortalServer:
         config.write_text(text + "\n" + extra_config.replace("{portal_url}", self.url), encoding="utf-8")
         self.log = tempfile.NamedTemporaryFile("w+", prefix="portal-", suffix=".log", delete=False)
         env = {**os.environ, **(env or {}), "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
-               "PORTAL_DATABASE": str(workdir / "portal.db"), "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789"}
+               "PORTAL_DATABASE": test_database(workdir), "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789"}
         self.env = env  # what another process of this portal (e.g. `flask --app portal notify`) needs
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",

@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 
 from portal import create_app
 from portal.config import DEMO_CONFIG, load
+from testdb import test_database
 
 KARIN = "198504124564"  # aquaculture founder: an AB, a sole-trader firm
 SARA = "199206202344"  # new parent
@@ -37,7 +38,7 @@ def portal_config(tmp_path: Path, mock_url: str, **settings):
     # A loaded machine can take over 3 s to answer a registry or signatory look-up; a test of their own
     # failures sets a fault (error, down, trickle), never relies on this deadline.
     text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 15.0", text, flags=re.M)
-    lines = [f'database = "{tmp_path / "portal.db"}"'] + [
+    lines = [f'database = "{test_database(tmp_path)}"'] + [
         f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}".replace("'", '"') for k, v in settings.items()]
     text = text.replace("[portal]\n", "[portal]\n" + "\n".join(lines) + "\n", 1)
     path = tmp_path / "portal.toml"
