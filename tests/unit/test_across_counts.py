@@ -9,6 +9,7 @@ import threading
 import pytest
 from builders import PNR, make_event
 from portal_builders import SECRET, SKV_ORGNR, mandate_party, own_party, person, sync_config
+from testdb import test_database
 
 from portal import across_refresh
 from portal.across_refresh import Age, age_of, is_stale, stalest
@@ -57,7 +58,7 @@ def test_new_is_measured_from_the_agencys_first_answer_and_the_last_look():
 
 @pytest.fixture()
 def store(tmp_path):
-    s = Store(connect(str(tmp_path / "counts.db")))
+    s = Store(connect(test_database(tmp_path, "counts")))  # SQLite, or PostgreSQL with PORTAL_TEST_BACKEND
     ensure_schema(s.db)
     yield s
     s.close()
