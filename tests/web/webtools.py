@@ -223,7 +223,17 @@ def party_name(soup) -> str:
 
 
 def switcher_options(soup) -> list[str]:
-    return [text_of(o) for o in soup.select("#party-select option")]
+    """Each option's "name – basis", without its counts (see ``switcher_counts``)."""
+    return [text_of(o).split(": ")[0] for o in soup.select("#party-select option")]
+
+
+def switcher_counts(soup) -> dict[str, str]:
+    """Party name -> the counts its option says ("2 väntar på dig, 1 ny"; "" when it says none)."""
+    out = {}
+    for o in soup.select("#party-select option"):
+        label, _sep, counts = text_of(o).partition(": ")
+        out[label.split(" – ")[0]] = counts
+    return out
 
 
 def case_link(soup, title_pattern: str) -> str:
