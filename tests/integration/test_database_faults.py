@@ -1,0 +1,97 @@
+"""PostgreSQL down at start-up, down while the portal runs, and back up: what an operator and a user see.
+
+A throwaway cluster of this module's own (``pgcluster.Cluster``), since the tests stop and start the server;
+always PostgreSQL, whatever ``PORTAL_TEST_BACKEND`` says. The portal runs under gunicorn, as deployed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+from sqlalchemy.engine import make_url
+
+import pgcluster
+from portalserver import free_port
+from portalvisit import Visitor, case_titles, soup, start_portals, text_of, until
+
+pytestmark = pytest.mark.integration
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KARIN = "198504124564"
+PASSWORD = "Hemligt-l0senord-77"  # never to be shown (trust auth lets the portal in without it)
+UNAVAILABLE = "Tjänsten är inte tillgänglig just nu"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with pgcluster.Cluster() as c:
+        yield c
+
+
+def with_password(url: str) -> str:
+    return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
+
+
+def test_down_at_start_up_the_portal_exits_with_a_message_naming_the_database(cluster):
+    database = with_password(pgcluster.fresh_database("faults_start", server=cluster.url()))
+    cluster.stop()
+    try:
+        env = {**os.environ, "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
+               "PORTAL_SECRET_KEY": "database-faults-secret-key-0123456789"}
+        env.pop("PORTAL_CONFIG", None)  # the demo configuration: nothing but the database matters here
+        done = subprocess.run([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
+                               f"127.0.0.1:{free_port()}", "portal:create_app()"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        cluster.start()
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    parsed = make_url(database)
+    shown = f"the database postgresql+psycopg://postgres:***@127.0.0.1:{parsed.port}/{parsed.database} cannot be used"
+    assert shown in output, output
+    assert PASSWORD not in output
+
+
+def test_down_while_running_a_readable_503_nothing_half_written_and_back_without_a_restart(
+        cluster, demo_world, tmp_path):
+    database = with_password(pgcluster.fresh_database("faults_running", server=cluster.url()))
+    [portal] = start_portals(database, demo_world.url, [tmp_path], login_rate_limit="1000 per minute")
+    try:
+        karin = Visitor()
+        assert karin.login(portal.url, KARIN).status_code == 302
+        cases = case_titles(karin.settled(portal.url))
+        assert cases
+        form = soup(karin.get(portal.url + "/livssituationer")).select_one('form[action="/egna"]')
+        token = form.select_one('input[name="csrf_token"]')["value"]
+
+        cluster.stop()
+        page = karin.get(portal.url + "/")
+        assert page.status_code == 503
+        assert UNAVAILABLE in text_of(soup(page).select_one("title")) and UNAVAILABLE in text_of(soup(page).h1)
+        assert "Inget har gått förlorat" in page.text
+        assert "Traceback" not in page.text and "psycopg" not in page.text
+        ready = requests.get(portal.url + "/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"]["database"] is False
+        assert requests.get(portal.url + "/healthz", timeout=30).status_code == 200  # the process itself is fine
+        # A change asked for while the database is down is refused whole: nothing of it is kept.
+        refused = karin.post(portal.url + "/egna", {"name": "Båtbygget", "csrf_token": token})
+        assert refused.status_code == 503 and UNAVAILABLE in refused.text
+
+        cluster.start()
+        # The same process serves again by itself (its pool replaces the dead connections), the session intact.
+        until(lambda: karin.get(portal.url + "/").status_code == 200, "the overview served again", limit_s=60)
+        assert portal.proc.poll() is None
+        assert requests.get(portal.url + "/readyz", timeout=30).status_code == 200
+        assert case_titles(karin.settled(portal.url)) == cases
+        situations = soup(karin.get(portal.url + "/livssituationer"))
+        assert "Båtbygget" not in text_of(situations.select_one("main"))
+        made = karin.post(portal.url + "/egna", {"name": "Båtbygget", "csrf_token": token})
+        assert made.status_code == 302
+        assert "Båtbygget" in text_of(soup(karin.get(portal.url + "/livssituationer")).select_one("main"))
+    finally:
+        log = portal.stop()
+    assert PASSWORD not in log
