@@ -7,7 +7,6 @@ Swedish, and, behind a trusted proxy, its own client address), which may visit a
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
@@ -23,7 +22,9 @@ PENDING = "span.poll"  # on an overview while an agency's answer is still awaite
 
 
 def start_portals(database: str, mock_url: str, workdirs: list[Path], **settings) -> list[PortalServer]:
-    """Portals (gunicorn) on one ``database`` (PortalServer otherwise makes each its own), started at once."""
+    """Portals (gunicorn) on one ``database``, started at once (so they also migrate it at the same moment)."""
+    # PortalServer takes each portal's database from testdb.test_database (a new one per portal) and has no
+    # parameter for it: for as long as these start, it gets this one.
     original = portalserver.test_database
     portalserver.test_database = lambda *_args, **_kwargs: database
     started: dict[int, PortalServer] = {}
@@ -32,7 +33,7 @@ def start_portals(database: str, mock_url: str, workdirs: list[Path], **settings
     def start(i: int, workdir: Path) -> None:
         try:
             started[i] = PortalServer(mock_url, workdir, **settings)
-        except BaseException as exc:  # reported below, with the others stopped
+        except RuntimeError as exc:  # it did not start: reported below, with the others stopped
             errors.append(exc)
 
     try:
@@ -43,10 +44,10 @@ def start_portals(database: str, mock_url: str, workdirs: list[Path], **settings
             t.join()
     finally:
         portalserver.test_database = original
-    if errors:
+    if errors or len(started) < len(workdirs):
         for server in started.values():
             server.stop()
-        raise errors[0]
+        raise errors[0] if errors else RuntimeError("a portal did not start (see the thread's error above)")
     return [started[i] for i in range(len(workdirs))]
 
 
