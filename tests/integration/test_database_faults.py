@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 import requests
@@ -17,12 +18,13 @@ from sqlalchemy.engine import make_url
 
 import pgcluster
 from portalserver import free_port
-from portalvisit import Visitor, case_titles, soup, start_portals, text_of, until
+from portalvisit import Visitor, asked, case_titles, soup, start_portals, text_of, until
 
 pytestmark = pytest.mark.integration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KARIN = "198504124564"
+SARA = "199206202344"
 PASSWORD = "Hemligt-l0senord-77"  # never to be shown (trust auth lets the portal in without it)
 UNAVAILABLE = "Tjänsten är inte tillgänglig just nu"
 
@@ -106,3 +108,41 @@ def test_down_while_running_a_readable_503_nothing_half_written_and_back_without
     finally:
         log = portal.stop()
     assert PASSWORD not in log
+
+
+def test_a_page_in_flight_when_the_database_goes_down_is_a_503_and_the_answer_is_asked_for_again(
+        cluster, demo_world, tmp_path):
+    database = pgcluster.fresh_database("faults_in_flight", server=cluster.url())
+    # The page waits for the agencies (up to 10 s), so it is in flight while Skatteverket's answer is held.
+    [portal] = start_portals(database, demo_world.url, [tmp_path], login_rate_limit="1000 per minute",
+                             page_deadline_s=10.0, total_deadline_s=20.0)
+    try:
+        sara = Visitor()
+        assert sara.login(portal.url, SARA).status_code == 302
+        assert demo_world.admin("PUT", "/faults/skatteverket", {"held": True, "timeout_s": 60}).status_code == 200
+        before = asked(demo_world, "skatteverket")
+        answers = []
+        loading = threading.Thread(target=lambda: answers.append(sara.get(portal.url + "/")))
+        loading.start()
+        until(lambda: asked(demo_world, "skatteverket") > before, "Skatteverket asked")
+        cluster.stop()
+        demo_world.admin("PUT", "/faults/skatteverket", {"held": False})  # its answer comes; it cannot be stored
+        loading.join(timeout=60)
+        assert [a.status_code for a in answers] == [503]
+        assert UNAVAILABLE in text_of(soup(answers[0]).h1)
+
+        cluster.start()
+        until(lambda: sara.get(portal.url + "/").status_code == 200, "the overview served again", limit_s=60)
+        # A fetch whose answer could not be stored still holds its lease (total_deadline_s + 60 s): Skatteverket's,
+        # and any other agency's that answered after the stop. Rather than wait a minute for them to run out,
+        # the test ends them now. Then those agencies are asked again and their cases stored, once.
+        with pgcluster.connect(database) as conn:
+            assert conn.execute("update fetch_leases set expires_at = 0").rowcount >= 1
+        page = sara.settled(portal.url)
+        titles = case_titles(page)
+        assert any("Skatteverket" in t for t in titles) and any("Försäkringskassan" in t for t in titles), titles
+        assert len(titles) == len(set(titles))
+        assert asked(demo_world, "skatteverket") == before + 2
+    finally:
+        demo_world.admin("DELETE", "/faults")
+        portal.stop()
