@@ -9,7 +9,7 @@ OIDC_PORT ?= 8082
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo demo-oidc mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium clean
+.PHONY: install translations translations-update demo demo-oidc mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
 
 install: $(STAMP)
 
@@ -27,6 +27,16 @@ chromium:
 		echo "Installing Debian's chromium (apt)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and we are not root: run 'sudo apt-get install -y chromium'"; exit 1; fi
+
+# Debian's PostgreSQL for the tests' throwaway clusters (tests/pgcluster.py), unless PORTAL_TEST_POSTGRES_URL
+# names a server. Installing it may also create Debian's own cluster 'main' on 5432; the tests leave that alone.
+postgresql:
+	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's postgresql (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL (initdb) is missing and we are not root: run 'sudo apt-get install -y postgresql'," \
+		"or set PORTAL_TEST_POSTGRES_URL to a server where the tests may create databases"; exit 1; fi
 
 # Compiled catalogs are built, never committed, so they cannot drift from the .po files.
 translations: $(MO_FILES)
@@ -67,17 +77,17 @@ demo-oidc: install translations
 mock: install
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT)
 
-test: install translations chromium
+test: install translations chromium postgresql
 	$(BIN)/python -m pytest
 
 # The whole suite as if today were 200 days later, then 200 days earlier: no test may depend on the day it runs.
 # MINA_CLOCK_SHIFT_DAYS moves the shared clock (portal/standard/clock.py) of every process the tests start.
-test-any-date: install translations chromium
+test-any-date: install translations chromium postgresql
 	MINA_CLOCK_SHIFT_DAYS=200 $(BIN)/python -m pytest -q
 	MINA_CLOCK_SHIFT_DAYS=-200 $(BIN)/python -m pytest -q
 
 # The whole suite with the second core kept busy: no test may depend on the machine's speed.
-test-busy: install translations chromium
+test-busy: install translations chromium postgresql
 	@$(BIN)/python -c 'while True: pass' & busy=$$!; trap "kill $$busy" EXIT; $(BIN)/python -m pytest -q
 
 test-unit: install

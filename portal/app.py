@@ -64,11 +64,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _limit_login(app: Flask, cfg: Config) -> None:
-    """Rate-limit log-in attempts per client address (memory storage: per worker process)."""
+    """Rate-limit log-in attempts per client address, counted in the database: across workers and instances."""
     from flask_limiter import Limiter
     from flask_limiter.util import get_remote_address
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    import portal.ratelimit  # noqa: F401  registers the portaldb:// storage
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri="portaldb://", default_limits=[],
+                      storage_options={"database": cfg.settings.database})
     app.extensions["portal_limiter"] = limiter
     app.view_functions["auth.login"] = limiter.limit(cfg.settings.login_rate_limit, methods=["POST"])(
         app.view_functions["auth.login"])

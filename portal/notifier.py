@@ -82,8 +82,6 @@ def run_pass(mail=None, worker: str | None = None) -> PassReport:
         try:
             budget = _subscriber(s, cfg, fetch_cfg, sub, today, budget, report)
         except Exception as exc:  # one subscriber's trouble must not stop the others' notices; retried next pass
-            if s.db.conn.in_transaction:
-                s.db.conn.rollback()
             # The kind of error only: its text or traceback could hold an identity number.
             log.error("notify: subscriber skipped this pass user=%s error=%s", sub["user_handle"],
                       type(exc).__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
 
@@ -10,7 +9,6 @@ from flask import current_app, g
 
 from portal import outbound
 from portal.config import Config
-from portal import outbound
 from portal.ombud import OmbudClient, SignatoryClient
 from portal.producers import ProducerClient
 from portal.store import Store, connect
@@ -43,20 +41,10 @@ def config() -> Config:
     return runtime().config
 
 
-_thread = threading.local()
-
-
 def store() -> Store:
-    """This request's store: the connection its thread keeps open (one per thread, never shared)."""
+    """This request's store: a connection borrowed from the process's pool, given back at the request's end."""
     if "store" not in g:
-        path = runtime().config.settings.database
-        kept = getattr(_thread, "store", None)
-        if kept is None or kept[0] != path:
-            if kept is not None:
-                kept[1].close()
-            kept = (path, Store(connect(path)))
-            _thread.store = kept
-        g.store = kept[1]
+        g.store = Store(connect(runtime().config.settings.database))
     return g.store
 
 
@@ -67,10 +55,10 @@ def store_factory():
 
 
 def close_store(_exc=None) -> None:
-    """End of request: the connection stays open for the thread's next request, with no transaction left open."""
+    """End of request: the connection goes back to the pool, with no transaction left open."""
     s = g.pop("store", None)
-    if s is not None and s.db.conn.in_transaction:
-        s.db.conn.rollback()
+    if s is not None:
+        s.close()
 
 
 def correlation_id() -> str:

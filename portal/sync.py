@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
+import uuid
 from typing import Callable
 from dataclasses import dataclass
 
@@ -55,8 +55,9 @@ def visible_producers(config: Config, party: Party):
 
 
 IN_PAGE_EVENTS = 500  # an answer in time with more events than this is stored beside the page, not before it
-_in_flight: set[tuple[str, str, str]] = set()  # (party, producer, scope) fetches still running in this process
-_in_flight_lock = threading.Lock()
+# How long a fetch lease holds when its holder never gives it back (an instance that died mid-fetch): no fetch
+# runs past total_deadline_s, and storing a long answer takes a while more.
+LEASE_MARGIN_S = 60.0
 
 
 def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], party: Party, anvandare: str,
@@ -77,6 +78,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     kund = Kund(party.identity.digits, party.identity.kind)
     plans: dict[str, tuple[SyncState, bool]] = {}
     tasks, pending = {}, set()
+    holder = uuid.uuid4().hex  # this refresh, as the holder of the fetch leases it takes
+    lease_s = settings.total_deadline_s + LEASE_MARGIN_S
     for producer in visible_producers(config, party):
         scope = party.scope(producer.orgnr)
         state = store.sync_state(kund.identifierare, producer.slug, scope)
@@ -90,13 +93,11 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         if fresh and not force and not other_language:
             plans[producer.slug] = (state, False)
             continue
-        key = (kund.identifierare, producer.slug, scope)
-        with _in_flight_lock:
-            if key in _in_flight:
-                pending.add(producer.slug)  # an earlier page's fetch is still running: do not ask twice
-                plans[producer.slug] = (state, False)
-                continue
-            _in_flight.add(key)
+        # One fetch per party and agency at a time, whichever instance or worker asks: the lease is in the database.
+        if not store.take_fetch_lease(kund.identifierare, producer.slug, scope, holder, lease_s):
+            pending.add(producer.slug)  # an earlier page's fetch is still running: do not ask twice
+            plans[producer.slug] = (state, False)
+            continue
         full = other_language or state.last_full_at is None or (
             moment - state.last_full_at).total_seconds() >= settings.full_refresh_h * 3600
         since = None if full else local_date(state.last_success_at) - dt.timedelta(days=settings.overlap_days)
@@ -116,8 +117,8 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         except Exception:  # a late answer that cannot be stored is retried on the next page load
             log.exception("late answer not stored producer=%s correlation_id=%s", outcome.slug, correlation_id)
         finally:
+            _done(own, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
             own.close()
-            _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
 
     recorded: dict[str, SyncState] = {}
     deferred: set[str] = set()
@@ -135,7 +136,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         state, full = plans[outcome.slug]
         recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
                                          correlation_id, cap=settings.max_events_per_producer, language=language)
-        _done(kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr))
+        _done(store, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
 
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
@@ -166,9 +167,12 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     return statuses
 
 
-def _done(party: str, producer: str, scope: str) -> None:
-    with _in_flight_lock:
-        _in_flight.discard((party, producer, scope))
+def _done(store: Store, party: str, producer: str, scope: str, holder: str) -> None:
+    """The answer is stored (or its failure recorded): the next page may ask this agency again."""
+    try:
+        store.release_fetch_lease(party, producer, scope, holder)
+    except Exception:  # the lease then runs out by itself
+        log.exception("fetch lease not given back producer=%s", producer)
 
 
 def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,

@@ -1,37 +1,44 @@
-"""All persistence, in one package: SQLite through sqlite-utils.
+"""All persistence, in one package: SQLite or PostgreSQL through SQLAlchemy Core.
 
-Everything the portal keeps goes through ``Store``, so a server database can take
-SQLite's place when several portal instances share state. One ``Store`` (one
-connection) per request or thread, never shared across threads. Each concept has
-its own module; ``Store`` puts them together over one connection.
+Everything the portal keeps goes through ``Store``: one ``Store`` (one borrowed
+connection, :class:`~portal.store.database.Database`) per request or thread, never
+shared across threads. Each concept has its own module; ``Store`` puts them together
+over one connection. The schema is ``tables.py``; ``schema.py`` migrates a database to
+it with Alembic.
 """
 
 from __future__ import annotations
-
-import sqlite_utils
 
 from .audit import AuditStore
 from .cases import CasesStore
 from .catalogs import CatalogsStore
 from .clock import UTC, now
+from .database import Database
 from .events import EventsStore
+from .leases import LeasesStore
 from .notices import NoticesStore
 from .records import CaseQuery, CaseRow, StoredEvent, SyncState
-from .schema import connect, ensure_schema, prepare_database
+from .schema import DatabaseUnavailable, ensure_schema, prepare_database
 from .sessions import SessionsStore
 from .situations import SituationsStore
 
 
 class Store(SessionsStore, EventsStore, CasesStore, AuditStore, SituationsStore, CatalogsStore,
-            NoticesStore):
+            NoticesStore, LeasesStore):
     """The portal's persistence operations over one connection."""
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: Database):
         self.db = db
 
     def close(self) -> None:
-        self.db.conn.close()
+        """Give the connection back to the pool."""
+        self.db.close()
+
+
+def connect(database: str) -> Database:
+    """A connection (borrowed lazily from this process's pool) to the configured database; close it when done."""
+    return Database(database)
 
 
 __all__ = ["Store", "CaseQuery", "CaseRow", "StoredEvent", "SyncState", "UTC", "now", "connect", "ensure_schema",
-           "prepare_database"]
+           "prepare_database", "Database", "DatabaseUnavailable"]

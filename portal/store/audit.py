@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlite_utils
 
+
+from .database import Database
 from .clock import _from_iso, _iso, now
 
 
 class AuditStore:
     """The audit log: append-only (the schema has triggers that refuse changes)."""
 
-    db: sqlite_utils.Database
+    db: Database
 
     # --- audit log (append-only) --------------------------------------------
     def audit(self, user_handle: str | None, party: str | None, basis: str | None, action: str, outcome: str,
               correlation_id: str, subject: str | None = None) -> None:
         """Record that a user looked (or tried to look) at a party's cases (``subject``: what, e.g. a case title)."""
-        with self.db.conn:
-            self.db.conn.execute(
+        with self.db.transaction():
+            self.db.execute(
                 "insert into audit (at, user_handle, party, basis, action, outcome, correlation_id, subject)"
                 " values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [_iso(now()), user_handle, party, basis, action, outcome, correlation_id, subject])
 
     def last_audit_action(self, user_handle: str, party: str) -> str | None:
         """The action of this user's latest audit row for this party (None: none yet)."""
-        row = self.db.conn.execute("select action from audit where user_handle = ? and party = ? order by id desc"
+        row = self.db.execute("select action from audit where user_handle = ? and party = ? order by id desc"
                                    " limit 1", [user_handle, party]).fetchone()
         return row[0] if row else None
 
@@ -45,7 +46,7 @@ class AuditStore:
         rows = self.db.execute(
             "select a.user_handle, u.name, count(*), max(a.at) from audit a"
             " left join users u on u.handle = a.user_handle where a.party = ? and a.action = ?"
-            " group by a.user_handle order by max(a.at) desc", [party, action]).fetchall()
+            " group by a.user_handle, u.name order by max(a.at) desc", [party, action]).fetchall()
         return [{"user_handle": uh, "name": name or "", "count": n, "last": _from_iso(last)}
                 for uh, name, n, last in rows]
 
@@ -56,7 +57,5 @@ class AuditStore:
         if since is not None:
             sql += " where at >= ?"
             params.append(_iso(since))
-        cursor = self.db.execute(sql + " order by id", params)
-        names = [c[0] for c in cursor.description]
-        for row in cursor:
-            yield dict(zip(names, row))
+        for row in self.db.execute(sql + " order by id", params).mappings():
+            yield dict(row)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import sqlite_utils
 
+
+from .database import Database
 from .clock import _from_iso, _iso, now
 
 
 class CatalogsStore:
     """Producers' catalogs, cached."""
 
-    db: sqlite_utils.Database
+    db: Database
 
     # --- catalogs -----------------------------------------------------------
     def catalogs(self) -> dict[str, tuple[dt.datetime, dict | None]]:
@@ -22,10 +23,10 @@ class CatalogsStore:
         return {row[0]: _catalog_row(row) for row in rows}
 
     def save_catalog(self, producer: str, doc: dict | None) -> None:
-        with self.db.conn:
-            self.db["catalogs"].upsert({"producer": producer, "fetched_at": _iso(now()),
-                                        "data": json.dumps(doc, ensure_ascii=False) if doc is not None else None},
-                                       pk="producer")
+        with self.db.transaction():
+            self.db.execute("insert into catalogs (producer, fetched_at, data) values (?, ?, ?)"
+                            " on conflict (producer) do update set fetched_at = excluded.fetched_at, data = excluded.data",
+                            [producer, _iso(now()), json.dumps(doc, ensure_ascii=False) if doc is not None else None])
 
 
 def _catalog_row(row) -> tuple:

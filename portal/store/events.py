@@ -5,18 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import sqlite_utils
+
 
 from portal.standard.models import Event
 
+from .database import Database
 from .clock import _from_iso, _iso, now
-from .records import StoredEvent, SyncState, _first_row
+from .records import StoredEvent, SyncState
+
+
+_CASE_VALUES = ("latest_at", "latest_typ", "ball", "deadline", "first_rubrik", "first_sprak", "latest_rubrik",
+                "latest_sprak", "reference", "events", "types", "last_arrival")
+
+
+def search_text(rubrik: str | None, beskrivning: str | None) -> str:
+    """What a free-text search looks in: headline and description, case-folded once when the event is stored."""
+    return "\n".join([rubrik or "", beskrivning or ""]).casefold()
 
 
 class EventsStore:
     """Events, the seen-log and the sync state per producer."""
 
-    db: sqlite_utils.Database
+    db: Database
 
     # --- events -------------------------------------------------------------
     # Events per write transaction. Every page view writes its audit row, and waits while another write holds
@@ -40,24 +50,24 @@ class EventsStore:
     def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str) -> None:
         rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
                  e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
-                 stamp, stamp) for e in events]
+                 stamp, stamp, search_text(e.rubrik, e.beskrivning)) for e in events]
         if not rows:
             return
         keys = {e.case_key for e in events}
-        with self.db.conn:
+        with self.db.transaction():
             # An event whose case reference the agency corrected leaves its old case: rebuild (or drop) that too.
             ids = [e.kundhandelse_id for e in events]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                keys |= {k for (k,) in self.db.conn.execute(
+                keys |= {k for (k,) in self.db.execute(
                     f"select distinct case_key from events where party = ? and producer = ?"
                     f" and kundhandelse_id in ({','.join('?' * len(chunk))})", [party, producer, *chunk])}
-            self.db.conn.executemany(
+            self.db.executemany(
                 "insert into events (party, producer, kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data,"
-                " stored_at, first_stored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " stored_at, first_stored_at, search_text) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " on conflict (party, producer, kundhandelse_id) do update set case_key = excluded.case_key,"
                 " typ = excluded.typ, tidpunkt = excluded.tidpunkt, ball = excluded.ball, deadline = excluded.deadline,"
-                " data = excluded.data, stored_at = excluded.stored_at",
+                " data = excluded.data, stored_at = excluded.stored_at, search_text = excluded.search_text",
                 rows)
             self._rebuild_cases(party, producer, keys)
 
@@ -77,11 +87,11 @@ class EventsStore:
         gone = [r[0] for r in rows if r[0] not in keep_ids and in_scope(r[1])]
         if not gone:
             return 0
-        with self.db.conn:
-            keys = {k for (k,) in self.db.conn.execute(
+        with self.db.transaction():
+            keys = {k for (k,) in self.db.execute(
                 f"select distinct case_key from events where party = ? and producer = ?"
                 f" and kundhandelse_id in ({','.join('?' * len(gone))})", [party, producer, *gone])}
-            self.db.conn.executemany("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
+            self.db.executemany("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
                                      [(party, producer, kid) for kid in gone])
             self._rebuild_cases(party, producer, keys)
         return len(gone)
@@ -97,13 +107,13 @@ class EventsStore:
         wanted = sorted(keys)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            for row in self.db.conn.execute(
+            for row in self.db.execute(
                     "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
                     f" where party = ? and producer = ? and case_key in ({','.join('?' * len(chunk))})"
                     " order by case_key, tidpunkt desc, kundhandelse_id desc", [party, producer, *chunk]):
                 grouped.setdefault(row[0], []).append(row)
         gone = [(party, producer, k) for k in keys if k not in grouped]
-        self.db.conn.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
+        self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
         rows = []
         for key, events in grouped.items():
             latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
@@ -111,16 +121,17 @@ class EventsStore:
                          first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
                          Event.from_json(latest).reference, len(events), ",".join(sorted({e[2] for e in events})),
                          max((e[6] or "") for e in events) or None])
-        self.db.conn.executemany(
-            "insert or replace into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
+        self.db.executemany(
+            "insert into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
             " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self.db.conn.execute("insert into case_versions (party, version) values (?, 1)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (party, producer, case_key) do update set"
+            + ", ".join(f" {c} = excluded.{c}" for c in _CASE_VALUES), rows)
+        self.db.execute("insert into case_versions (party, version) values (?, 1)"
                              " on conflict (party) do update set version = version + 1", [party])
 
     def case_version(self, party: str) -> int:
         """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
-        row = self.db.conn.execute("select version from case_versions where party = ?", [party]).fetchone()
+        row = self.db.execute("select version from case_versions where party = ?", [party]).fetchone()
         return row[0] if row else 0
 
     def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
@@ -144,7 +155,7 @@ class EventsStore:
         if not producers:
             return []
         found: set[tuple[str, str]] = set()
-        for producer, types in self.db.conn.execute(
+        for producer, types in self.db.execute(
                 f"select producer, types from cases where party = ? and producer in ({','.join('?' * len(producers))})",
                 [party, *producers]):
             found.update((producer, t) for t in (types or "").split(",") if t)
@@ -158,15 +169,15 @@ class EventsStore:
         return {h: _from_iso(t) for h, t in rows}
 
     def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
-        with self.db.conn:
-            self.db.conn.execute(
+        with self.db.transaction():
+            self.db.execute(
                 "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
                 " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
                 [user_handle, party, case_handle, _iso(now())])
 
     # --- sync state ---------------------------------------------------------
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
-        r = _first_row(self.db.conn, "select * from sync where party = ? and producer = ? and scope = ?",
+        r = self.db.first("select * from sync where party = ? and producer = ? and scope = ?",
                        [party, producer, scope])
         if r is None:
             return SyncState()
@@ -187,7 +198,7 @@ class EventsStore:
         }
         columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
-        with self.db.conn:
-            self.db.conn.execute(
+        with self.db.transaction():
+            self.db.execute(
                 f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
                 f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))

@@ -71,13 +71,6 @@ def _case_row(r) -> CaseRow:
                    tuple(r[12].split(",")) if r[12] else (), r[13])
 
 
-def _first_row(conn, sql: str, params) -> dict | None:
-    """The first row of a query as a dict (column -> value), or None: one statement, no schema look-ups."""
-    cursor = conn.execute(sql, params)
-    row = cursor.fetchone()
-    return dict(zip((c[0] for c in cursor.description), row)) if row is not None else None
-
-
 def _prefix_sql(column: str, prefixes) -> tuple[str, list]:
     """``column`` is one of the type prefixes, at a segment boundary."""
     parts, params = [], []

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import sqlite_utils
 
+
+from .database import Database
 from .clock import _from_iso, _iso, now
 
 
 class SituationsStore:
     """Situations the customer defines, and calendar links."""
 
-    db: sqlite_utils.Database
+    db: Database
 
     # --- situations the customer defines ------------------------------------
     def own_situations(self, party: str, created_by: str | None = None) -> list[dict]:
@@ -45,48 +46,48 @@ class SituationsStore:
 
     def create_own_situation(self, party: str, name: str, created_by: str) -> str:
         situation_id = secrets.token_urlsafe(12)
-        with self.db.conn:
-            self.db.conn.execute("insert into own_situations (id, party, name, created_by, created_at) values (?, ?, ?, ?, ?)",
+        with self.db.transaction():
+            self.db.execute("insert into own_situations (id, party, name, created_by, created_at) values (?, ?, ?, ?, ?)",
                                  [situation_id, party, name, created_by, _iso(now())])
         return situation_id
 
     def rename_own_situation(self, party: str, situation_id: str, name: str) -> bool:
-        with self.db.conn:
-            cur = self.db.conn.execute("update own_situations set name = ? where id = ? and party = ?",
+        with self.db.transaction():
+            cur = self.db.execute("update own_situations set name = ? where id = ? and party = ?",
                                        [name, situation_id, party])
         return cur.rowcount == 1
 
     def delete_own_situation(self, party: str, situation_id: str) -> bool:
-        with self.db.conn:
-            cur = self.db.conn.execute("delete from own_situations where id = ? and party = ?", [situation_id, party])
+        with self.db.transaction():
+            cur = self.db.execute("delete from own_situations where id = ? and party = ?", [situation_id, party])
             if cur.rowcount == 1:
-                self.db.conn.execute("delete from own_situation_cases where situation_id = ?", [situation_id])
+                self.db.execute("delete from own_situation_cases where situation_id = ?", [situation_id])
         return cur.rowcount == 1
 
     def add_own_situation_case(self, situation_id: str, case_handle: str) -> None:
-        with self.db.conn:
-            self.db.conn.execute("insert or ignore into own_situation_cases (situation_id, case_handle, added_at)"
-                                 " values (?, ?, ?)", [situation_id, case_handle, _iso(now())])
+        with self.db.transaction():
+            self.db.execute("insert into own_situation_cases (situation_id, case_handle, added_at)"
+                            " values (?, ?, ?) on conflict do nothing", [situation_id, case_handle, _iso(now())])
 
     def remove_own_situation_case(self, situation_id: str, case_handle: str) -> None:
-        with self.db.conn:
-            self.db.conn.execute("delete from own_situation_cases where situation_id = ? and case_handle = ?",
+        with self.db.transaction():
+            self.db.execute("delete from own_situation_cases where situation_id = ? and case_handle = ?",
                                  [situation_id, case_handle])
 
     # --- calendar links -----------------------------------------------------
     def new_calendar_link(self, user_handle: str, party: str) -> str:
         """A new secret for the user's deadline feed of this party; earlier links stop working."""
         token = secrets.token_urlsafe(24)
-        with self.db.conn:
-            self.db.conn.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
+        with self.db.transaction():
+            self.db.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
                                  " and revoked_at is null", [_iso(now()), user_handle, party])
-            self.db.conn.execute("insert into calendar_links (token_hash, user_handle, party, created_at, revoked_at)"
+            self.db.execute("insert into calendar_links (token_hash, user_handle, party, created_at, revoked_at)"
                                  " values (?, ?, ?, ?, null)", [_token_hash(token), user_handle, party, _iso(now())])
         return token
 
     def revoke_calendar_links(self, user_handle: str, party: str) -> None:
-        with self.db.conn:
-            self.db.conn.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
+        with self.db.transaction():
+            self.db.execute("update calendar_links set revoked_at = ? where user_handle = ? and party = ?"
                                  " and revoked_at is null", [_iso(now()), user_handle, party])
 
     def has_calendar_link(self, user_handle: str, party: str) -> bool:

@@ -98,9 +98,11 @@ def test_schema_is_idempotent(tmp_path):
     try:
         ensure_schema(db)
         ensure_schema(db)
-        assert {"events", "sync", "users", "sessions", "representation"} <= set(db.table_names())
+        from sqlalchemy import inspect
+
+        assert {"events", "sync", "users", "sessions", "representation"} <= set(inspect(db.connection).get_table_names())
     finally:
-        db.conn.close()
+        db.close()
 
 
 def test_upsert_replaces_by_party_producer_and_id_never_duplicates(store):

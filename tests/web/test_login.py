@@ -30,9 +30,9 @@ def _database(app) -> str:
 def _active_sessions(app) -> list[dict]:
     db = connect(_database(app))
     try:
-        return [dict(r) for r in db["sessions"].rows_where("ended_at is null")]
+        return [dict(r) for r in db.execute("select * from sessions where ended_at is null").mappings()]
     finally:
-        db.conn.close()
+        db.close()
 
 
 # --- the log-in page -------------------------------------------------------------------------------------------
@@ -193,13 +193,14 @@ def _age_session(app, **ages):
     db = connect(_database(app))
     try:
         store = Store(db)
-        (row,) = list(db["sessions"].rows_where("ended_at is null"))
+        (row,) = db.execute("select * from sessions where ended_at is null").mappings().all()
         moment = clock.now()
-        db["sessions"].update(row["nonce"], {k: (moment - v).isoformat() for k, v in ages.items()})
-        db.conn.commit()
+        for column, age in ages.items():
+            assert column in ("created_at", "last_seen")
+            db.execute(f"update sessions set {column} = ? where nonce = ?", [(moment - age).isoformat(), row["nonce"]])
         assert store.session(row["nonce"]) is not None
     finally:
-        db.conn.close()
+        db.close()
 
 
 def test_session_within_idle_limit_stays(app, client):

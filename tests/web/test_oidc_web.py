@@ -41,9 +41,9 @@ def oidc_app(tmp_path, demo_world, openid_provider):
 def _sessions(app, where="ended_at is null") -> list[dict]:
     db = connect(app.extensions["portal"].config.settings.database)
     try:
-        return [dict(r) for r in db["sessions"].rows_where(where)]
+        return [dict(r) for r in db.execute(f"select * from sessions where {where}").mappings()]
     finally:
-        db.conn.close()
+        db.close()
 
 
 def _path(url: str) -> str:

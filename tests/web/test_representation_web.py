@@ -147,9 +147,9 @@ def test_forged_party_handles_are_refused(app, client):
     # A well-formed handle (right key, right session) for a company whose mandate expired is refused too.
     db = connect(app.extensions["portal"].config.settings.database)
     try:
-        nonces = [r["nonce"] for r in db["sessions"].rows_where("ended_at is null")]
+        nonces = [r[0] for r in db.execute("select nonce from sessions where ended_at is null")]
     finally:
-        db.conn.close()
+        db.close()
     assert len(nonces) == 1
     for orgnr in ("165590004569", "165590005673"):  # Västkust Logistik (expired), Hamnkrogen (revoked)
         handle = party_handle(app.secret_key, nonces[0], _party(orgnr))

@@ -1,0 +1,207 @@
+"""One connection to the store's database, SQLite or PostgreSQL, through SQLAlchemy Core.
+
+``PORTAL_DATABASE`` (``[portal] database``) is either a file path (SQLite, the embedded
+default) or a ``postgresql://`` URL. Each process keeps one engine (a connection pool)
+per database; a :class:`Database` borrows one connection from it for a request or a
+thread and gives it back at :meth:`Database.close`.
+
+The queries are written once, in the SQL both engines share (``insert ... on conflict``,
+``coalesce``, ``substr``, ``like``), with ``?`` placeholders: SQLAlchemy hands them to
+the driver in its own parameter style. Connections run in autocommit, and
+:meth:`Database.transaction` brackets a unit of work explicitly (``BEGIN IMMEDIATE`` on
+SQLite, so a write transaction never fails half-way for want of the write lock), so a
+read outside a transaction holds no snapshot and no lock between requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.pool import StaticPool
+
+POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+
+
+def is_postgres(database: str) -> bool:
+    return database.startswith(POSTGRES_SCHEMES)
+
+
+def url_for(database: str) -> str:
+    """The SQLAlchemy URL of a configured database: a file path, ``:memory:`` or a PostgreSQL URL."""
+    if is_postgres(database):
+        return "postgresql+psycopg://" + database.split("://", 1)[1]
+    if database == ":memory:":
+        return "sqlite://"
+    return f"sqlite:///{Path(database).resolve()}"
+
+
+def describe(database: str) -> str:
+    """The database for messages and logs: never a password."""
+    if is_postgres(database):
+        from sqlalchemy.engine import make_url
+
+        return make_url(url_for(database)).render_as_string(hide_password=True)
+    return database
+
+
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+# A process that opens many databases one after another (the test suite: one per test) keeps the last few
+# engines; an older one is disposed of (its idle connections closed; it can still open new ones if used).
+_KEEP_ENGINES = 8
+pool_settings = {"pool_size": 8, "max_overflow": 24}
+
+
+def engine(database: str) -> Engine:
+    """This process's engine (connection pool) for the database, made on first use."""
+    url = url_for(database)
+    with _engines_lock:
+        found = _engines.get(url)
+        if found is not None:
+            _engines.move_to_end(url)
+            return found
+        made = _make_engine(url)
+        _engines[url] = made
+        while len(_engines) > _KEEP_ENGINES:
+            _engines.popitem(last=False)[1].dispose()
+        return made
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process (after a fork, the child must not share them)."""
+    with _engines_lock:
+        for made in _engines.values():
+            made.dispose(close=False)
+        _engines.clear()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        memory = url == "sqlite://"
+        made = create_engine(
+            url, isolation_level="AUTOCOMMIT",
+            # One connection per thread at a time (the pool sees to that), handed between threads over time.
+            connect_args={"check_same_thread": False, "timeout": 10},
+            **({"poolclass": StaticPool} if memory else {"pool_size": pool_settings["pool_size"],
+                                                         "max_overflow": pool_settings["max_overflow"],
+                                                         "pool_timeout": 30}))
+        event.listen(made, "connect", _sqlite_pragmas)
+        return made
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_timeout=30,
+                         pool_size=pool_settings["pool_size"], max_overflow=pool_settings["max_overflow"],
+                         connect_args={"connect_timeout": 5})
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    # WAL (set once, in the file) with synchronous=NORMAL: no fsync per commit, still never corrupt; at worst a
+    # power cut loses the last few cached answers, which the next page view fetches again.
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+@lru_cache(maxsize=4096)
+def _pyformat(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (and a literal ``%`` doubled), outside quoted text."""
+    out, quote = [], None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+            out.append("%%" if ch == "%" else ch)
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Database:
+    """One borrowed connection and the transaction on it; not shared between threads."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.engine = engine(database)
+        self.dialect = self.engine.dialect.name  # "sqlite" or "postgresql"
+        self._conn: Connection | None = None
+        self._depth = 0
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _sql(self, sql: str) -> str:
+        return _pyformat(sql) if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params=()) -> CursorResult:
+        """Run one statement with ``?`` placeholders; rows are tuples (``row[0]``) with names (``row._mapping``)."""
+        return self.connection.exec_driver_sql(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows) -> int:
+        """Run one statement for each parameter tuple; how many rows it changed in all."""
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return 0
+        return self.connection.exec_driver_sql(self._sql(sql), rows).rowcount
+
+    def first(self, sql: str, params=()) -> dict | None:
+        """The first row of a query as a dict (column -> value), or None."""
+        row = self.execute(sql, params).mappings().first()
+        return dict(row) if row is not None else None
+
+    def scalar(self, sql: str, params=()):
+        return self.execute(sql, params).scalar()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """A unit of work: committed when the block ends, rolled back when it raises. Nested blocks join it."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        conn = self.connection
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            with contextlib.suppress(Exception):
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+        self._depth = 0
+        conn.exec_driver_sql("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def close(self) -> None:
+        """Give the connection back to the pool (a transaction left open is rolled back first)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self._depth:
+            self._depth = 0
+            with contextlib.suppress(Exception):
+                conn.exec_driver_sql("ROLLBACK")
+        with contextlib.suppress(Exception):
+            conn.close()
