@@ -35,7 +35,8 @@ class MockWorld:
         env = {**os.environ, "MOCK_PRODUCER_API_KEY": DEMO_API_KEY, "MOCK_ADMIN_KEY": DEMO_ADMIN_KEY}
         # It prints "Mock producers on http://127.0.0.1:<port>: <slugs>" once it listens.
         self.server = Launched("mock producers", [sys.executable, "-m", "mock_producers", "--port", "0", *args],
-                               env=env, printed=r"^Mock producers on (http://\S+?):? ", timeout_s=180)
+                               env=env, printed=r"^Mock producers on (http://\S+?):? ", timeout_s=180,
+                               stdout_apart=True)  # then a banner for people: the demo identities
         self.proc = self.server.proc
         self.log_path = self.server.log_path
         self.url = self.server.match.group(1)

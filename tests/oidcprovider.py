@@ -85,7 +85,7 @@ class OpenIdProvider:
         self._config.close()
         try:
             self.server = Launched("OpenID provider", [node, str(PROVIDER_JS), str(modules), self._config.name],
-                                   printed=r"^OpenID provider on ")
+                                   printed=r"^OpenID provider on ", stdout_apart=True)
         except NotStarted as exc:
             os.unlink(self._config.name)
             raise ProviderUnavailable(f"the OpenID provider did not start: {exc}") from None

@@ -115,7 +115,7 @@ class Bench:
                  f"{LARGE_EVENTS} events, {self.persons.medium}: {MEDIUM_EVENTS}, {self.persons.small}: "
                  f"{SMALL_EVENTS})")
         self.portal = Portal(self.world.url, self.tmp / "portal", workers=2, **BENCH_SETTINGS)
-        self.portal_db = self.tmp / "portal" / "portal.db"
+        self.portal_db = Path(self.portal.database)
         self.log(f"portal on {self.portal.url}: gunicorn 2 workers x 4 threads, workers {self.portal.worker_pids()}")
         # Warm both workers (imports, template compilation) with a few demo pages; not measured.
         for pnr in DEMO_IDENTITIES[:4]:
@@ -541,7 +541,7 @@ class Bench:
             t0 = time.perf_counter()
             first, r = u.overview(timeout=120)
             first_stages = server_timing(r)
-            self.wait_imported(self.tmp / "portal-p11" / "portal.db", self.persons.large, LARGE_EVENTS)
+            self.wait_imported(Path(portal.database), self.persons.large, LARGE_EVENTS)
             imported = time.perf_counter() - t0
             fetched_bytes, requests_ = producer_bytes(self.world, SLUGS)
             _, r = u.overview(timeout=120)

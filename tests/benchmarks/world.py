@@ -22,7 +22,7 @@ from pathlib import Path
 from mock_producers.data import DEMO_DIR, SCALE_PERSON
 from portal.config import DEMO_API_KEY
 from portal.standard.identity import luhn_digit
-from portal.store import connect, ensure_schema
+from portal.store import prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
@@ -167,7 +167,7 @@ class Portal:
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
                  gunicorn_args: tuple[str, ...] = (), **settings):
         workdir.mkdir(parents=True, exist_ok=True)
-        database = test_database(workdir)
+        self.database = database = test_database(workdir)
         config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), workdir / "portal.toml")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -177,13 +177,9 @@ class Portal:
                "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
                "MOCK_PRODUCER_API_KEY": DEMO_API_KEY}
         env.update({"PORTAL_" + k.upper(): str(v) for k, v in settings.items()})
-        # Two workers booting on a new database race in ensure_schema ("database is locked", worker exits,
+        # Two workers booting on a new database race to create the schema ("database is locked", worker exits,
         # gunicorn gives up): create the schema once before they start.
-        db = connect(env["PORTAL_DATABASE"])
-        try:
-            ensure_schema(db)
-        finally:
-            db.conn.close()
+        prepare_database(database)
         self.server = Launched(
             "portal (bench)",
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),

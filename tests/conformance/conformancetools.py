@@ -69,7 +69,7 @@ class ScriptServer:
 
     def __init__(self, script: str, *args: str):
         self.server = Launched(Path(script).stem, [sys.executable, str(HERE / script), "--port", "0", *args],
-                               printed=r" on (http://\S+)", scan=False)
+                               printed=r" on (http://\S+)", scan=False, stdout_apart=True)
         self.url = self.server.match.group(1)
 
     def stop(self) -> None:
