@@ -85,11 +85,15 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     from portal.eid import MockEid
     from portal.extensions import babel, csrf, login_manager, talisman
     from portal.runtime import Runtime, close_store
-    from portal.store import prepare_database
-
     from portal.health import file_identity
+    from portal.store import DatabaseUnavailable, database, prepare_database
 
-    prepare_database(cfg.settings.database)
+    database.pool_settings.update(pool_size=cfg.settings.db_pool_size, max_overflow=cfg.settings.db_max_overflow)
+    try:
+        prepare_database(cfg.settings.database)
+    except DatabaseUnavailable as exc:  # e.g. PostgreSQL not up: say so plainly, and do not start
+        log.critical("cannot start: %s", exc)
+        raise
     app.extensions["portal_database_file"] = file_identity(cfg.settings.database)  # /readyz: still the same file?
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)
@@ -139,10 +143,10 @@ def _form_action(cfg: Config) -> str:
 
 def _register(app: Flask) -> None:
     from portal import (acting, across, audit, auth, calendar, cases, catalog, errors, health, i18n, language,
-                        notifications, notifier, situation_views)
+                        migrations_cli, notifications, notifier, situation_views)
 
     for module in (auth, acting, across, cases, situation_views, catalog, calendar, language, audit, health,
-                   notifications, notifier):
+                   notifications, notifier, migrations_cli):
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters.update(date=i18n.date, days=i18n.days_from_today, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,

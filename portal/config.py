@@ -156,7 +156,9 @@ class PortalSettings:
     """The ``[portal]`` table; each key can be overridden by env ``PORTAL_<KEY>``."""
 
     secret_key: str = field(default="", repr=False)
-    database: str = str(ROOT / "instance" / "portal.db")
+    database: str = str(ROOT / "instance" / "portal.db")  # a file (SQLite) or a postgresql:// URL
+    db_pool_size: int = 8  # connections each worker process keeps open to the database
+    db_max_overflow: int = 24  # more, opened for a burst and closed after (per worker process)
     demo: bool = False
     representation_ttl_s: float = 60.0
     fresh_s: float = 60.0  # cached events younger than this are shown without asking producers
@@ -170,7 +172,7 @@ class PortalSettings:
     session_idle_min: float = 30.0
     session_absolute_h: float = 8.0
     demo_identities: str = str(ROOT / "mock_producers" / "data" / "_identiteter.json")
-    login_rate_limit: str = "10 per minute"  # per client address and worker process (flask-limiter syntax)
+    login_rate_limit: str = "10 per minute"  # per client address, across every instance (flask-limiter syntax)
     max_events_per_producer: int = 20000  # storage cap per party and agency; beyond it new events are left out
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
     calls_per_producer: int = 4  # bulkhead: calls to one agency at once per process (the fetch pool has 32 threads)

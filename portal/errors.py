@@ -5,9 +5,15 @@ Nothing from the failed request is echoed back: no input, no identity number.
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
 
 # Lambdas: the texts are translated per request, in the user's language.
 PAGES = {
@@ -18,6 +24,8 @@ PAGES = {
           lambda: _("There is no page here. It may have moved, or the case is not yours.")),
     429: (lambda: _("Too many attempts"), lambda: _("Wait a minute and try again.")),
     500: (lambda: _("Something went wrong"), lambda: _("Something went wrong on our side. Try again in a moment.")),
+    503: (lambda: _("The service is unavailable just now"),
+          lambda: _("We cannot reach our stored information just now. Nothing is lost: try again in a minute.")),
 }
 
 
@@ -28,5 +36,21 @@ def page(status: int, title: str, message: str):
 def register(app: Flask) -> None:
     for status, (title, message) in PAGES.items():
         app.register_error_handler(status, lambda exc, s=status, t=title, m=message: page(s, t(), m()))
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)
     app.register_error_handler(
         CSRFError, lambda exc: page(400, _("The form had expired"), _("Go back, reload the page and try again.")))
+
+
+def _database_down(exc):
+    """The database cannot be reached (PostgreSQL down, a file gone): 503 with a readable page, and a log line.
+
+    The transaction of the request was rolled back whole; the page is drawn as for a signed-out visitor, since
+    who is signed in cannot be read either. A pooled connection is checked before its next use, so the portal
+    recovers by itself when the database is back.
+    """
+    log.error("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+    g._login_user = AnonymousUserMixin()
+    title, message = PAGES[503]
+    response = page(503, title(), message())
+    return response[0], 503, {"Retry-After": "30"}

@@ -1,10 +1,11 @@
 """Health checks for operators: ``/healthz`` (the process answers) and ``/readyz`` (it can serve).
 
-Ready means the database at the configured path takes a real write: a fresh
+Ready means the configured database takes a real write. On SQLite a fresh
 connection (which sees the file's permissions now, unlike the workers' open ones)
 writes a row and checkpoints it into the main file, and that file is still the one
 the workers opened at start (a database deleted or replaced under a running
 portal is served from the old inode, and everything written is lost at restart).
+On PostgreSQL a pooled connection (checked before use) writes the row.
 Neither check is ever a redirect: a probe over plain HTTP reads a 302 as success.
 """
 
@@ -19,7 +20,8 @@ from flask import Blueprint, current_app, jsonify
 
 from portal.extensions import talisman
 from portal.runtime import config
-from portal.store import now
+from portal.store import Database, now
+from portal.store.database import describe, is_postgres
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ def database_problem(path: str, opened: tuple[int, int] | None) -> str | None:
     """Why the database at ``path`` cannot take a write now, in words; None when it can."""
     if path == ":memory:":
         return None
+    if is_postgres(path):
+        return _server_problem(path)
     if not os.path.exists(path):
         return f"the database file {path} is gone (deleted while the portal runs?)"
     if opened is not None and file_identity(path) != opened:
@@ -57,6 +61,19 @@ def database_problem(path: str, opened: tuple[int, int] | None) -> str | None:
             conn.close()
     except sqlite3.Error as exc:
         return f"the database {path} does not take a write: {exc}"
+    return None
+
+
+def _server_problem(database: str) -> str | None:
+    db = Database(database)
+    try:
+        with db.transaction():
+            db.execute("insert into readiness (id, at) values (1, ?) on conflict (id) do update set at = excluded.at",
+                       [now().isoformat()])
+    except Exception as exc:  # the driver's error class names the trouble; its text may not be ours to log
+        return f"the database {describe(database)} does not take a write: {type(exc).__name__}"
+    finally:
+        db.close()
     return None
 
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 import privacyscan
+import testdb
 from mockworld import FIXTURE_WORLD, MockWorld
 
 
@@ -27,6 +28,12 @@ def pytest_sessionfinish(session, exitstatus):
             for line in found[:20]:
                 reporter.write_line("  " + line, red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture()
+def database(tmp_path) -> str:
+    """A new, empty database for this test: SQLite in tmp_path, or PostgreSQL (PORTAL_TEST_BACKEND=postgresql)."""
+    return testdb.test_database(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -370,17 +370,19 @@ def _database_url(admin_url: str, dbname: str) -> str:
     return _render(make_url(admin_url).set(database=dbname))
 
 
-def fresh_database(prefix: str = "t", *, server: str | None = None) -> str:
+def fresh_database(prefix: str = "t", *, server: str | None = None, template: str = "template0") -> str:
     """Create a new, uniquely named, empty database and return its ``postgresql+psycopg://`` URL.
 
-    On ``server`` (an admin URL, e.g. ``Cluster.url()``), by default on ``server_url()``'s.
+    On ``server`` (an admin URL, e.g. ``Cluster.url()``), by default on ``server_url()``'s; a copy of
+    ``template`` (a database nobody is connected to), by default empty.
     """
     admin = normalise_url(server) if server else server_url()
     stem = re.sub(r"[^a-z0-9_]", "_", prefix.lower())[:40] or "t"
     name = f"{stem}_{uuid.uuid4().hex[:12]}"
     # template0 rather than template1: nothing a site added to template1 leaks in, and it was no slower.
     with connect(admin) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} ENCODING 'UTF8'").format(sql.Identifier(name),
+                                                                                       sql.Identifier(template)))
     return _database_url(admin, name)
 
 

@@ -73,11 +73,12 @@ def engine(database: str) -> Engine:
         return made
 
 
-def dispose_engines() -> None:
-    """Close every pooled connection of this process (after a fork, the child must not share them)."""
+def dispose_engines(*, close: bool = True) -> None:
+    """Forget every engine of this process, closing their idle connections (``close=False`` after a fork: the
+    parent's connections are the parent's to close)."""
     with _engines_lock:
         for made in _engines.values():
-            made.dispose(close=False)
+            made.dispose(close=close)
         _engines.clear()
 
 
@@ -85,7 +86,7 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         memory = url == "sqlite://"
         made = create_engine(
-            url, isolation_level="AUTOCOMMIT",
+            url, isolation_level="AUTOCOMMIT", hide_parameters=True,
             # One connection per thread at a time (the pool sees to that), handed between threads over time.
             connect_args={"check_same_thread": False, "timeout": 10},
             **({"poolclass": StaticPool} if memory else {"pool_size": pool_settings["pool_size"],
@@ -93,7 +94,9 @@ def _make_engine(url: str) -> Engine:
                                                          "pool_timeout": 30}))
         event.listen(made, "connect", _sqlite_pragmas)
         return made
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_timeout=30,
+    # hide_parameters: an error's text (logged) never carries a query's values, an identity number among them.
+    # pool_pre_ping: after PostgreSQL was down, a pooled connection that died with it is replaced, not used.
+    return create_engine(url, isolation_level="AUTOCOMMIT", hide_parameters=True, pool_pre_ping=True, pool_timeout=30,
                          pool_size=pool_settings["pool_size"], max_overflow=pool_settings["max_overflow"],
                          connect_args={"connect_timeout": 5})
 

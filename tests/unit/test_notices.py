@@ -84,8 +84,8 @@ def test_notify_base_url_must_be_http():
 
 
 @pytest.fixture()
-def stores(tmp_path):
-    path = str(tmp_path / "n.db")
+def stores(database):
+    path = database
     first = Store(connect(path))
     ensure_schema(first.db)
     second = Store(connect(path))

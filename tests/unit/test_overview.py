@@ -205,9 +205,10 @@ def overview_of(tmp_path, events, situations) -> Sections:
     from portal.filters import Filters
     from portal.store import Store, connect, ensure_schema
     from portal_builders import own_party, sync_config
+    from testdb import test_database
 
     tmp_path.mkdir(parents=True, exist_ok=True)
-    db = connect(str(tmp_path / "overview.db"))
+    db = connect(test_database(tmp_path, "overview"))
     ensure_schema(db)
     store = Store(db)
     try:

@@ -26,6 +26,7 @@ from portal.standard.ballholder import BallHolder
 from portal.standard.models import Arende, Kund
 from portal.standard.tidpunkt import local_date
 from portal.store import Store, SyncState, connect, ensure_schema, now
+from testdb import test_database
 from portal.sync import refresh, visible_events, visible_producers
 
 FIRM = Kund(ORGNR12, "Organisationsnummer")
@@ -35,8 +36,8 @@ SLUGS = ("skatteverket", "lansstyrelsen", "tanum")
 
 
 @pytest.fixture()
-def store(tmp_path):
-    db = connect(str(tmp_path / "db.sqlite"))
+def store(database):
+    db = connect(database)
     ensure_schema(db)
     s = Store(db)
     yield s
@@ -74,15 +75,14 @@ def age_state(store, party, slug, orgnr, *, hours: float):
 # --- store ---------------------------------------------------------------------------
 
 
-def test_a_long_answer_in_time_is_stored_beside_the_page_and_shown_as_still_coming(store, clients, tmp_path):
+def test_a_long_answer_in_time_is_stored_beside_the_page_and_shown_as_still_coming(store, clients, database):
     import portal.sync as sync_mod
     cfg = sync_config()
     party = own_party()
     many = [E(f"s{i}", day=1 + i % 28, hour=i % 24) for i in range(sync_mod.IN_PAGE_EVENTS + 1)]
     clients["skatteverket"].answer_with(many)
     clients["tanum"].answer_with([E("t1", "TANUM.BYGGLOV.MOTTAGEN", day=3)])
-    path = str(tmp_path / "db.sqlite")
-    statuses = run(store, cfg, clients, party, store_factory=lambda: Store(connect(path)))
+    statuses = run(store, cfg, clients, party, store_factory=lambda: Store(connect(database)))
     assert statuses["skatteverket"].pending and not statuses["tanum"].pending
     assert "t1" in ids(visible_events(store, cfg, party))  # the short answer was stored before the page
     for _ in range(600):  # the long one is stored shortly after, its sync state last (and nothing is lost)
@@ -94,7 +94,7 @@ def test_a_long_answer_in_time_is_stored_beside_the_page_and_shown_as_still_comi
 
 
 def test_schema_is_idempotent(tmp_path):
-    db = connect(str(tmp_path / "sub" / "db.sqlite"))  # creates the folder
+    db = connect(test_database(tmp_path / "sub"))  # creates the folder
     try:
         ensure_schema(db)
         ensure_schema(db)
