@@ -19,10 +19,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from mock_producers.data import DEMO_DIR, SCALE_PERSON
 from portal.config import DEMO_API_KEY
 from portal.standard.identity import luhn_digit
-from portal.store import prepare_database
+from portal.store import DatabaseUnavailable, connect, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
@@ -132,6 +134,17 @@ def organisation_numbers(count: int) -> list[str]:
 def agency_names() -> dict[str, str]:
     """slug -> the name the portal shows (from the demo config)."""
     return {p["slug"]: p["name"] for p in demo_doc()["producer"]}
+
+
+def stored_events(database: str, pnr: str) -> int:
+    """How many events of ``pnr`` the portal's database holds now (0 before its schema exists)."""
+    db = connect(database)
+    try:
+        return db.scalar("select count(*) from events where party = ?", [pnr])
+    except (DatabaseUnavailable, SQLAlchemyError):
+        return 0
+    finally:
+        db.close()
 
 
 def start_world(data_dir: Path, scale: int = LARGE_EVENTS) -> MockWorld:
@@ -292,4 +305,4 @@ def workdir() -> Path:
 
 __all__ = ["Persons", "Portal", "MockWorld", "write_data_dir", "start_world", "set_latencies", "producer_bytes",
            "agency_names", "admin", "workdir", "DEMO_ADMIN_KEY", "LARGE", "LARGE_EVENTS", "SMALL_EVENTS",
-           "MEDIUM_EVENTS", "COLD_EVENTS"]
+           "MEDIUM_EVENTS", "COLD_EVENTS", "stored_events"]

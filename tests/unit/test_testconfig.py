@@ -35,9 +35,9 @@ def test_a_server_reading_the_file_gets_the_config_an_in_process_app_is_built_fr
     assert dataclasses.replace(from_file, source="") == dataclasses.replace(build(doc), source="")
 
 
-def test_every_address_points_at_the_mock_world_and_the_database_is_the_tests(tmp_path):
-    cfg = build(portal_doc(MOCK, test_database(tmp_path)))
-    assert cfg.settings.database == test_database(tmp_path)
+def test_every_address_points_at_the_mock_world_and_the_database_is_the_tests(database):
+    cfg = build(portal_doc(MOCK, database))
+    assert cfg.settings.database == database
     assert all(p.url.startswith(MOCK + "/") for p in cfg.producers)
     assert cfg.ombud.url.startswith(MOCK + "/") and cfg.ombud.token_url.startswith(MOCK + "/")
     assert cfg.signatory.url.startswith(MOCK + "/")
