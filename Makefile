@@ -9,7 +9,7 @@ OIDC_PORT ?= 8082
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo demo-oidc mock portal test test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
+.PHONY: install translations translations-update demo demo-oidc mock portal test test-postgresql test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
 
 install: $(STAMP)
 
@@ -51,24 +51,32 @@ translations-update: install
 	$(BIN)/python scripts/fill_translations.py
 	@grep -B1 -A1 'msgstr ""$$' translations/sv/LC_MESSAGES/messages.po | grep -v '^--' | tail -n +4 || true
 
-# The mock agencies, forwarder and registry on $(MOCK_PORT), and the portal (gunicorn) on $(PORTAL_PORT).
+# The mock agencies, forwarder and registry on $(MOCK_PORT), and the portal (gunicorn) on $(PORTAL_PORT), pointed at
+# them (instance/demo.toml, written from portal/demo.toml). Taken ports are reported before anything starts.
 demo: install translations
+	@$(BIN)/python scripts/demo_setup.py check-ports mock=$(MOCK_PORT) portal=$(PORTAL_PORT)
+	@mkdir -p instance
+	@$(BIN)/python scripts/demo_setup.py config --mock-port $(MOCK_PORT) --portal-port $(PORTAL_PORT) > instance/demo.toml
 	@trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT) & mock=$$!; \
 	sleep 1; \
+	kill -0 $$mock 2>/dev/null || { echo "make demo: the mock agencies did not start (see above)" >&2; exit 1; }; \
 	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in as one of the demo identities above)"; echo; \
-	PORTAL_DEMO=1 $(BIN)/gunicorn --workers 2 --threads 4 --reuse-port --bind 127.0.0.1:$(PORTAL_PORT) \
-		--access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
+	PORTAL_DEMO=1 PORTAL_CONFIG=instance/demo.toml $(BIN)/gunicorn --workers 2 --threads 4 --reuse-port \
+		--bind 127.0.0.1:$(PORTAL_PORT) --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
 
 # The same, logging in through a real OpenID provider (npm oidc-provider with tests/oidc/provider.js) on
 # $(OIDC_PORT) instead of the mock e-ID: pick a test user on its page. Needs npm and Node 20.
 demo-oidc: install translations
+	@$(BIN)/python scripts/demo_setup.py check-ports mock=$(MOCK_PORT) portal=$(PORTAL_PORT) oidc=$(OIDC_PORT)
 	@mkdir -p instance
-	@$(BIN)/python scripts/demo_oidc.py config --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) > instance/demo-oidc.toml
+	@$(BIN)/python scripts/demo_oidc.py config --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) \
+		--mock-port $(MOCK_PORT) > instance/demo-oidc.toml
 	@trap 'kill $$mock $$op 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT) & mock=$$!; \
 	$(BIN)/python scripts/demo_oidc.py provider --provider-port $(OIDC_PORT) --portal-port $(PORTAL_PORT) & op=$$!; \
 	sleep 2; \
+	kill -0 $$mock 2>/dev/null || { echo "make demo-oidc: the mock agencies did not start (see above)" >&2; exit 1; }; \
 	echo; echo "  Portal: http://127.0.0.1:$(PORTAL_PORT)/  (log in with e-ID, then pick a test user)"; echo; \
 	PORTAL_DEMO=1 PORTAL_CONFIG=instance/demo-oidc.toml $(BIN)/gunicorn --workers 2 --threads 4 --reuse-port \
 		--bind 127.0.0.1:$(PORTAL_PORT) --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' 'portal:create_app()'
@@ -77,8 +85,17 @@ demo-oidc: install translations
 mock: install
 	$(BIN)/python -m mock_producers --host 127.0.0.1 --port $(MOCK_PORT)
 
+# The whole suite on SQLite, then every store-touching suite (unit, web, integration) again on PostgreSQL
+# (tests/testdb.py; tests/pgcluster.py finds or starts a server). Tests that always use PostgreSQL run once.
+PG_ONLY := --ignore=tests/integration/test_pgcluster.py --ignore=tests/integration/test_two_instances.py \
+	--ignore=tests/integration/test_database_faults.py
 test: install translations chromium postgresql
 	$(BIN)/python -m pytest
+	PORTAL_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q tests/unit tests/web tests/integration $(PG_ONLY)
+
+# Only the second half of `make test`: the store-touching suites on PostgreSQL.
+test-postgresql: install translations postgresql
+	PORTAL_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q tests/unit tests/web tests/integration $(PG_ONLY)
 
 # The whole suite as if today were 200 days later, then 200 days earlier: no test may depend on the day it runs.
 # MINA_CLOCK_SHIFT_DAYS moves the shared clock (portal/standard/clock.py) of every process the tests start.

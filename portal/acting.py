@@ -23,8 +23,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from portal import audit
+from portal.across_refresh import read_ages
 from portal.catalog import catalogs
 from portal.ombud import LookupFailed
+from portal.party_counts import party_counts
 from portal.permissions import mappings_for
 from portal.representation import (INVALID_GRANTOR, INVALID_SIGNATORY, OWN, REGISTRY_AGENCY_FAILED, REGISTRY_FAILED,
                                    SIGNATORY_FAILED, Party,
@@ -214,6 +216,8 @@ def act_for_page():
     agencies = {p.orgnr: p.name for p in cfg.producers}
     wanted = [(g.tredjeman, m) for p in rep.parties for g in p.grants for m in g.mandates]
     details = runtime().ombud.mandates(wanted, correlation_id()) if wanted else {}
+    counts = party_counts(store().db, rep.parties, current_user.handle, current_app.secret_key, cfg.producers)
+    ages = read_ages(store().db, rep.parties, cfg.producers)
     rows = []
     for party in rep.parties:
         grants = []
@@ -224,7 +228,9 @@ def act_for_page():
                 mandates.append(_mandate_view(doc, grant) if doc else None)
             grants.append({"agency": agencies.get(grant.tredjeman) or _("an agency"), "prefixes": grant.prefixes,
                            "unmapped": grant.unmapped, "mandates": mandates})
-        rows.append({"handle": handle_for(party), "party": party, "grants": grants})
+        rows.append({"handle": handle_for(party), "party": party, "grants": grants,
+                     "counts": counts.get(party.identity.digits),
+                     "answered": ages[party.identity.digits].answered_at is not None})
     return render_template("pages/act_for.html", rows=rows, notices=lookup_notices(rep),
                            current_handle=handle_for(acting_party()))
 

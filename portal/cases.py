@@ -12,6 +12,7 @@ from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
 from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
                              party_handle_key)
+from portal.party_counts import party_counts
 from portal.representation import party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.store import CaseQuery
@@ -95,10 +96,19 @@ def page_context(party):
     return {
         "party": party,
         "parties": list(zip(party_handles(current_app.secret_key, current_user.nonce, rep.parties), rep.parties)),
+        "party_counts": switcher_counts(rep.parties),
         "current_handle": handle_for(party),
         "lookup_notices": lookup_notices(rep),
         "uninterpretable": sorted({p.name for p in config().producers if party.uninterpretable_at(p.orgnr)}),
     }
+
+
+def switcher_counts(parties) -> dict:
+    """Per party in the switcher (shown only with more than one): what waits and what is new, from the cache."""
+    if len(parties) < 2 or is_htmx_swap():  # a swapped fragment has no switcher
+        return {}
+    with stage("party_counts"):
+        return party_counts(store().db, parties, current_user.handle, current_app.secret_key, config().producers)
 
 
 def is_htmx_swap() -> bool:

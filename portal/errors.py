@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ PAGES = {
           lambda: _("You do not have the right to see this, or to act for this party.")),
     404: (lambda: _("Page not found"),
           lambda: _("There is no page here. It may have moved, or the case is not yours.")),
+    405: (lambda: _("This page cannot be used like that"),
+          lambda: _("Use the buttons and links on the pages to get here.")),
     429: (lambda: _("Too many attempts"), lambda: _("Wait a minute and try again.")),
     500: (lambda: _("Something went wrong"), lambda: _("Something went wrong on our side. Try again in a moment.")),
     503: (lambda: _("The service is unavailable just now"),
@@ -29,13 +32,22 @@ PAGES = {
 }
 
 
-def page(status: int, title: str, message: str):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+def page(status: int, title: str, message: str, headers=()):
+    return render_template("errors/error.html", status=status, title=title, message=message), status, headers
+
+
+def _http_error(exc: HTTPException):
+    """Any other HTTP error (413, 415, ...): its status, our page; a 405 keeps its Allow header."""
+    title, message = PAGES.get(exc.code, PAGES[400])
+    allow = [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"]
+    return page(exc.code or 500, title(), message(), allow)
 
 
 def register(app: Flask) -> None:
     for status, (title, message) in PAGES.items():
-        app.register_error_handler(status, lambda exc, s=status, t=title, m=message: page(s, t(), m()))
+        if status != 405:
+            app.register_error_handler(status, lambda exc, s=status, t=title, m=message: page(s, t(), m()))
+    app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(InterfaceError, _database_down)
     app.register_error_handler(
@@ -52,5 +64,4 @@ def _database_down(exc):
     log.error("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
     g._login_user = AnonymousUserMixin()
     title, message = PAGES[503]
-    response = page(503, title(), message())
-    return response[0], 503, {"Retry-After": "30"}
+    return page(503, title(), message(), [("Retry-After", "30")])

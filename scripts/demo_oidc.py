@@ -1,6 +1,6 @@
 """``make demo-oidc``: the test OpenID provider for the demo, and the portal config that logs in through it.
 
-    python scripts/demo_oidc.py config --provider-port 8082 --portal-port 8080 > instance/demo-oidc.toml
+    python scripts/demo_oidc.py config --provider-port 8082 --portal-port 8080 [--mock-port 8081] > instance/demo-oidc.toml
     python scripts/demo_oidc.py provider --provider-port 8082 --portal-port 8080
 
 The provider is the npm package oidc-provider with tests/oidc/provider.js (installed into ~/.cache on first use);
@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "scripts")]
 
+from demo_setup import demo_config  # noqa: E402
 from oidcprovider import OpenIdProvider, registration  # noqa: E402
-from portal.config import DEMO_CONFIG  # noqa: E402
 
 
 def main() -> None:
@@ -27,10 +27,11 @@ def main() -> None:
     parser.add_argument("what", choices=["config", "provider"])
     parser.add_argument("--provider-port", type=int, default=8082)
     parser.add_argument("--portal-port", type=int, default=8080)
+    parser.add_argument("--mock-port", type=int, default=8081)
     args = parser.parse_args()
     portal = f"http://127.0.0.1:{args.portal_port}"
     if args.what == "config":
-        print(DEMO_CONFIG.read_text(encoding="utf-8"))
+        print(demo_config(args.mock_port, args.portal_port))
         print(f'[oidc]\nissuer = "http://127.0.0.1:{args.provider_port}"\nclient_id = "portal"\n'
               f'redirect_url = "{portal}/login/callback"\noffer_mock_eid = false')
         return

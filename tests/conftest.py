@@ -36,6 +36,12 @@ def database(tmp_path) -> str:
     return testdb.test_database(tmp_path)
 
 
+@pytest.fixture()
+def empty_database(tmp_path) -> str:
+    """``database`` with no tables at all, not even on PostgreSQL (for the migrations' own tests)."""
+    return testdb.test_database(tmp_path, empty=True)
+
+
 @pytest.fixture(scope="session")
 def world():
     """The small fixture world: producers alfa and beta, a registry, 'today' fixed."""

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
 from mockworld import MockWorld
 from oidcprovider import OpenIdProvider, registration
+from pagecheck import CheckedClient
 from portal import create_app
 from webtools import portal_config
+
+
+@pytest.fixture(autouse=True)
+def checked_pages(monkeypatch):
+    """Every test client here (the ``client`` fixture's and any a test makes) checks the structure of each HTML
+    answer it gets (pagecheck.py): a page that breaks a rule fails whichever test fetched it."""
+    monkeypatch.setattr(Flask, "test_client_class", CheckedClient)
 
 
 @pytest.fixture()

@@ -207,6 +207,8 @@ def requests_for(rule, app, client, events):
         # A stop token is the capability (RFC 8058): a real one stops that address, and the page shows nothing of whom.
         for t in foreign_notice_tokens(app, events)[1]:
             out += [("GET", f"/aviseringar/stopp/{t}", None, {}), ("POST", f"/aviseringar/stopp/{t}", {}, {})]
+    elif path == "/alla/hamta":  # fetches news only for the parties the user may act for now; shows nothing itself
+        out += [("POST", path, {}, {}), ("POST", path, {}, {"HX-Request": "true"})]
     elif path == "/sprak/<code>":
         out += [("GET", "/sprak/en?next=/", None, {}), ("GET", "/sprak/sv?next=/", None, {})]
     elif "<" in path:

@@ -366,7 +366,7 @@ def test_everyone_i_represent_lists_what_waits_across_parties_by_deadline(privat
     assert days == sorted(days)  # earliest deadline first
     assert "Strandskyddsdispens" in [text_of(c.select_one(".case-card__title [lang]")) for c in cards]
     counts = {text_of(li.select_one("strong")): text_of(li) for li in soup.select("main .across-parties > li")}
-    assert "3 ärenden väntar" in counts["Bohusläns Ostron AB"] and "1 ärende väntar" in counts["Karin Ström"]
+    assert "3 väntar på dig" in counts["Bohusläns Ostron AB"] and "1 väntar på dig" in counts["Karin Ström"]
     # Each party opens with one press (the usual switch, a plain form): the company's overview.
     form = soup.select("main .across-parties form")[0]
     assert form["action"] == "/act-as" and form["method"] == "post"

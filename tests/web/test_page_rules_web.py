@@ -11,7 +11,8 @@ from webtools import (EVA, KARIN, OLLE, assert_page_structure, csrf_token, ident
 
 
 def _party_handles(soup):
-    return [(o.get_text(), o["value"]) for o in soup.select("#party-select option")]
+    # Keyed by "name – basis": the counts after it change as the parties' cases are fetched.
+    return [(o.get_text().split(": ")[0], o["value"]) for o in soup.select("#party-select option")]
 
 
 def _visit_all(client, visit):

@@ -69,7 +69,7 @@ def test_health_and_readiness(client):
 
 
 def test_readiness_fails_when_the_database_cannot_be_opened(make_app, tmp_path):
-    client = make_app().test_client()
+    client = make_app(database=str(tmp_path / "portal.db")).test_client()  # the SQLite file itself
     db = tmp_path / "portal.db"
     for suffix in ("", "-wal", "-shm"):
         (tmp_path / f"portal.db{suffix}").unlink(missing_ok=True)
@@ -82,7 +82,7 @@ def test_readiness_fails_when_the_database_cannot_be_opened(make_app, tmp_path):
 
 def test_readiness_fails_when_the_database_file_is_deleted_under_the_running_portal(make_app, tmp_path, caplog):
     # The workers' open connections keep writing to the unlinked file; all of it would be lost at restart.
-    client = make_app().test_client()
+    client = make_app(database=str(tmp_path / "portal.db")).test_client()  # the SQLite file itself
     assert client.get("/readyz").status_code == 200
     (tmp_path / "portal.db").unlink()
     r = client.get("/readyz")
@@ -93,7 +93,7 @@ def test_readiness_fails_when_the_database_file_is_deleted_under_the_running_por
 
 
 def test_readiness_fails_when_the_database_file_is_replaced(make_app, tmp_path, caplog):
-    client = make_app().test_client()
+    client = make_app(database=str(tmp_path / "portal.db")).test_client()  # the SQLite file itself
     db = tmp_path / "portal.db"
     db.rename(tmp_path / "old.db")
     db.write_bytes((tmp_path / "old.db").read_bytes())  # a copy in its place: same content, another file

@@ -601,3 +601,20 @@ def test_eva_for_kustbageriet_cannot_add_a_bolagsverket_case_she_cannot_see(app,
         response = client.post(f"{path}/arenden", data={"case": forbidden, "csrf_token": token(client, path)})
         assert response.status_code == 400
     assert member_handles(page(client.get(path))) == []
+
+
+def test_two_cases_of_the_same_name_are_told_apart_in_the_steps_and_the_timeline(client):
+    """Karin's firm has two statistics cases at Jordbruksverket: wherever a situation links to a case, each link
+    says which it is (the start day), as the overview's cards do, and leads to that case."""
+    login(client, KARIN)
+    overview = {a["href"]: text_of(a) for a in page(client.get("/")).select("main .case-card__title a")}
+    soup = page(client.get(SLUG))
+    steps = {a["href"]: text_of(a) for a in soup.select("main .step__cases a")}
+    twins = [href for href, label in steps.items() if label.startswith("Statistik om vattenbruk")]
+    assert len(twins) == 2
+    assert len({steps[h] for h in twins}) == 2, [steps[h] for h in twins]
+    for href in twins:
+        assert re.fullmatch(r"Statistik om vattenbruk \(påbörjat .+\)", steps[href]), steps[href]
+        assert steps[href] == overview[href]
+    in_timeline = {a["href"]: text_of(a) for a in soup.select("main .timeline__item a")}
+    assert {in_timeline[h] for h in twins} == {"Ärendet: " + steps[h] for h in twins}

@@ -1,0 +1,165 @@
+"""Per party the user may act for: how many cases wait for the customer and how many events are new, from the cache.
+
+For the party switcher, "Whom you can act for" and "Everyone I represent". Never asks an agency: two reads of
+the store for every party at once (their case rows, the user's seen-log), then one count of new events for only
+the cases that have any, however many customers an accountant has. The same rules as the overview: a case counts
+only if the party's basis may see all of it (``Party.may_see_case``), and "new" is measured as the overview's
+badges are (``overview.new_since``), so a party's "2 new" is the sum of its cards' badges.
+
+The SQL here reads the store's tables with ``store.db.execute`` (``?`` placeholders); it belongs in
+``portal/store`` once the store's rewrite (issue 17) settles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import ngettext
+
+from portal.overview import agency_baseline, case_handle, new_since, party_handle_key
+from portal.representation import Party
+from portal.standard.ballholder import BallHolder
+
+CHUNK = 400  # bound parameters per statement stay far below SQLite's limit
+
+
+@dataclass(frozen=True)
+class PartyCounts:
+    """What waits for one party, as far as the agencies last told us."""
+
+    waiting: int = 0  # cases whose ball is with the customer
+    new: int = 0  # events that arrived after the user's last look (the overview's "new" badges, summed)
+
+
+@dataclass(frozen=True)
+class CaseFact:
+    """The little of a case row the counts need."""
+
+    party: str
+    producer: str
+    case_key: str
+    ball: str
+    types: tuple[str, ...]
+    last_arrival: dt.datetime | None
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def read_case_facts(db, parties: list[str]) -> list[CaseFact]:
+    """Every case row of these parties (one statement per few hundred parties)."""
+    out = []
+    for chunk in _chunks(sorted(set(parties))):
+        rows = db.execute("select party, producer, case_key, ball, types, last_arrival from cases"
+                          f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall()
+        out += [CaseFact(r[0], r[1], r[2], r[3], tuple(r[4].split(",")) if r[4] else (), _moment(r[5]))
+                for r in rows]
+    return out
+
+
+def read_seen(db, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
+    """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""
+    out: dict[str, dict[str, dt.datetime]] = {}
+    for chunk in _chunks(sorted(set(parties))):
+        rows = db.execute("select party, case_handle, seen_at from seen where user_handle = ?"
+                          f" and party in ({','.join('?' * len(chunk))})", [user_handle, *chunk]).fetchall()
+        for party, handle, at in rows:
+            moment = _moment(at)
+            if moment is not None:
+                out.setdefault(party, {})[handle] = moment
+    return out
+
+
+def count_new_events(db, cases: list[tuple[str, str, str, dt.datetime]]) -> dict[str, int]:
+    """Per party: events of the given (party, producer, case key, since) that we first had after ``since``."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(cases, CHUNK // 4):
+        values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
+        params = [v for party, producer, key, since in chunk for v in (party, producer, key, _iso(since))]
+        rows = db.execute(
+            f"with c(party, producer, case_key, since) as (values {values})"
+            " select c.party, count(*) from c join events e on e.party = c.party and e.producer = c.producer"
+            " and e.case_key = c.case_key where e.first_stored_at is not null and e.first_stored_at > c.since"
+            " group by c.party", params).fetchall()
+        for party, n in rows:
+            out[party] = out.get(party, 0) + n
+    return out
+
+
+def visible_facts(party: Party, facts: list[CaseFact], orgnr: dict[str, str]) -> list[CaseFact]:
+    """The cases of ``party`` its basis may see whole, at agencies it reaches (the overview's rule)."""
+    return [f for f in facts if f.party == party.identity.digits and f.producer in orgnr
+            and party.may_see_producer(orgnr[f.producer]) and party.may_see_case(orgnr[f.producer], f.types)]
+
+
+def with_news(party: Party, facts: list[CaseFact], seen: dict[str, dt.datetime], secret: str
+              ) -> list[tuple[str, str, dt.datetime]]:
+    """(producer, case key, since) of the party's cases with an event after the user's last look (pure).
+
+    A case's handle (an HMAC) is made only for cases that arrived after their agency's first answer shown.
+    """
+    key = None
+    out = []
+    for f in facts:
+        baseline = seen.get(agency_baseline(f.producer))
+        if f.last_arrival is None or baseline is None or f.last_arrival <= baseline:
+            continue
+        key = key or party_handle_key(secret, party.identity.digits)
+        since = new_since(seen, case_handle(f.producer, f.case_key, key), f.producer)
+        if since is not None and f.last_arrival > since:
+            out.append((f.producer, f.case_key, since))
+    return out
+
+
+def party_counts(db, parties, user_handle: str, secret: str, producers,
+                 facts: list[CaseFact] | None = None) -> dict[str, PartyCounts]:
+    """Per party (by its digits): cases waiting for the customer, and new events, from the cache.
+
+    ``producers`` are the connected agencies (``config.producers``); ``parties`` those the user may act for now;
+    ``facts`` their case rows when the caller has read them already.
+    """
+    parties = list(parties)
+    digits = [p.identity.digits for p in parties]
+    orgnr = {p.slug: p.orgnr for p in producers}
+    if facts is None:
+        facts = read_case_facts(db, digits)
+    seen = read_seen(db, user_handle, digits)
+    by_party: dict[str, list[CaseFact]] = {}
+    for f in facts:
+        by_party.setdefault(f.party, []).append(f)
+    waiting: dict[str, int] = {}
+    candidates: list[tuple[str, str, str, dt.datetime]] = []
+    for party in parties:
+        d = party.identity.digits
+        shown = visible_facts(party, by_party.get(d, []), orgnr)
+        waiting[d] = sum(1 for f in shown if f.ball == BallHolder.CUSTOMER.value)
+        candidates += [(d, *c) for c in with_news(party, shown, seen.get(d, {}), secret)]
+    new = count_new_events(db, candidates) if candidates else {}
+    return {d: PartyCounts(waiting.get(d, 0), new.get(d, 0)) for d in digits}
+
+
+def describe(counts: PartyCounts | None) -> str:
+    """The counts in words ("2 väntar på dig, 1 ny"); empty when nothing waits and nothing is new."""
+    if counts is None:
+        return ""
+    parts = []
+    if counts.waiting:
+        parts.append(ngettext("%(num)d waiting for you", "%(num)d waiting for you", counts.waiting))
+    if counts.new:
+        parts.append(ngettext("%(num)d new", "%(num)d new", counts.new))
+    return ", ".join(parts)
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _iso(value: dt.datetime) -> str:
+    """As the store writes its time stamps (UTC, ISO 8601), so that text comparison is time order."""
+    return value.astimezone(dt.UTC).isoformat()
