@@ -39,9 +39,9 @@ STAGES = [
     ("across the request: flask_babel get_translations (each _() in templates)", "flask_babel/__init__.py",
      "get_translations"),
     ("across the request: url_for", "flask/app.py", "url_for"),
-    ("across the request: SQLite commit (Connection.__exit__)", "~",
-     "<method '__exit__' of 'sqlite3.Connection' objects>"),
-    ("across the request: SQLite connection close (teardown)", "~", "<method 'close' of 'sqlite3.Connection' objects>"),
+    ("across the request: every statement through the store (SQLAlchemy exec_driver_sql)",
+     "sqlalchemy/engine/base.py", "exec_driver_sql"),
+    ("  of it in SQLite itself (sqlite3 Cursor.execute)", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
 ]
 
 
@@ -53,19 +53,15 @@ def _login(client, pnr: str) -> None:
         raise RuntimeError(f"log-in answered {r.status_code}")
 
 
-def _wait_until_stored(db_path: Path, pnr: str, timeout_s: float = 180) -> None:
+def _wait_until_stored(database: str, pnr: str, timeout_s: float = 180) -> None:
     """Wait until the late answers of the first load are stored (the count of the party's events stops growing).
 
     Profiling while they are written would time the import: a page's audit insert then waits for the write lock.
     """
-    import sqlite3
+    from tests.benchmarks.world import stored_events
     last, steady_since, t0 = -1, time.monotonic(), time.monotonic()
     while time.monotonic() - t0 < timeout_s:
-        conn = sqlite3.connect(db_path, timeout=30)
-        try:
-            n = conn.execute("select count(*) from events where party = ?", [pnr]).fetchone()[0]
-        finally:
-            conn.close()
+        n = stored_events(database, pnr)
         if n != last:
             last, steady_since = n, time.monotonic()
         elif n > 0 and time.monotonic() - steady_since > 1.0:
@@ -104,7 +100,7 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> 
     first = client.get("/")
     cold = time.perf_counter() - t0
     assert first.status_code == 200  # the first load also compiled the templates
-    _wait_until_stored(tmp / "portal.db", pnr)
+    _wait_until_stored(str(tmp / "portal.db"), pnr)
     client.get("/")  # warm: every agency's answer is stored
     profiler = cProfile.Profile()
     walls = []

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy.exc import SQLAlchemyError
 
 from mock_producers.data import DEMO_DIR, SCALE_PERSON
 from portal.config import DEMO_CONFIG, DEMO_API_KEY
 from portal.standard.identity import luhn_digit
-from portal.store import connect, ensure_schema
+from portal.store import DatabaseUnavailable, connect, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
@@ -138,6 +139,17 @@ def agency_names() -> dict[str, str]:
     return {p["slug"]: p["name"] for p in doc["producer"]}
 
 
+def stored_events(database: str, pnr: str) -> int:
+    """How many events of ``pnr`` the portal's database holds now (0 before its schema exists)."""
+    db = connect(database)
+    try:
+        return db.scalar("select count(*) from events where party = ?", [pnr])
+    except (DatabaseUnavailable, SQLAlchemyError):
+        return 0
+    finally:
+        db.close()
+
+
 def start_world(data_dir: Path, scale: int = LARGE_EVENTS) -> MockWorld:
     return MockWorld("--data", str(data_dir), "--scale-person", str(scale))
 
@@ -172,10 +184,12 @@ class Portal:
 
     Like ``tests/portalserver.py``, plus: settings through ``PORTAL_*`` env overrides, a worker count, and
     gunicorn's access log with the request time in microseconds (``%(D)s``) for the server-side view.
+    ``database`` is a file path or a ``postgresql://`` URL (by default a new SQLite file in ``workdir``); two
+    portals given the same one share its sessions and cache, as two instances of one deployment do.
     """
 
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
-                 gunicorn_args: tuple[str, ...] = (), **settings):
+                 gunicorn_args: tuple[str, ...] = (), database: str | None = None, **settings):
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "portal.toml"
         config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
@@ -185,18 +199,14 @@ class Portal:
         self.access_log = workdir / "access.log"
         self.log_path = workdir / "gunicorn.log"
         self.log = open(self.log_path, "w+")
-        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
-               "PORTAL_DATABASE": str(workdir / "portal.db"),
+        self.database = database = database or str(workdir / "portal.db")
+        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
                "MOCK_PRODUCER_API_KEY": DEMO_API_KEY}
         env.update({"PORTAL_" + k.upper(): str(v) for k, v in settings.items()})
-        # Two workers booting on a new database race in ensure_schema ("database is locked", worker exits,
+        # Two workers booting on a new database race to create the schema ("database is locked", worker exits,
         # gunicorn gives up): create the schema once before they start.
-        db = connect(env["PORTAL_DATABASE"])
-        try:
-            ensure_schema(db)
-        finally:
-            db.conn.close()
+        prepare_database(database)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--timeout", "120",
@@ -326,5 +336,6 @@ def workdir() -> Path:
 
 
 __all__ = ["Persons", "Portal", "MockWorld", "write_data_dir", "start_world", "set_latencies", "producer_bytes",
+           "stored_events",
            "agency_names", "admin", "workdir", "DEMO_ADMIN_KEY", "LARGE", "LARGE_EVENTS", "SMALL_EVENTS",
            "MEDIUM_EVENTS", "COLD_EVENTS"]
