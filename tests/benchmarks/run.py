@@ -452,8 +452,8 @@ class Bench:
             stale.stop()
         p50 = statistics.median(times)
         backend = {"backend": "sqlite"} if portal is self.portal else self.pg_detail()
-        self.results[key] = result(round(p50 * 1000, 1), round(1.5 * latency * 1000), "ms (p50, stale cache: "
-                                   "8 agencies asked, page drawn)", "<=", {
+        self.results[key] = result(round(p50 * 1000, 1), round(1.5 * latency * 1000), "ms (p50; cache stale: "
+                                   "8 agencies asked)", "<=", {
             **backend, "agency_latency_ms": latency * 1000, "ratio_to_slowest_agency": round(p50 / latency, 2),
             "page_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
             "agency_requests_per_load": summary(requests_, 1, 0), "agency_bytes_per_load": summary(sizes, 1, 0),
@@ -731,7 +731,7 @@ ROWS = [
     ("P6", "warm overview, 16 clients, 2 workers"),
     ("P6-PG", "  the same on PostgreSQL"),
     ("P7", "worker peak RSS after P2"),
-    ("P8", "stale overview, 10,000 cached, 8 x 200 ms"),
+    ("P8", "cold overview, 10,000 cached, 8 x 200 ms"),
     ("P8-PG", "  the same on PostgreSQL"),
     ("P9", "case/situation/calendar/catalog, 10,000"),
     ("P10", "representative of 300: switcher, warm"),
@@ -739,7 +739,7 @@ ROWS = [
     ("P12", "notifier pass, 1,000 subscribed parties"),
 ]
 SIDE_BY_SIDE = [("P2", "warm overview, 10,000 events, p50"), ("P6", "warm overview, 16 clients"),
-                ("P8", "stale overview, 10,000 cached, 8 agencies")]
+                ("P8", "cold overview, 10,000 cached, 8 agencies")]
 
 
 def _range(detail: dict, key: str) -> str:
