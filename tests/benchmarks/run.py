@@ -818,7 +818,7 @@ def side_by_side(results: dict, postgres: str = "") -> str:
             return "not measured"
         sp = r["detail"].get("spread", {})
         return f"{r['figure']} ({sp.get('min')}-{sp.get('max')}; target {r['target']})"
-    rows = [(k, label) for k, label in SIDE_BY_SIDE if k in results or f"{k}-PG" in results]
+    rows = [(k, label) for k, label in SIDE_BY_SIDE if f"{k}-PG" in results]
     if not rows:
         return ""
     lines = ["Both backends, same world, same run" + (f" ({postgres})" if postgres else "") + ":",
