@@ -1,9 +1,10 @@
 """Where the time of a warm overview goes (P2): cProfile around ``GET /`` in-process.
 
     python -m tests.benchmarks.profile_overview --mock-url http://127.0.0.1:PORT [--pnr 199303032230] [--runs 3]
+        [--database postgresql://...]
 
-The app is ``portal.create_app()`` with the demo config pointed at a running mock world, its own SQLite database
-in a temporary folder, ``fresh_s`` = 1 h (so the profiled loads are warm: no producer is asked), and Flask's test
+The app is ``portal.create_app()`` with the demo config pointed at a running mock world, its own database (an
+SQLite file in a temporary folder, or ``--database``: e.g. a new, empty PostgreSQL database), ``fresh_s`` = 1 h (so the profiled loads are warm: no producer is asked), and Flask's test
 client. It logs in through the real form, loads the overview once (fills the cache and compiles the
 templates), then profiles ``--runs`` warm loads. Prints a per-stage breakdown (cumulative time of the portal's own
 functions per load) and the top functions by own time.
@@ -42,6 +43,7 @@ STAGES = [
     ("across the request: every statement through the store (SQLAlchemy exec_driver_sql)",
      "sqlalchemy/engine/base.py", "exec_driver_sql"),
     ("  of it in SQLite itself (sqlite3 Cursor.execute)", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("  of it in psycopg, PostgreSQL's driver (Cursor.execute)", "psycopg/cursor.py", "execute"),
 ]
 
 
@@ -80,13 +82,14 @@ def _stage_times(stats: pstats.Stats, runs: int) -> list[tuple[str, float]]:
     return out
 
 
-def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> str:
+def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None, database: str | None = None) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-profile-"))
+    database = database or str(tmp / "portal.db")
     config = tmp / "portal.toml"
     from portal.config import DEMO_CONFIG
     config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
                       encoding="utf-8")
-    os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": str(tmp / "portal.db"),
+    os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                        "PORTAL_FRESH_S": "3600", "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute",
                        "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123"})
     import logging
@@ -100,7 +103,7 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> 
     first = client.get("/")
     cold = time.perf_counter() - t0
     assert first.status_code == 200  # the first load also compiled the templates
-    _wait_until_stored(str(tmp / "portal.db"), pnr)
+    _wait_until_stored(database, pnr)
     client.get("/")  # warm: every agency's answer is stored
     profiler = cProfile.Profile()
     walls = []
@@ -144,8 +147,10 @@ def main(argv=None) -> int:
     parser.add_argument("--pnr", default="199303032230", help="whose overview (default: the --scale-person person)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", help="also write the per-stage times (ms per load) to this file")
+    parser.add_argument("--database", help="the portal's database (default: a new SQLite file); a PostgreSQL URL "
+                        "must name an empty database or one this profile made")
     args = parser.parse_args(argv)
-    print(profile(args.mock_url, args.pnr, args.runs, args.json))
+    print(profile(args.mock_url, args.pnr, args.runs, args.json, args.database))
     return 0
 
 

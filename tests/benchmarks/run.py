@@ -707,18 +707,22 @@ class Bench:
         })
 
     # --- profile -----------------------------------------------------------------------------------------------
-    def profile(self) -> str:
-        self.log("profile: warm overview of the 10,000-event party, in-process with cProfile")
+    def profile(self, key: str = "P2") -> str:
+        """cProfile of the warm 10,000-event overview in-process: on SQLite for P2, on PostgreSQL for P2-PG."""
+        pg = key.endswith("-PG")
+        self.log(f"profile: warm overview of the 10,000-event party, in-process with cProfile "
+                 f"({'PostgreSQL' if pg else 'SQLite'})")
         import subprocess
-        stages = self.tmp / "profile-stages.json"
+        stages = self.tmp / f"profile-stages-{key}.json"
+        database = ["--database", self.pg.database("profile")] if pg else []
         out = subprocess.run([sys.executable, "-m", "tests.benchmarks.profile_overview", "--mock-url",
-                              self.world.url, "--pnr", self.persons.large, "--runs", "2", "--json", str(stages)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+                              self.world.url, "--pnr", self.persons.large, "--runs", "2", "--json", str(stages),
+                              *database], cwd=ROOT, capture_output=True, text=True, timeout=300)
         if out.returncode != 0:
-            return "profile failed:\n" + out.stderr[-3000:]
-        if "P2" in self.results and stages.exists():
-            self.results["P2"]["detail"]["profile_ms_per_load_in_process_cprofile"] = json.loads(stages.read_text())
-        return out.stdout
+            return f"profile ({key}) failed:\n" + out.stderr[-3000:]
+        if key in self.results and stages.exists():
+            self.results[key]["detail"]["profile_ms_per_load_in_process_cprofile"] = json.loads(stages.read_text())
+        return (f"[{'PostgreSQL' if pg else 'SQLite'}] " if self.pg else "") + out.stdout
 
 
 ROWS = [
@@ -902,6 +906,8 @@ def main(argv=None) -> int:
             step(bench.p11)
         if not args.no_profile and wanted("P2"):
             profile_text = bench.profile()
+        if not args.no_profile and wanted("P2-PG") and bench.pg:
+            profile_text += "\n" + bench.profile("P2-PG")
     except Exception as exc:  # write what was measured, then say what broke
         import traceback
         failed = f"{exc.__class__.__name__}: {exc}"
