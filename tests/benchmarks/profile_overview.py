@@ -84,11 +84,11 @@ def _stage_times(stats: pstats.Stats, runs: int) -> list[tuple[str, float]]:
 
 def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None, database: str | None = None) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-profile-"))
-    database = database or str(tmp / "portal.db")
-    config = tmp / "portal.toml"
-    from portal.config import DEMO_CONFIG
-    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
-                      encoding="utf-8")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from testconfig import portal_doc, write_toml
+    from testdb import test_database
+    database = database or test_database(tmp)
+    config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), tmp / "portal.toml")
     os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                        "PORTAL_FRESH_S": "3600", "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute",
                        "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123"})
