@@ -42,13 +42,14 @@ class PortalServer:
 
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 1, extra_config: dict | None = None,
                  edit: Callable[[dict], None] | None = None, env: dict | None = None, port: int | None = None,
-                 **settings):
+                 database: str | None = None, **settings):
         """``settings`` are ``[portal]`` keys; ``extra_config`` top-level tables (``testconfig.portal_doc``'s
         ``tables``: an ``oidc`` or ``smtp`` table replaces the demo's, a list of ``producer`` tables adds
         agencies); ``edit`` a function that changes the config dict further, in place; ``env`` adds variables
-        (e.g. the secret such a producer's ``api_key_env`` names); ``port``: free_port()."""
+        (e.g. the secret such a producer's ``api_key_env`` names); ``port``: free_port(); ``database``: a new one
+        (``testdb.test_database``), or one several portals share."""
         # A loaded machine can take over the demo's 2 s to answer; tests of failures set faults instead.
-        doc = portal_doc(mock_url, test_database(workdir), settings=settings, tables=extra_config,
+        doc = portal_doc(mock_url, database or test_database(workdir), settings=settings, tables=extra_config,
                          agency_timeout_s=8.0)
         if edit is not None:
             edit(doc)

@@ -15,7 +15,6 @@ from pathlib import Path
 import requests
 from bs4 import BeautifulSoup
 
-import portalserver
 from portalserver import PortalServer, worker_pids
 
 PENDING = "span.poll"  # on an overview while an agency's answer is still awaited (the page polls for it)
@@ -23,27 +22,20 @@ PENDING = "span.poll"  # on an overview while an agency's answer is still awaite
 
 def start_portals(database: str, mock_url: str, workdirs: list[Path], **settings) -> list[PortalServer]:
     """Portals (gunicorn) on one ``database``, started at once (so they also migrate it at the same moment)."""
-    # PortalServer takes each portal's database from testdb.test_database (a new one per portal) and has no
-    # parameter for it: for as long as these start, it gets this one.
-    original = portalserver.test_database
-    portalserver.test_database = lambda *_args, **_kwargs: database
     started: dict[int, PortalServer] = {}
     errors: list[BaseException] = []
 
     def start(i: int, workdir: Path) -> None:
         try:
-            started[i] = PortalServer(mock_url, workdir, **settings)
+            started[i] = PortalServer(mock_url, workdir, database=database, **settings)
         except RuntimeError as exc:  # it did not start: reported below, with the others stopped
             errors.append(exc)
 
-    try:
-        threads = [threading.Thread(target=start, args=(i, d)) for i, d in enumerate(workdirs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        portalserver.test_database = original
+    threads = [threading.Thread(target=start, args=(i, d)) for i, d in enumerate(workdirs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     if errors or len(started) < len(workdirs):
         for server in started.values():
             server.stop()
