@@ -116,8 +116,9 @@ test-integration: install
 test-web: install translations
 	$(BIN)/python -m pytest tests/web
 
-# Performance scenarios P1-P7 (issue 6): a few minutes, writes bench-results.json. Not part of `make test`.
-bench: install translations
+# Performance scenarios P1-P12 (issues 6, 16, 17, 19), SQLite and PostgreSQL side by side: writes bench-results.json.
+# Not part of `make test`. It starts a PostgreSQL cluster of its own (installed by the postgresql target).
+bench: install translations postgresql
 	$(BIN)/python -m tests.benchmarks
 
 # The full load test: 50 sessions x 200 requests against gunicorn on loopback (the test suite runs a reduced one).

@@ -1,4 +1,4 @@
-"""``python -m tests.benchmarks``: run P1-P7, print the table, write bench-results.json."""
+"""``python -m tests.benchmarks``: run P1-P12 and the -PG scenarios, print the table, write bench-results.json."""
 
 import sys
 

@@ -2,8 +2,9 @@
 
 Four probes, each the median of several repetitions: a pure-Python CPU loop, an fsync of a small file in the
 bench's temporary folder, a TCP round trip of one byte over loopback, and an SQLite insert + commit under WAL
-with ``synchronous=NORMAL`` (what a page view's audit row costs). A figure twice as slow beside a CPU loop twice
-as slow says "the machine", not "the code".
+with ``synchronous=NORMAL`` (what a page view's audit row costs). When the run measures PostgreSQL, a fifth: an
+insert + commit on the bench's PostgreSQL server (``postgres.commit_ms``: a loopback round trip and a WAL flush).
+A figure twice as slow beside a CPU loop twice as slow says "the machine", not "the code".
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def measure(folder: Path) -> dict:
 def line(cal: dict) -> str:
     state = ("quiet: figures valid" if cal["valid"] else
              f"BUSY (load average {cal['loadavg_1min_at_start']} > {BUSY_LOAD} at start): figures NOT valid")
+    pg = (f", PostgreSQL commit {cal['postgres_commit_ms']} ms (synchronous_commit={cal['postgres_synchronous_commit']})"
+          if "postgres_commit_ms" in cal else "")
     return (f"calibration: CPU loop {cal['cpu_loop_ms']} ms, fsync {cal['fsync_ms']} ms, loopback round trip "
-            f"{cal['loopback_rtt_us']} µs, SQLite WAL commit {cal['sqlite_wal_commit_ms']} ms; "
+            f"{cal['loopback_rtt_us']} µs, SQLite WAL commit {cal['sqlite_wal_commit_ms']} ms{pg}; "
             f"{cal['cores']} cores; {state}")

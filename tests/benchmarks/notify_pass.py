@@ -1,6 +1,6 @@
-"""P8: one notifier pass over many subscribed parties with the eight mock agencies (issue 19).
+"""P12: one notifier pass over many subscribed parties with the eight mock agencies (issue 19).
 
-    python -m tests.benchmarks.notify_pass [--parties 1000]     (also part of ``make bench`` as P8)
+    python -m tests.benchmarks.notify_pass [--parties 1000]     (also part of ``make bench`` as P12)
 
 A mock world whose data folder holds ``parties`` generated persons (one event per agency each); a portal database
 where each of them is a user with a confirmed address who chose themself; a real SMTP server on loopback
@@ -104,7 +104,7 @@ def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
             row = {"seconds": round(seconds, 1), "agency_requests": agency_requests, "agency_bytes": agency_bytes,
                    "messages": len(sink.received) - before,
                    "parties_refreshed": report.refreshed}
-            log(f"P8 {label}: {row}")
+            log(f"P12 {label}: {row}")
             return row
 
         cold = one_pass("cold pass")
@@ -112,7 +112,7 @@ def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
         for n, pnr in enumerate(changed):
             event = _events(pnr, 3, [{"slug": "skatteverket", "prefix": "SKV", "namn": "Skatteverket"}],
                             seed=9000 + n)["skatteverket"][2]  # the third shape is a request for more information
-            event.update({"kundhandelseId": f"p8-{pnr}", "tidpunkt": clock.now().replace(microsecond=0).isoformat(),
+            event.update({"kundhandelseId": f"p12-{pnr}", "tidpunkt": clock.now().replace(microsecond=0).isoformat(),
                           "producentarendetKraverKundatgard": True, "producentarendetKlart": False,
                           "utokadInformation": {"senastDatum": str(clock.today() + dt.timedelta(days=30))}})
             admin(world, "PUT", "/producers/skatteverket/events", event)

@@ -1,9 +1,10 @@
 """Where the time of a warm overview goes (P2): cProfile around ``GET /`` in-process.
 
     python -m tests.benchmarks.profile_overview --mock-url http://127.0.0.1:PORT [--pnr 199303032230] [--runs 3]
+        [--database postgresql://...]
 
-The app is ``portal.create_app()`` with the demo config pointed at a running mock world, its own SQLite database
-in a temporary folder, ``fresh_s`` = 1 h (so the profiled loads are warm: no producer is asked), and Flask's test
+The app is ``portal.create_app()`` with the demo config pointed at a running mock world, its own database (an
+SQLite file in a temporary folder, or ``--database``: e.g. a new, empty PostgreSQL database), ``fresh_s`` = 1 h (so the profiled loads are warm: no producer is asked), and Flask's test
 client. It logs in through the real form, loads the overview once (fills the cache and compiles the
 templates), then profiles ``--runs`` warm loads. Prints a per-stage breakdown (cumulative time of the portal's own
 functions per load) and the top functions by own time.
@@ -39,9 +40,10 @@ STAGES = [
     ("across the request: flask_babel get_translations (each _() in templates)", "flask_babel/__init__.py",
      "get_translations"),
     ("across the request: url_for", "flask/app.py", "url_for"),
-    ("across the request: SQLite commit (Connection.__exit__)", "~",
-     "<method '__exit__' of 'sqlite3.Connection' objects>"),
-    ("across the request: SQLite connection close (teardown)", "~", "<method 'close' of 'sqlite3.Connection' objects>"),
+    ("across the request: every statement through the store (SQLAlchemy exec_driver_sql)",
+     "sqlalchemy/engine/base.py", "exec_driver_sql"),
+    ("  of it in SQLite itself (sqlite3 Cursor.execute)", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("  of it in psycopg, PostgreSQL's driver (Cursor.execute)", "psycopg/cursor.py", "execute"),
 ]
 
 
@@ -64,7 +66,7 @@ def _wait_until_stored(database: str, pnr: str, timeout_s: float = 180) -> None:
         n = stored_events(database, pnr)
         if n != last:
             last, steady_since = n, time.monotonic()
-        elif n > 0 and time.monotonic() - steady_since > 1.0:
+        elif time.monotonic() - steady_since > (1.0 if n > 0 else 3.0):  # a party with no events: 3 s of none
             return
         time.sleep(0.1)
 
@@ -80,12 +82,13 @@ def _stage_times(stats: pstats.Stats, runs: int) -> list[tuple[str, float]]:
     return out
 
 
-def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> str:
+def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None, database: str | None = None,
+            path: str = "/") -> str:
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-profile-"))
     sys.path.insert(0, str(ROOT / "tests"))
     from testconfig import portal_doc, write_toml
     from testdb import test_database
-    database = test_database(tmp)
+    database = database or test_database(tmp)
     config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), tmp / "portal.toml")
     os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                        "PORTAL_FRESH_S": "3600", "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute",
@@ -102,13 +105,13 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> 
     cold = time.perf_counter() - t0
     assert first.status_code == 200  # the first load also compiled the templates
     _wait_until_stored(database, pnr)
-    client.get("/")  # warm: every agency's answer is stored
+    client.get(path)  # warm: every agency's answer is stored
     profiler = cProfile.Profile()
     walls = []
     for _ in range(runs):
         t0 = time.perf_counter()
         profiler.enable()
-        r = client.get("/")
+        r = client.get(path)
         profiler.disable()
         walls.append(time.perf_counter() - t0)
         assert r.status_code == 200
@@ -120,8 +123,8 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> 
             leftover.unlink()
     size = len(r.data)
     cases = r.data.count(b'<li class="case-card ')
-    out.write(f"Profile of a warm overview, party {pnr}: {cases} cases, "
-              f"{size / 1e6:.1f} MB of HTML. In-process (Flask test client), cProfile on.\n")
+    out.write(f"Profile of a warm GET {path}, party {pnr}: {cases} cases, "
+              f"{size / 1e3:.0f} kB of HTML. In-process (Flask test client), cProfile on.\n")
     out.write(f"  first load (fills the cache) {cold * 1000:.0f} ms, "
               f"profiled warm loads {', '.join(f'{w * 1000:.0f}' for w in walls)} ms (cProfile adds overhead)\n\n")
     out.write("Per-stage cumulative time per load (ms; nested stages are included in their parents):\n")
@@ -145,8 +148,12 @@ def main(argv=None) -> int:
     parser.add_argument("--pnr", default="199303032230", help="whose overview (default: the --scale-person person)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", help="also write the per-stage times (ms per load) to this file")
+    parser.add_argument("--path", default="/", help="the page to profile, e.g. /alla (after the overview filled "
+                        "the cache; stages not on that page show 0.0)")
+    parser.add_argument("--database", help="the portal's database (default: a new SQLite file); a PostgreSQL URL "
+                        "must name an empty database or one this profile made")
     args = parser.parse_args(argv)
-    print(profile(args.mock_url, args.pnr, args.runs, args.json))
+    print(profile(args.mock_url, args.pnr, args.runs, args.json, args.database, args.path))
     return 0
 
 

@@ -1,8 +1,13 @@
-"""The performance scenarios P1-P7 (issue 6), P8 (issue 19), P9 and P11 (issue 16): start the world, measure, print a
-table with a calibration line, write bench-results.json.
+"""The performance scenarios P1-P7 (issue 6), P9-P11 (issue 16), P2-PG, P6-PG, P8, P8-PG (issue 17) and P12 (issue
+19): start the world, measure, print a table with a calibration line, write bench-results.json.
 
     python -m tests.benchmarks [--out bench-results.json] [--only P1,P4] [--no-profile] [--strict]
+    python -m tests.benchmarks --only P2,P2-PG --no-profile     (a quick check of both backends)
     python tests/benchmarks/run.py ...            (the same)
+
+Both backends in one run: the scenarios named ``-PG`` run against a second portal (same world, same settings) whose
+store is PostgreSQL, on a cluster the bench starts with production durability (``tests/benchmarks/postgres.py``:
+fsync and synchronous_commit on), or on the server ``--postgres-url`` names.
 
 Everything runs on 127.0.0.1: the mock agencies (``python -m mock_producers`` with a generated data folder and
 ``--scale-person 10000``; latencies set through ``/_admin/faults``), the portal under gunicorn (2 workers x 4
@@ -36,6 +41,7 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.benchmarks"
 
+from portal.store.database import is_postgres
 from tests.benchmarks import calibration
 from tests.benchmarks.client import (
     User, agencies_with_cases, case_count, percentile, server_timing, stage_summary, summary, warning_count,
@@ -51,6 +57,7 @@ SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "ta
 # server_timing: every response says where its server time went (Server-Timing header), kept per scenario.
 BENCH_SETTINGS = {"fresh_s": 3600, "login_rate_limit": "100000 per minute", "server_timing": True}
 CALIBRATION: dict = {}  # measured once at the start (calibration.measure); kept with every figure
+PG_SCENARIOS = ("P2-PG", "P6-PG", "P8-PG")
 DEMO_IDENTITIES = ["198504124564", "199206202344", "197803157895", "196601013458", "199511115678", "199106613343"]
 
 
@@ -97,13 +104,19 @@ class Bench:
         self.cold = iter(self.persons.cold)
         self.world = None
         self.portal = None
+        self.pg = None  # postgres.BenchPostgres, when a PostgreSQL scenario is wanted
+        self.pg_error = ""  # why there is no PostgreSQL, if there is none
+        self.portal_pg_ = None
+        self.imported: set[str] = set()  # databases already holding the 10,000-event party
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
     # --- set-up ------------------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, postgres: bool = False) -> None:
         CALIBRATION.update(calibration.measure(self.tmp / "calibration"))
+        if postgres:  # after the load average was read: initdb is a burst of work
+            self.start_postgres()
         self.log(calibration.line(CALIBRATION))
         if not CALIBRATION["valid"]:
             print(f"WARNING: the machine is busy (1-minute load average {CALIBRATION['loadavg_1min_at_start']} > "
@@ -114,7 +127,9 @@ class Bench:
         self.log(f"mock world on {self.world.url} ({time.monotonic() - t0:.1f} s; person {self.persons.large}: "
                  f"{LARGE_EVENTS} events, {self.persons.medium}: {MEDIUM_EVENTS}, {self.persons.small}: "
                  f"{SMALL_EVENTS})")
-        self.portal = Portal(self.world.url, self.tmp / "portal", workers=2, **BENCH_SETTINGS)
+        # SQLite whatever PORTAL_TEST_BACKEND says: the -PG scenarios have their own portal.
+        self.portal = Portal(self.world.url, self.tmp / "portal", workers=2,
+                             database=str(self.tmp / "portal" / "portal.db"), **BENCH_SETTINGS)
         self.portal_db = self.portal.database
         self.log(f"portal on {self.portal.url}: gunicorn 2 workers x 4 threads, workers {self.portal.worker_pids()}")
         # Warm both workers (imports, template compilation) with a few demo pages; not measured.
@@ -123,10 +138,43 @@ class Bench:
             u.overview()
             u.close()
 
+    def start_postgres(self) -> None:
+        from tests.benchmarks import postgres
+        try:
+            self.pg = postgres.BenchPostgres(self.args.postgres_url)
+            CALIBRATION["postgres_commit_ms"] = round(postgres.commit_ms(self.pg.database("calibration")), 3)
+            CALIBRATION["postgres_synchronous_commit"] = self.pg.settings["synchronous_commit"]
+            CALIBRATION["postgres"] = self.pg.settings
+            self.log(self.pg.describe())
+        except postgres.PostgresUnavailable as exc:
+            self.pg_error = str(exc)
+            print(f"WARNING: no PostgreSQL, so no -PG figures: {exc}", file=sys.stderr)
+
+    @property
+    def portal_pg(self) -> Portal:
+        """The second portal, on PostgreSQL: same world, same settings, started at its first scenario."""
+        if self.pg is None:
+            raise RuntimeError(f"no PostgreSQL for the -PG scenarios: {self.pg_error}")
+        if self.portal_pg_ is None:
+            self.portal_pg_ = Portal(self.world.url, self.tmp / "portal-pg", workers=2,
+                                     database=self.pg.database("bench"), **BENCH_SETTINGS)
+            self.log(f"portal on PostgreSQL on {self.portal_pg_.url}: gunicorn 2 workers x 4 threads")
+            for pnr in DEMO_IDENTITIES[:4]:  # warm, as the first portal
+                u = User(self.portal_pg_.url, pnr)
+                u.overview()
+                u.close()
+        return self.portal_pg_
+
+    def pg_detail(self) -> dict:
+        return {"backend": "postgresql", "postgres": self.pg.describe() if self.pg else None}
+
     def stop(self) -> None:
         try:
-            if self.portal:
-                self.portal.stop()
+            for portal in (self.portal, self.portal_pg_):
+                if portal:
+                    portal.stop()
+            if self.pg:
+                self.pg.close()
         finally:
             if self.world:
                 died = self.world.proc.poll()
@@ -205,67 +253,106 @@ class Bench:
             time.sleep(0.1)
         raise RuntimeError(f"the portal had not stored {events} events of {pnr} after {timeout_s} s")
 
-    def p2_p3(self, pairs: int = 15) -> None:
-        self.log(f"P2/P3: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs")
-        large, small = User(self.portal.url, self.persons.large), User(self.portal.url, self.persons.small)
+    def ensure_large(self, portal: Portal) -> None:
+        """The 10,000-event party imported into ``portal``'s database (a first overview, then its late answers)."""
+        if portal.database in self.imported:
+            return
+        u = User(portal.url, self.persons.large)
+        u.overview(timeout=120)
+        u.close()
+        self.wait_imported(portal.database, self.persons.large, LARGE_EVENTS)
+        self.imported.add(portal.database)
+
+    def _warm_pairs(self, portal: Portal, pairs: int) -> dict:
+        """The 10,000- and 100-event parties' warm overviews, requested alternately: the raw measurements."""
+        large, small = User(portal.url, self.persons.large), User(portal.url, self.persons.small)
         first_large, _ = large.overview(timeout=120)  # fills the cache (full fetch of 10,000 events)
         first_small, _ = small.overview()
-        import_wait = self.wait_imported(self.portal_db, self.persons.large, LARGE_EVENTS)
-        self.wait_imported(self.portal_db, self.persons.small, SMALL_EVENTS)
+        import_wait = self.wait_imported(portal.database, self.persons.large, LARGE_EVENTS)
+        self.wait_imported(portal.database, self.persons.small, SMALL_EVENTS)
+        self.imported.add(portal.database)
         for u in (large, small):  # one more load each: cache warm, worker warm
             u.overview(timeout=120)
-        before = len(self.portal.access_times_ms())
-        t_large, t_small, cpu_large, cpu_small, st_large, st_small = [], [], [], [], [], []
+        before = len(portal.access_times_ms())
+        m = {k: [] for k in ("t_large", "t_small", "cpu_large", "cpu_small", "st_large", "st_small")}
         for _ in range(pairs):
-            cpu0 = self.portal.worker_cpu_s()
+            cpu0 = portal.worker_cpu_s()
             seconds, r_large = large.overview(timeout=120)
-            t_large.append(seconds)
-            st_large.append(server_timing(r_large))
-            cpu1 = self.portal.worker_cpu_s()
+            m["t_large"].append(seconds)
+            m["st_large"].append(server_timing(r_large))
+            cpu1 = portal.worker_cpu_s()
             seconds, r_small = small.overview()
-            t_small.append(seconds)
-            st_small.append(server_timing(r_small))
-            cpu_large.append(cpu1 - cpu0)
-            cpu_small.append(self.portal.worker_cpu_s() - cpu1)
+            m["t_small"].append(seconds)
+            m["st_small"].append(server_timing(r_small))
+            m["cpu_large"].append(cpu1 - cpu0)
+            m["cpu_small"].append(portal.worker_cpu_s() - cpu1)
         time.sleep(0.3)  # gunicorn writes the access log line after the response
-        server = self.portal.access_times_ms()[before:]
-        s_large, s_small = server[0::2], server[1::2]
-        p50_large, p50_small = statistics.median(t_large), statistics.median(t_small)
-        self.results["P2"] = result(round(p50_large * 1000, 1), 20, "ms (p50, client wall time on loopback)", "<=", {
-            "party_events": LARGE_EVENTS, "cases_on_page": case_count(r_large.text),
-            "server_timing_ms_median": stage_summary(st_large),
-            "import_still_running_after_first_page_s": round(import_wait, 2),
-            "html_bytes": len(r_large.content),
-            "client_ms": summary(t_large, 1000),
+        server = portal.access_times_ms()[before:]
+        large.close()
+        small.close()
+        return {**m, "s_large": server[0::2], "s_small": server[1::2], "r_large": r_large, "r_small": r_small,
+                "first_large": first_large, "first_small": first_small, "import_wait": import_wait, "pairs": pairs}
+
+    @staticmethod
+    def _p2_detail(m: dict) -> dict:
+        pairs, s_large = m["pairs"], m["s_large"]
+        return {
+            "party_events": LARGE_EVENTS, "cases_on_page": case_count(m["r_large"].text),
+            "server_timing_ms_median": stage_summary(m["st_large"]),
+            "import_still_running_after_first_page_s": round(m["import_wait"], 2),
+            "html_bytes": len(m["r_large"].content),
+            "client_ms": summary(m["t_large"], 1000),
             "server_ms_gunicorn": summary(s_large) if len(s_large) == pairs else "access log incomplete",
-            "worker_cpu_ms": summary(cpu_large, 1000, 0),
-            "first_load_ms_full_fetch": round(first_large * 1000, 1),
+            "worker_cpu_ms": summary(m["cpu_large"], 1000, 0),
+            "first_load_ms_full_fetch": round(m["first_large"] * 1000, 1),
             "how": "GET / of a logged-in user whose cache is fresh (fresh_s=3600 in the bench), sequential, one "
                    "keep-alive connection, after every late answer was stored; client wall time includes reading "
                    "the whole body over loopback; server_timing_ms_median is the portal's own per-stage time",
-        }, summary(t_large, 1000))
+        }
+
+    def p2_p3(self, pairs: int = 15) -> None:
+        self.log(f"P2/P3: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs (SQLite)")
+        m = self._warm_pairs(self.portal, pairs)
+        t_large, t_small, s_small = m["t_large"], m["t_small"], m["s_small"]
+        p50_large, p50_small = statistics.median(t_large), statistics.median(t_small)
+        self.results["P2"] = result(round(p50_large * 1000, 1), 20, "ms (p50, client wall time on loopback)", "<=", {
+            "backend": "sqlite", **self._p2_detail(m)}, summary(t_large, 1000))
         self.results["P3"] = result(round(p50_large / p50_small, 2), 1.5, "p50(10,000 events) / p50(100 events)",
                                     "<=", {
             "p50_ms_10000_events": round(p50_large * 1000, 1), "p50_ms_100_events": round(p50_small * 1000, 1),
             "client_ms_10000": summary(t_large, 1000), "client_ms_100": summary(t_small, 1000),
             "server_ms_gunicorn_100": summary(s_small) if len(s_small) == pairs else "access log incomplete",
-            "server_timing_ms_median_100": stage_summary(st_small),
-            "worker_cpu_ms_100": summary(cpu_small, 1000, 0),
+            "server_timing_ms_median_100": stage_summary(m["st_small"]),
+            "worker_cpu_ms_100": summary(m["cpu_small"], 1000, 0),
             "cpu_note": "worker CPU is /proc utime+stime of the gunicorn workers around each request (10 ms "
                         "ticks); unlike wall time it barely moves with other load on the machine",
-            "cases_on_page_100": case_count(r_small.text), "html_bytes_100": len(r_small.content),
-            "first_load_ms_100_full_fetch": round(first_small * 1000, 1),
+            "cases_on_page_100": case_count(m["r_small"].text), "html_bytes_100": len(m["r_small"].content),
+            "first_load_ms_100_full_fetch": round(m["first_small"] * 1000, 1),
             "how": "the two warm parties' pages requested alternately in the same run, same portal",
         }, summary([a / b for a, b in zip(t_large, t_small)], 1, 2))
-        large.close()
-        small.close()
         mem = self.portal.memory()
         peak = max(v["VmHWM"] for v in mem.values())
         self.results["P7"] = result(round(peak, 1), 150, "MB (max VmHWM over the gunicorn workers)", "<=", {
-            "after": "P2/P3", "workers": {str(pid): {k: round(v, 1) for k, v in m.items()} for pid, m in mem.items()},
+            "after": "P2/P3", "workers": {str(pid): {k: round(v, 1) for k, v in w.items()} for pid, w in mem.items()},
             "how": "VmHWM (peak resident set) from /proc/<pid>/status of each gunicorn worker, after the "
                    "10,000-event page was served",
         })
+
+    def p2_pg(self, pairs: int = 15) -> None:
+        """P2 on the PostgreSQL portal: the same parties, the same alternating pairs."""
+        self.log(f"P2-PG: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs "
+                 f"(PostgreSQL)")
+        portal = self.portal_pg
+        m = self._warm_pairs(portal, pairs)
+        mem = portal.memory()
+        self.results["P2-PG"] = result(round(statistics.median(m["t_large"]) * 1000, 1), 40,
+                                       "ms (p50, client wall time on loopback)", "<=", {
+            **self.pg_detail(), **self._p2_detail(m),
+            "p50_ms_100_events": round(statistics.median(m["t_small"]) * 1000, 1),
+            "server_timing_ms_median_100": stage_summary(m["st_small"]),
+            "worker_peak_rss_mb": round(max(v["VmHWM"] for v in mem.values()), 1),
+            "target_from": "issue 17: P2 on PostgreSQL <= 40 ms",
+        }, summary(m["t_large"], 1000))
 
     # --- P4 ----------------------------------------------------------------------------------------------------
     def p4(self, runs: int = 5) -> None:
@@ -333,12 +420,63 @@ class Bench:
         }, summary([b / full_bytes for b in sizes], 1, 4))
 
     # --- P8 ----------------------------------------------------------------------------------------------------
-    def p8(self, parties: int = 1000) -> None:
+    def p8(self, portal: Portal | None = None, key: str = "P8", runs: int = 9) -> None:
+        """A cold overview of the 10,000-event party: its cache is stale, so all eight agencies are asked
+        (incrementally) and answer, and the whole page is drawn.
+
+        A second portal (one worker, ``fresh_s`` = 0: every load finds the cache stale) on the same database as
+        ``portal``, so the party's 10,000 events are already cached: as a second instance of one deployment.
+        """
+        portal = portal or self.portal
+        latency = 0.200
+        self.log(f"{key}: cold overview of the {LARGE_EVENTS}-event party with its events cached, 8 agencies at "
+                 f"{latency * 1000:.0f} ms asked each time; {runs} runs")
+        self.ensure_large(portal)
+        stale = Portal(self.world.url, self.tmp / f"portal-{key.lower()}", workers=1, database=portal.database,
+                       **{**BENCH_SETTINGS, "fresh_s": 0})
+        set_latencies(self.world, {s: latency * 1000 for s in SLUGS})
+        times, stages, requests_, sizes, cases = [], [], [], [], []
+        try:
+            u = User(stale.url, self.persons.large)
+            u.overview(timeout=120)  # not measured: the worker's templates, the registry look-up (cached 60 s)
+            for _ in range(runs):
+                time.sleep(0.3)  # nothing of the last load still being written
+                admin(self.world, "DELETE", "/stats")
+                seconds, r = u.overview(timeout=120)
+                b, n = producer_bytes(self.world, SLUGS)
+                times.append(seconds)
+                stages.append(server_timing(r))
+                requests_.append(n)
+                sizes.append(b)
+                cases.append(case_count(r.text))
+            u.close()
+        finally:
+            admin(self.world, "DELETE", "/faults")
+            stale.stop()
+        p50 = statistics.median(times)
+        backend = self.pg_detail() if is_postgres(portal.database) else {"backend": "sqlite"}
+        self.results[key] = result(round(p50 * 1000, 1), round(1.5 * latency * 1000), "ms (p50; cache stale: "
+                                   "8 agencies asked)", "<=", {
+            **backend, "agency_latency_ms": latency * 1000, "ratio_to_slowest_agency": round(p50 / latency, 2),
+            "page_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
+            "agency_requests_per_load": summary(requests_, 1, 0), "agency_bytes_per_load": summary(sizes, 1, 0),
+            "cases_on_page": summary(cases, 1, 0), "html_bytes": len(r.content),
+            "target_why": "1.5x the slowest agency (300 ms at 200 ms), P10's bound for a cold page: P1 allows "
+                          "1.15x for the fan-out alone, the rest is storing the incremental answers, reading the "
+                          "10,000-event party's sections and drawing its page (P2's warm page, <= 20 ms)",
+            "how": f"a second portal (1 worker, fresh_s=0) on the same {backend['backend']} database as the P2 portal, "
+                   f"which holds the party's {LARGE_EVENTS} events; each GET / finds every agency's answer stale and "
+                   "asks the eight (incremental: startDatum = last success - 1 day; the mock's own request and byte "
+                   "count, reset before each load), stores what comes and draws the page; one unmeasured load first",
+        }, summary(times, 1000))
+
+    # --- P12 ---------------------------------------------------------------------------------------------------
+    def p12(self, parties: int = 1000) -> None:
         from tests.benchmarks.notify_pass import measure
-        self.log(f"P8: one notifier pass over {parties} subscribed parties, 8 agencies (tests/benchmarks/notify_pass.py)")
-        d = measure(parties, self.tmp / "p8", log=self.log)
+        self.log(f"P12: one notifier pass over {parties} subscribed parties, 8 agencies (tests/benchmarks/notify_pass.py)")
+        d = measure(parties, self.tmp / "p12", log=self.log)
         per_party = round(d["after_new_events"]["agency_requests"] / parties, 2)
-        self.results["P8"] = result(per_party, 8, "agency queries per subscribed party per pass", "<=", {
+        self.results["P12"] = result(per_party, 8, "agency queries per subscribed party per pass", "<=", {
             **d, "how": "in this process, as `flask --app portal notify` runs a pass; a mock world of its own with one "
                         "event per agency per party; a real SMTP server on loopback; requests and bytes from "
                         "/_admin/stats; memory is the bench process's peak RSS (the notifier and the SMTP server)",
@@ -377,34 +515,36 @@ class Bench:
             t.join()
         return time.perf_counter() - t0, latencies, errors
 
-    def p6(self, clients: int = 16, per_client: int = 40, rounds: int = 5) -> None:
-        self.log(f"P6: warm overview under load, {clients} clients x {per_client} requests, {rounds} rounds")
-        users = [User(self.portal.url, DEMO_IDENTITIES[i % len(DEMO_IDENTITIES)]) for i in range(clients)]
+    def p6(self, portal: Portal | None = None, key: str = "P6", clients: int = 16, per_client: int = 40,
+           rounds: int = 5) -> None:
+        portal = portal or self.portal
+        self.log(f"{key}: warm overview under load, {clients} clients x {per_client} requests, {rounds} rounds")
+        users = [User(portal.url, DEMO_IDENTITIES[i % len(DEMO_IDENTITIES)]) for i in range(clients)]
         for u in users:  # warm: every party's cache filled
             u.overview()
         rates, p50s, p95s, cpu_share, all_errors, spread, server_cpu_ms = [], [], [], [], [], [], []
         for _ in range(rounds):
-            before = len(self.portal.access_entries())
-            server_cpu0 = self.portal.worker_cpu_s()
+            before = len(portal.access_entries())
+            server_cpu0 = portal.worker_cpu_s()
             cpu0 = time.process_time()
             wall, lat, errors = self._load(users, per_client, budget_s=60)
             cpu_share.append((time.process_time() - cpu0) / wall)
-            server_cpu_ms.append((self.portal.worker_cpu_s() - server_cpu0) * 1000 / max(1, len(lat)))
+            server_cpu_ms.append((portal.worker_cpu_s() - server_cpu0) * 1000 / max(1, len(lat)))
             rates.append(len(lat) / wall)
             p50s.append(statistics.median(lat))
             p95s.append(percentile(lat, 95))
             all_errors += errors
             time.sleep(0.3)  # the access log line is written after the response
             counts: dict[str, int] = {}
-            for _ms, pid in self.portal.access_entries()[before:]:
+            for _ms, pid in portal.access_entries()[before:]:
                 counts[pid] = counts.get(pid, 0) + 1
             spread.append(sorted(counts.values(), reverse=True))
         # One more round where every request opens a new connection: the two workers compete for each one.
-        before = len(self.portal.access_entries())
+        before = len(portal.access_entries())
         wall, lat, errors = self._load(users, per_client, budget_s=60, close=True)
         time.sleep(0.3)
         counts = {}
-        for _ms, pid in self.portal.access_entries()[before:]:
+        for _ms, pid in portal.access_entries()[before:]:
             counts[pid] = counts.get(pid, 0) + 1
         no_keepalive = {"req_per_s": round(len(lat) / wall, 1), "p50_ms": round(statistics.median(lat) * 1000, 1),
                         "p95_ms": round(percentile(lat, 95) * 1000, 1), "errors": len(errors),
@@ -412,12 +552,15 @@ class Bench:
         for u in users:
             u.close()
         # The same with the 10,000-event party (4 clients, bounded), to show what the figure is for a large history.
-        big = [User(self.portal.url, self.persons.large) for _ in range(4)]
+        self.ensure_large(portal)
+        big = [User(portal.url, self.persons.large) for _ in range(4)]
         wall, lat, errors = self._load(big, per_client=2, budget_s=15)
         for u in big:
             u.close()
         rate = round(statistics.median(rates), 1)
-        self.results["P6"] = result(rate, 250, "requests per second (median of rounds)", ">=", {
+        pg = is_postgres(portal.database)
+        self.results[key] = result(rate, 150 if pg else 250, "requests per second (median of rounds)", ">=", {
+            **(self.pg_detail() if pg else {"backend": "sqlite"}),
             "clients": clients, "requests_per_client_per_round": per_client, "rounds": rounds,
             "req_per_s": summary(rates), "p50_ms": summary(p50s, 1000), "p95_ms": summary(p95s, 1000),
             "p95_ms_median_round": round(statistics.median(p95s) * 1000, 1),
@@ -440,9 +583,11 @@ class Bench:
             "how": "threads in the bench process, one requests.Session (keep-alive) per simulated user, loopback; "
                    "the load generator shares the 2 cores with the portal (its CPU use is given)",
         }, summary(rates))
-        mem = self.portal.memory()
-        self.results["P7"]["detail"]["after_P6_workers"] = {
-            str(pid): {k: round(v, 1) for k, v in m.items()} for pid, m in mem.items()}
+        mem = {str(pid): {k: round(v, 1) for k, v in w.items()} for pid, w in portal.memory().items()}
+        if pg:
+            self.results[key]["detail"]["workers_memory_mb"] = mem
+        else:
+            self.results["P7"]["detail"]["after_P6_workers"] = mem
 
     # --- P9 ----------------------------------------------------------------------------------------------------
     def p9(self, runs: int = 11) -> None:
@@ -489,13 +634,12 @@ class Bench:
 
     # --- P10 ---------------------------------------------------------------------------------------------------
     def p10(self, runs: int = 11) -> None:
-        """A representative who signs for 300 companies: the overview with its party switcher, cold and warm.
-
-        The cross-customer "your turn" list does not exist yet; this is the switcher part only.
+        """A representative who signs for 300 companies: the overview with its party switcher, cold and warm, and
+        the cross-customer page "/alla" (everyone I represent: what waits for the user across all of them), warm.
         """
         latency = 0.200
         self.log(f"P10: a representative of {REPRESENTED} companies, party switcher; cold with agencies at "
-                 f"{latency * 1000:.0f} ms, then {runs} warm loads")
+                 f"{latency * 1000:.0f} ms, then {runs} warm loads; then /alla, {runs} warm loads")
         set_latencies(self.world, {s: latency * 1000 for s in SLUGS})
         try:
             u = User(self.portal.url, self.persons.representative)
@@ -509,16 +653,28 @@ class Bench:
             seconds, r = u.overview()
             times.append(seconds)
             stages.append(server_timing(r))
+        u.get("/alla")  # not measured: its templates compiled, the counts' queries planned
+        across, across_stages = [], []
+        for _ in range(runs):
+            seconds, page = u.get("/alla")
+            across.append(seconds)
+            across_stages.append(server_timing(page))
         u.close()
+        across_p50 = round(statistics.median(across) * 1000, 1)
         self.results["P10"] = result(round(statistics.median(times) * 1000, 1), 50,
                                      "ms (p50, warm overview with the switcher)", "<=", {
             "companies": REPRESENTED, "switcher_options": options, "html_bytes": len(r.content),
             "cold_ms": round(cold * 1000, 1), "cold_ratio_to_slowest_agency": round(cold / latency, 2),
             "client_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
+            "across": {"page": "/alla", "p50_ms": across_p50, "target_ms": 50, "meets_target": across_p50 <= 50,
+                       "client_ms": summary(across, 1000), "server_timing_ms_median": stage_summary(across_stages),
+                       "html_bytes": len(page.content)},
             "how": f"a person who signs for {REPRESENTED} companies (firmatecknare in the mock registry) logs in; "
                    "the first GET / asks the registry and the 8 agencies (at 200 ms) for the own party and lists "
-                   "every company in the party switcher; then warm loads. The cross-customer list of the issue does "
-                   "not exist yet",
+                   "every company in the party switcher; then warm loads. Then GET /alla (\"Alla jag företräder\": "
+                   "what waits across all 301 parties, from the cache; the bench's companies have no events, so it "
+                   "lists 301 parties and their counts; nothing is fetched by the GET), one unmeasured load, then "
+                   "warm loads; the figure is the switcher's, /alla's p50 is in detail.across",
         }, summary(times, 1000))
 
     # --- P11 ---------------------------------------------------------------------------------------------------
@@ -554,33 +710,43 @@ class Bench:
         })
 
     # --- profile -----------------------------------------------------------------------------------------------
-    def profile(self) -> str:
-        self.log("profile: warm overview of the 10,000-event party, in-process with cProfile")
+    def profile(self, key: str = "P2") -> str:
+        """cProfile of the warm 10,000-event overview in-process: on SQLite for P2, on PostgreSQL for P2-PG."""
+        pg = key.endswith("-PG")
+        self.log(f"profile: warm overview of the 10,000-event party, in-process with cProfile "
+                 f"({'PostgreSQL' if pg else 'SQLite'})")
         import subprocess
-        stages = self.tmp / "profile-stages.json"
+        stages = self.tmp / f"profile-stages-{key}.json"
+        database = ["--database", self.pg.database("profile")] if pg else []
         out = subprocess.run([sys.executable, "-m", "tests.benchmarks.profile_overview", "--mock-url",
-                              self.world.url, "--pnr", self.persons.large, "--runs", "2", "--json", str(stages)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+                              self.world.url, "--pnr", self.persons.large, "--runs", "2", "--json", str(stages),
+                              *database], cwd=ROOT, capture_output=True, text=True, timeout=300)
         if out.returncode != 0:
-            return "profile failed:\n" + out.stderr[-3000:]
-        if "P2" in self.results and stages.exists():
-            self.results["P2"]["detail"]["profile_ms_per_load_in_process_cprofile"] = json.loads(stages.read_text())
-        return out.stdout
+            return f"profile ({key}) failed:\n" + out.stderr[-3000:]
+        if key in self.results and stages.exists():
+            self.results[key]["detail"]["profile_ms_per_load_in_process_cprofile"] = json.loads(stages.read_text())
+        return (f"[{'PostgreSQL' if pg else 'SQLite'}] " if self.pg else "") + out.stdout
 
 
 ROWS = [
     ("P1", "cold overview, 8 producers x 200 ms"),
     ("P2", "warm overview, 10,000 events: p50"),
+    ("P2-PG", "  the same on PostgreSQL"),
     ("P3", "p50 ratio 10,000 vs 100 events"),
     ("P4", "one producer 5 s, seven 100 ms"),
     ("P5", "refresh bytes / full fetch bytes"),
     ("P6", "warm overview, 16 clients, 2 workers"),
+    ("P6-PG", "  the same on PostgreSQL"),
     ("P7", "worker peak RSS after P2"),
-    ("P8", "notifier pass, 1,000 subscribed parties"),
+    ("P8", "cold overview, 10,000 cached, 8 x 200 ms"),
+    ("P8-PG", "  the same on PostgreSQL"),
     ("P9", "case/situation/calendar/catalog, 10,000"),
     ("P10", "representative of 300: switcher, warm"),
     ("P11", "cold import, 10,000 reference events"),
+    ("P12", "notifier pass, 1,000 subscribed parties"),
 ]
+SIDE_BY_SIDE = [("P2", "warm overview, 10,000 events, p50"), ("P6", "warm overview, 16 clients"),
+                ("P8", "cold overview, 10,000 cached, 8 agencies")]
 
 
 def _range(detail: dict, key: str) -> str:
@@ -607,21 +773,29 @@ def table(results: dict) -> str:
                          f"{d['one_round_connection_close']['req_per_s']} req/s "
                          f"{d['one_round_connection_close']['requests_per_worker']}; 10,000-event party "
                          f"{d['large_party']['req_per_s']} req/s"),
-        "P8": lambda d: (f"{d['after_new_events']['seconds']} s, {d['after_new_events']['messages']} messages for "
+        "P8": lambda d: (f"{d['ratio_to_slowest_agency']}x the agencies' 200 ms; server "
+                         f"{d['server_timing_ms_median'].get('total', '?')} ms (sync "
+                         f"{d['server_timing_ms_median'].get('sync', '?')}, render "
+                         f"{d['server_timing_ms_median'].get('render', '?')}); agency requests per load "
+                         f"{d['agency_requests_per_load']['median']}, {d['agency_bytes_per_load']['median']} bytes"),
+        "P12": lambda d: (f"{d['after_new_events']['seconds']} s, {d['after_new_events']['messages']} messages for "
                          f"{d['changed_parties']} changed parties; cold pass {d['cold']['seconds']} s; within the "
                          f"interval {d['within_interval']['agency_requests']} requests; peak RSS {d['peak_rss_mb']} MB"),
         "P9": lambda d: "; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()),
         "P10": lambda d: (f"{d['switcher_options']} options; cold {d['cold_ms']} ms "
                           f"({d['cold_ratio_to_slowest_agency']}x the slowest agency); server "
-                          f"{d['server_timing_ms_median'].get('total', '?')} ms"),
+                          f"{d['server_timing_ms_median'].get('total', '?')} ms; /alla (everyone I represent) "
+                          f"p50 {d['across']['p50_ms']} ms ({_range(d['across'], 'client_ms')}, target <= 50), "
+                          f"server {d['across']['server_timing_ms_median'].get('total', '?')} ms"),
         "P11": lambda d: (f"first page {d['first_page_ms']} ms; worker peak RSS {d['worker_peak_rss_mb']} MB; "
                           f"{d['agency_requests']} agency requests"),
         "P7": lambda d: ("workers " + ", ".join(f"{v['VmHWM']}" for v in d["workers"].values()) + " MB"
                          + ("; after P6: " + ", ".join(f"{v['VmHWM']}" for v in d["after_P6_workers"].values())
                             + " MB" if d.get("after_P6_workers") else "")),
     }
-    lines = [f"| {'':3} | {'scenario':40} | {'median':>9} | {'min-max (n)':>22} | {'target':>8} | {'unit':44} | detail",
-             "|" + "-" * 5 + "|" + "-" * 42 + "|" + "-" * 11 + "|" + "-" * 24 + "|" + "-" * 10 + "|" + "-" * 46
+    extra["P2-PG"], extra["P6-PG"], extra["P8-PG"] = extra["P2"], extra["P6"], extra["P8"]
+    lines = [f"| {'':5} | {'scenario':41} | {'median':>9} | {'min-max (n)':>22} | {'target':>8} | {'unit':44} | detail",
+             "|" + "-" * 7 + "|" + "-" * 43 + "|" + "-" * 11 + "|" + "-" * 24 + "|" + "-" * 10 + "|" + "-" * 46
              + "|-------"]
     for key, label in ROWS:
         if key not in results:
@@ -631,22 +805,61 @@ def table(results: dict) -> str:
         cmp_ = "<=" if "<=" in d["comparison"] else ">="
         sp = d.get("spread", {})
         spread = f"{sp.get('min')}-{sp.get('max')} ({sp.get('n')})"
-        lines.append(f"| {key:3} | {label:40} | {r['figure']:>9} | {spread:>22} | {cmp_ + ' ' + str(r['target']):>8} | "
-                     f"{r['unit'][:44]:44} | {extra[key](d)}")
+        lines.append(f"| {key:5} | {label:41} | {r['figure']:>9} | {spread:>22} | {cmp_ + ' ' + str(r['target']):>8} | "
+                     f"{r['unit'][:44]:44} | {_extra(extra[key], d)}")
+    return "\n".join(lines)
+
+
+def _extra(describe, detail: dict) -> str:
+    try:
+        return describe(detail)
+    except (KeyError, TypeError, AttributeError) as exc:  # a partial detail must not hide the figures
+        return f"(detail incomplete: {exc!r})"
+
+
+def side_by_side(results: dict, postgres: str = "") -> str:
+    """SQLite and PostgreSQL beside each other, for the scenarios measured on both."""
+    def cell(key):
+        r = results.get(key)
+        if not r:
+            return "not measured"
+        sp = r["detail"].get("spread", {})
+        return f"{r['figure']} ({sp.get('min')}-{sp.get('max')}; target {r['target']})"
+    rows = [(k, label) for k, label in SIDE_BY_SIDE if f"{k}-PG" in results]
+    if not rows:
+        return ""
+    lines = ["Both backends, same world, same run" + (f" ({postgres})" if postgres else "") + ":",
+             f"| {'':3} | {'scenario':42} | {'SQLite':34} | {'PostgreSQL':34} | unit",
+             "|-----|" + "-" * 44 + "|" + "-" * 36 + "|" + "-" * 36 + "|------"]
+    for key, label in rows:
+        unit = (results.get(key) or results.get(f"{key}-PG"))["unit"]
+        lines.append(f"| {key:3} | {label:42} | {cell(key):34} | {cell(key + '-PG'):34} | {unit}")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "bench-results.json"))
-    parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. P1,P4 (P7 needs P2)")
+    parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. P1,P4 or P2,P2-PG (P7 needs "
+                        "P2; PG = every PostgreSQL scenario)")
+    parser.add_argument("--postgres-url", default=None, help="an existing PostgreSQL server (admin URL) for the -PG "
+                        "scenarios instead of a cluster of the bench's own (also env PORTAL_BENCH_POSTGRES_URL)")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL scenarios")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile of the warm 10,000-event page")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, databases, logs)")
     args = parser.parse_args(argv)
     only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
+    if "PG" in only:
+        only = (only - {"PG"}) | set(PG_SCENARIOS)
+    unknown = only - {k for k, _ in ROWS}
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}: choose from "
+                     f"{', '.join(k for k, _ in ROWS)} or PG (the notifier pass, once P8, is P12)")
 
     def wanted(*keys):
+        if args.no_postgres and all(k in PG_SCENARIOS for k in keys):
+            return False
         return not only or any(k in only for k in keys)
 
     bench = Bench(args)
@@ -654,7 +867,7 @@ def main(argv=None) -> int:
     profile_text = ""
     failed = None
     try:
-        bench.start()
+        bench.start(postgres=wanted(*PG_SCENARIOS))
 
         def step(method):
             before, known, cpu0 = _loadavg(), set(bench.results), cpu_snapshot()
@@ -668,6 +881,8 @@ def main(argv=None) -> int:
             step(bench.p1)
         if wanted("P2", "P3", "P7"):
             step(bench.p2_p3)
+        if wanted("P2-PG") and bench.pg:
+            step(bench.p2_pg)
         if wanted("P4"):
             step(bench.p4)
         if wanted("P5"):
@@ -678,8 +893,14 @@ def main(argv=None) -> int:
             bench.results["P7"] = {"detail": {}}  # p6 adds the after-P6 memory there
             step(bench.p6)
             bench.results.pop("P7")
+        if wanted("P6-PG") and bench.pg:
+            step(lambda: bench.p6(bench.portal_pg, "P6-PG"))
         if wanted("P8"):
             step(bench.p8)
+        if wanted("P8-PG") and bench.pg:
+            step(lambda: bench.p8(bench.portal_pg, "P8-PG"))
+        if wanted("P12"):
+            step(bench.p12)
         if wanted("P9"):
             step(bench.p9)
         if wanted("P10"):
@@ -688,6 +909,8 @@ def main(argv=None) -> int:
             step(bench.p11)
         if not args.no_profile and wanted("P2"):
             profile_text = bench.profile()
+        if not args.no_profile and wanted("P2-PG") and bench.pg:
+            profile_text += "\n" + bench.profile("P2-PG")
     except Exception as exc:  # write what was measured, then say what broke
         import traceback
         failed = f"{exc.__class__.__name__}: {exc}"
@@ -703,6 +926,11 @@ def main(argv=None) -> int:
     if CALIBRATION:
         print(calibration.line(CALIBRATION) + "\n")
     print(table(results))
+    both = side_by_side(results, bench.pg.describe() if bench.pg else "")
+    if both:
+        print("\n" + both)
+    if bench.pg_error and wanted(*PG_SCENARIOS):
+        print(f"\nPostgreSQL not measured: {bench.pg_error}")
     print(f"\nwritten: {args.out}")
     if CALIBRATION and not CALIBRATION["valid"]:
         print("WARNING: the machine was busy when the run started: these figures are not valid", file=sys.stderr)

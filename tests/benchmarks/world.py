@@ -175,12 +175,15 @@ class Portal:
 
     Like ``tests/portalserver.py``, plus: settings through ``PORTAL_*`` env overrides, a worker count, and
     gunicorn's access log with the request time in microseconds (``%(D)s``) for the server-side view.
+    ``database`` is a file path or a ``postgresql://`` URL (by default ``testdb.test_database(workdir)``: a new
+    SQLite file in ``workdir``, or a new database on the tests' PostgreSQL with PORTAL_TEST_BACKEND=postgresql); two
+    portals given the same one share its sessions and cache, as two instances of one deployment do.
     """
 
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
-                 gunicorn_args: tuple[str, ...] = (), **settings):
+                 gunicorn_args: tuple[str, ...] = (), database: str | None = None, **settings):
         workdir.mkdir(parents=True, exist_ok=True)
-        self.database = database = test_database(workdir)
+        self.database = database = database or test_database(workdir)
         config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), workdir / "portal.toml")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
