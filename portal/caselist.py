@@ -195,10 +195,10 @@ def _name(store: Store, digits: str, shown: list[CaseSummary], names: dict, loca
         if found:
             c.title, c.title_lang = found
     mark_twins(shown)
-    for c in shown:
-        if c.twin and not c.reference:
-            stored = store.case_events(digits, c.producer, c.key)
-            c.started = min((s.event.tidpunkt for s in stored), default=None)
+    twins = [c for c in shown if c.twin and not c.reference]
+    starts = store.case_starts(digits, [(c.producer, c.key) for c in twins]) if twins else {}
+    for c in twins:
+        c.started = starts.get((c.producer, c.key))
 
 
 def _arrived_after(row: CaseRow, since: dt.datetime | None) -> bool:

@@ -80,9 +80,10 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     tasks, pending = {}, set()
     holder = uuid.uuid4().hex  # this refresh, as the holder of the fetch leases it takes
     lease_s = settings.total_deadline_s + LEASE_MARGIN_S
+    states = store.sync_states(kund.identifierare)
     for producer in visible_producers(config, party):
         scope = party.scope(producer.orgnr)
-        state = store.sync_state(kund.identifierare, producer.slug, scope)
+        state = states.get((producer.slug, scope)) or SyncState()
         # A healthy producer is asked again once its cache is stale; a failing one at most every retry_failed_s.
         if state.failing_since is None:
             fresh = state.last_success_at is not None and (moment - state.last_success_at).total_seconds() < settings.fresh_s

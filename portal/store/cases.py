@@ -12,7 +12,7 @@ from portal.standard.models import Event
 from .database import Database
 from .clock import _from_iso, _iso
 from .records import (
-    _CASE_COLUMNS,
+    _CASE_COLUMNS_OF_C,
     CaseQuery,
     CaseRow,
     StoredEvent,
@@ -119,13 +119,18 @@ class CasesStore:
         return [tuple(r[:6]) for r in rows if q.gate is None or q.gate(r[0], r[6])]
 
     def case_rows_for(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRow]:
-        """Full rows of the given (producer, case key) pairs (one primary-key look-up each)."""
+        """Full rows of the given (producer, case key) pairs: one statement (primary-key look-ups) per few hundred,
+        not one per case, since on a database server each statement is a round trip."""
         out = {}
-        sql = f"select {_CASE_COLUMNS} from cases where party = ? and producer = ? and case_key = ?"
-        for producer, key in keys:
-            r = self.db.execute(sql, [party, producer, key]).fetchone()
-            if r is not None:
-                out[(producer, key)] = _case_row(r)
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), CHUNK // 2):
+            chunk = wanted[start:start + CHUNK // 2]
+            values = ",".join(["(?, ?)"] * len(chunk))
+            for r in self.db.execute(
+                    f"with k(producer, case_key) as (values {values}) select {_CASE_COLUMNS_OF_C} from k"
+                    " join cases c on c.party = ? and c.producer = k.producer and c.case_key = k.case_key",
+                    [v for pair in chunk for v in pair] + [party]):
+                out[(r[0], r[1])] = _case_row(r)
         return out
 
     def case_keys(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
@@ -147,21 +152,37 @@ class CasesStore:
     def unread_counts(self, party: str, cases: list[tuple[str, str, dt.datetime | None]]) -> dict[tuple[str, str], int]:
         """Per (producer, case key, since): how many of the case's events we first had after ``since`` (None: all).
 
-        Counted in SQLite on an index of (case, first stored at), so the cost follows the cases, not their events.
+        Counted on an index of (case, first stored at), so the cost follows the cases, not their events; one
+        statement for many cases.
         """
-        sql = ("select count(*) from events where party = ? and producer = ? and case_key = ?"
-               " and first_stored_at is not null and first_stored_at > ?")
-        return {(producer, key): self.db.execute(sql, [party, producer, key, _iso(since) or ""]).fetchone()[0]
-                for producer, key, since in cases}
-
-    def arrivals(self, party: str, cases: list[tuple[str, str]]) -> dict[tuple[str, str], list[dt.datetime]]:
-        """When we first had each event of the given cases (for unread counts): an index look-up each."""
-        out: dict[tuple[str, str], list[dt.datetime]] = {}
-        sql = "select first_stored_at from events where party = ? and producer = ? and case_key = ?"
-        for producer, key in cases:
-            out[(producer, key)] = [_from_iso(r[0]) for r in self.db.execute(sql, [party, producer, key]) if r[0]]
+        out = {(producer, key): 0 for producer, key, _ in cases}
+        for start in range(0, len(cases), CHUNK // 3):
+            chunk = cases[start:start + CHUNK // 3]
+            values = ",".join(["(?, ?, ?)"] * len(chunk))
+            params = [v for producer, key, since in chunk for v in (producer, key, _iso(since) or "")]
+            for producer, key, n in self.db.execute(
+                    f"with c(producer, case_key, since) as (values {values})"
+                    " select c.producer, c.case_key, count(*) from c join events e on e.party = ?"
+                    " and e.producer = c.producer and e.case_key = c.case_key"
+                    " where e.first_stored_at is not null and e.first_stored_at > c.since"
+                    " group by c.producer, c.case_key", params + [party]):
+                out[(producer, key)] = n
         return out
 
+    def case_starts(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:
+        """When each of the given cases began (its earliest event), in one statement for many cases."""
+        out = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), CHUNK // 2):
+            chunk = wanted[start:start + CHUNK // 2]
+            values = ",".join(["(?, ?)"] * len(chunk))
+            for producer, key, first in self.db.execute(
+                    f"with k(producer, case_key) as (values {values}) select k.producer, k.case_key,"
+                    " min(e.tidpunkt) from k join events e on e.party = ? and e.producer = k.producer"
+                    " and e.case_key = k.case_key group by k.producer, k.case_key",
+                    [v for pair in chunk for v in pair] + [party]):
+                out[(producer, key)] = _from_iso(first)
+        return out
 
     # --- many parties at once (the party switcher, "Everyone I represent") ---
     def case_facts(self, parties: list[str]) -> list[tuple]:

@@ -1,14 +1,19 @@
-"""Producers' catalogs, cached."""
+"""Producers' catalogs, cached in the database, and their parsed documents kept per process."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
-
-
-from .database import Database
 from .clock import _from_iso, _iso, now
+from .database import Database
+
+# Parsed documents by (database, producer): (fetched at as stored, parsed). Every page names its cases from the
+# catalogs; reading and parsing every document on every page cost more than the rest of the page's queries, so a
+# page reads only when each was fetched, and the documents that changed since. Treat them as read-only.
+_parsed: dict[tuple[str, str], tuple[str, tuple]] = {}
+_parsed_lock = threading.Lock()
 
 
 class CatalogsStore:
@@ -16,18 +21,28 @@ class CatalogsStore:
 
     db: Database
 
-    # --- catalogs -----------------------------------------------------------
     def catalogs(self) -> dict[str, tuple[dt.datetime, dict | None]]:
         """Cached catalogs by producer: (fetched at, document or None for "publishes none")."""
-        rows = self.db.execute("select producer, fetched_at, data from catalogs").fetchall()
-        return {row[0]: _catalog_row(row) for row in rows}
+        stamps = self.db.execute("select producer, fetched_at from catalogs").fetchall()
+        out, changed = {}, []
+        with _parsed_lock:
+            for producer, fetched_at in stamps:
+                kept = _parsed.get((self.db.database, producer))
+                if kept is not None and kept[0] == fetched_at:
+                    out[producer] = kept[1]
+                else:
+                    changed.append(producer)
+        if changed:
+            rows = self.db.execute(f"select producer, fetched_at, data from catalogs where producer in"
+                                   f" ({','.join('?' * len(changed))})", changed).fetchall()
+            with _parsed_lock:
+                for producer, fetched_at, data in rows:
+                    out[producer] = (_from_iso(fetched_at), json.loads(data) if data else None)
+                    _parsed[(self.db.database, producer)] = (fetched_at, out[producer])
+        return out
 
     def save_catalog(self, producer: str, doc: dict | None) -> None:
         with self.db.transaction():
             self.db.execute("insert into catalogs (producer, fetched_at, data) values (?, ?, ?)"
                             " on conflict (producer) do update set fetched_at = excluded.fetched_at, data = excluded.data",
                             [producer, _iso(now()), json.dumps(doc, ensure_ascii=False) if doc is not None else None])
-
-
-def _catalog_row(row) -> tuple:
-    return _from_iso(row[1]), (json.loads(row[2]) if row[2] else None)

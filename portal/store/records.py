@@ -61,6 +61,7 @@ class CaseQuery:
 
 _CASE_COLUMNS = ("producer, case_key, latest_at, latest_typ, ball, deadline, first_rubrik, first_sprak, latest_rubrik,"
                  " latest_sprak, reference, events, types, last_arrival")
+_CASE_COLUMNS_OF_C = ", ".join(f"c.{c.strip()}" for c in _CASE_COLUMNS.split(","))
 
 
 def _case_row(r) -> CaseRow:

@@ -19,13 +19,13 @@ class SyncStateStore:
 
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
         r = self.db.first("select * from sync where party = ? and producer = ? and scope = ?",
-                       [party, producer, scope])
-        if r is None:
-            return SyncState()
-        return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
-                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
-                         r.get("capped") or 0, r.get("incomplete"),
-                         tuple(json.loads(r.get("failed_behind") or "[]")), r.get("language"))
+                          [party, producer, scope])
+        return SyncState() if r is None else _state(r)
+
+    def sync_states(self, party: str) -> dict[tuple[str, str], SyncState]:
+        """Every sync state of the party by (producer, scope): one statement for all its agencies."""
+        return {(r["producer"], r["scope"]): _state(r)
+                for r in self.db.execute("select * from sync where party = ?", [party]).mappings()}
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
         row = {
@@ -55,3 +55,10 @@ class SyncStateStore:
                     f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall():
                 out[(party, producer, scope)] = (_from_iso(success), _from_iso(error))
         return out
+
+
+def _state(r) -> SyncState:
+    return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
+                     _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
+                     r.get("capped") or 0, r.get("incomplete"), tuple(json.loads(r.get("failed_behind") or "[]")),
+                     r.get("language"))
