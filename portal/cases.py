@@ -47,8 +47,7 @@ def _seen_log(party, statuses: dict) -> dict:
     starts = [BASELINE] if BASELINE not in seen else []
     starts += [agency_baseline(s.slug) for s in statuses.values()
                if s.last_success_at is not None and agency_baseline(s.slug) not in seen]
-    for key in starts:
-        store().mark_seen(current_user.handle, party.identity.digits, key)
+    store().mark_seen(current_user.handle, party.identity.digits, *starts)
     return store().seen_cases(current_user.handle, party.identity.digits) if starts else seen
 
 

@@ -21,12 +21,16 @@ class SeenStore:
                                [user_handle, party]).fetchall()
         return {h: _from_iso(t) for h, t in rows}
 
-    def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
-        with self.db.transaction():
-            self.db.execute(
+    def mark_seen(self, user_handle: str, party: str, *case_handles: str) -> None:
+        """The user has seen these cases (or baselines) now: one statement for all of them."""
+        if not case_handles:
+            return
+        stamp = _iso(now())
+        with self.db.transaction():  # one commit for all of them
+            self.db.executemany(
                 "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
                 " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
-                [user_handle, party, case_handle, _iso(now())])
+                [(user_handle, party, handle, stamp) for handle in case_handles])
 
     def seen_for_parties(self, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
         """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""
