@@ -10,8 +10,8 @@ from portal import audit, caselist, catalog
 from portal.case_names import type_name
 from portal import filters as filters_mod
 from portal.acting import acting_party, handle_for, lookup_notices, representation, start_representation
-from portal.overview import (BASELINE, agency_baseline, build_cases, is_new, mark_unread, name_cases, new_since,
-                             party_handle_key)
+from portal.case import (BASELINE, agency_baseline, build_cases, gate_for, is_new, mark_unread, name_cases, new_since,
+                         party_handle_key, visible)
 from portal.party_counts import party_counts
 from portal.representation import party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
@@ -36,7 +36,7 @@ def handle_key(party) -> str:
 def seen_log(party, statuses: dict) -> dict:
     """The user's seen-log for the party, starting it (the calm first visit) when there is none.
 
-    Each agency's own start is the first page that shows its answer (``overview.new_since``).
+    Each agency's own start is the first page that shows its answer (``case.new_since``).
     """
     with stage("seen"):
         return _seen_log(party, statuses)
@@ -81,7 +81,7 @@ def load_cases(prefixes: tuple[str, ...] | None = None):
     else:
         digits = party.identity.digits
         query = CaseQuery(producers=tuple(p.slug for p in visible_producers(cfg, party)),
-                          gate=caselist.gate_for(party, cfg), prefixes=prefixes)
+                          gate=gate_for(party, cfg.producers), prefixes=prefixes)
         stored = [s for c in store().case_index(digits, query) for s in store().case_events(digits, c[0], c[1])]
     events = [(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored]
     cases = build_cases(events, handle_key=handle_key(party))
@@ -134,12 +134,12 @@ def overview():
         statuses = _refresh(party)
     audit.record_visit(party, follow_up=is_htmx_swap() or bool(request.args))
     cfg = config()
-    visible = [p.slug for p in visible_producers(cfg, party)]
-    chosen = filters_mod.parse_filters(request.args, visible, [s.slug for s in cfg.situations])
+    reached = [p.slug for p in visible_producers(cfg, party)]
+    chosen = filters_mod.parse_filters(request.args, reached, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
     seen_log(party, statuses)
     with stage("sections"):
-        view = caselist.overview_page(store(), cfg, party, chosen, visible, handle_key=handle_key(party),
+        view = caselist.overview_page(store(), cfg, party, chosen, reached, handle_key=handle_key(party),
                                       user_handle=current_user.handle, page=page_no, type_names=catalog.type_names(),
                                       locale=str(get_locale() or "sv"))
     context = {
@@ -149,7 +149,7 @@ def overview():
         "shown_count": view.shown_total,
         "filters": chosen,
         "page_error": not page_ok,
-        "producer_choices": [p for p in cfg.producers if p.slug in visible],
+        "producer_choices": [p for p in cfg.producers if p.slug in reached],
         "situation_choices": cfg.situations,
         "swap": is_htmx_swap(),
         **page_context(party),
@@ -175,13 +175,13 @@ def case(handle: str):
     party = acting_party()
     statuses = _refresh(party)
     cfg = config()
-    visible = [p.slug for p in visible_producers(cfg, party)]
+    reached = [p.slug for p in visible_producers(cfg, party)]
     with stage("case_query"):
-        found_key = caselist.find_case_key(store(), party, visible, handle, handle_key(party))
+        found_key = caselist.find_case_key(store(), party, reached, handle, handle_key(party))
         stored = store().case_events(party.identity.digits, *found_key) if found_key else []
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
-    if not stored or not party.may_see_case(orgnr[stored[0].producer], [s.event.typ for s in stored]):
+    if not stored or not visible(party, orgnr, stored[0].producer, [s.event.typ for s in stored]):
         audit.record(party, "case", "not_found")
         abort(404)
     names = {p.slug: p.name for p in cfg.producers}

@@ -166,17 +166,21 @@ def matches(node: TypeNode, needle: str) -> bool:
 
 
 def _seen_types() -> dict[str, list[str]]:
-    """Type codes of the acting party's visible events, by producer (for producers without a catalog)."""
+    """Type codes of the acting party's visible cases, by producer (for producers without a catalog).
+
+    Only cases this basis may see whole count (``case.visible``, as on every page): a type met only in a case
+    partly outside a mandate is not listed.
+    """
     from portal.acting import acting_party
+    from portal.party_counts import read_case_facts, visible_facts
     from portal.sync import visible_producers
 
     party = acting_party()
     orgnr = {p.slug: p.orgnr for p in visible_producers(config(), party)}
     out: dict[str, set[str]] = {}
-    # The distinct types from the store, not every event parsed: the same answer at any history size.
-    for producer, typ in store().event_types(party.identity.digits, list(orgnr)):
-        if party.may_see(orgnr[producer], typ):
-            out.setdefault(producer, set()).add(typ)
+    # From the case rows (each keeps its events' types), not every event parsed: the same at any history size.
+    for fact in visible_facts(party, read_case_facts(store().db, [party.identity.digits]), orgnr):
+        out.setdefault(fact.producer, set()).update(fact.types)
     return {slug: sorted(types) for slug, types in out.items()}
 
 

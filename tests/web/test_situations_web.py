@@ -30,7 +30,7 @@ from webtools import (
 )
 
 from portal.config import DEMO_CONFIG, load
-from portal.overview import case_handle, party_handle_key
+from portal.case import case_handle, party_handle_key
 from portal.standard.eventtypes import matches_any
 from portal.standard.tidpunkt import parse as parse_time
 
