@@ -45,16 +45,33 @@ class Producer:
     shift_days: int = 0  # how far the file's dates were moved to reach today
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    _by_kund: dict | None = field(default=None, repr=False)  # (identifierare, typ) -> events; rebuilt after a change
+
     def snapshot(self) -> list[Event]:
         with self.lock:
             return list(self.events.values())
 
+    def snapshot_for(self, kunder) -> list[Event]:
+        """The events about these customers (``Kund``s), as a real agency reads them: by an index on the customer,
+        not by going through everyone's events (a 10,000-event customer must not slow every other one's query)."""
+        with self.lock:
+            if self._by_kund is None:
+                self._by_kund = {}
+                for event in self.events.values():
+                    if event.part.kund is not None:
+                        key = (event.part.kund.identifierare, event.part.kund.typ)
+                        self._by_kund.setdefault(key, []).append(event)
+            keys = {(k.identifierare, k.typ) for k in kunder}
+            return [e for key in keys for e in self._by_kund.get(key, ())]
+
     def put(self, event: Event) -> None:
         with self.lock:
             self.events[event.kundhandelse_id] = event
+            self._by_kund = None
 
     def remove(self, kundhandelse_id: str) -> bool:
         with self.lock:
+            self._by_kund = None
             return self.events.pop(kundhandelse_id, None) is not None
 
     def permission_prefixes(self) -> dict[str, list[str]]:

@@ -116,7 +116,9 @@ def query(slug: str):
 
 def visible_events(producer: Producer, q: Query) -> list[Event]:
     """The producer's events that ``anvandare`` may see; PermissionError for a forbidden named customer."""
-    events = producer.snapshot()
+    # A query that names its customers (every part has a kund) reads only theirs; one by case reference reads all.
+    named = [part.kund for part in q.parter]
+    events = producer.snapshot_for(named) if named and all(named) else producer.snapshot()
     st = state()
     if not st.access_check:
         return events

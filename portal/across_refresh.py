@@ -6,9 +6,6 @@ asks the agencies again for the ``BATCH`` customers asked longest ago, in a back
 after the other: 300 customers never mean 300 x 8 calls at once, at most one customer's agencies are asked at a
 time per user, and a user whose earlier fetch still runs starts no second one. Each customer is asked exactly as
 its overview would (``sync.refresh``: the basis's agencies and scope, the same cache rules and deadlines).
-
-The SQL here reads the store's ``sync`` table with ``store.db.execute``; it belongs in ``portal/store`` once the
-store's rewrite (issue 17) settles.
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from portal.representation import Party
 log = logging.getLogger(__name__)
 
 BATCH = 5  # customers fetched per press
-CHUNK = 400
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="across-refresh")
 _running: dict[str, tuple[str, ...]] = {}  # user handle -> the parties (digits) being fetched for them now
 _lock = threading.Lock()
@@ -39,17 +35,10 @@ class Age:
     asked_at: dt.datetime | None  # the oldest last attempt (answer or failure); None: some agency never asked
 
 
-def read_ages(db, parties, producers) -> dict[str, Age]:
+def read_ages(store, parties, producers) -> dict[str, Age]:
     """Per party (digits): the age of its cached answers, from the sync states (one statement per few hundred)."""
     parties = list(parties)
-    rows: dict[tuple[str, str, str], tuple[dt.datetime | None, dt.datetime | None]] = {}
-    digits = sorted({p.identity.digits for p in parties})
-    for start in range(0, len(digits), CHUNK):
-        chunk = digits[start:start + CHUNK]
-        for party, producer, scope, success, error in db.execute(
-                "select party, producer, scope, last_success_at, last_error_at from sync"
-                f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall():
-            rows[(party, producer, scope)] = (_moment(success), _moment(error))
+    rows = store.sync_times([p.identity.digits for p in parties])
     return {p.identity.digits: age_of(p, producers, rows) for p in parties}
 
 
@@ -126,9 +115,3 @@ def _run(user_handle: str, parties: list[Party], fetch_one: Callable[[Party], No
         with _lock:
             _running.pop(user_handle, None)
 
-
-def _moment(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -16,6 +16,15 @@ from portal import config as config_mod
 from portal.config import ROOT, Config
 
 DEMO_SECRET = "demo-and-test-only-secret-key-not-for-production"
+
+try:  # gunicorn prints such an error's message alone (no traceback) and stops: "App failed to load"
+    from gunicorn.errors import AppImportError as _StartFailure
+except ImportError:  # pragma: no cover - gunicorn is a dependency; the portal runs without it under flask too
+    _StartFailure = RuntimeError
+
+
+class CannotStart(_StartFailure):
+    """What the portal needs to start is missing (the database); the message says what and why."""
 log = logging.getLogger("portal")
 
 
@@ -75,7 +84,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
         prepare_database(cfg.settings.database)
     except DatabaseUnavailable as exc:  # e.g. PostgreSQL not up: say so plainly, and do not start
         log.critical("cannot start: %s", exc)
-        raise
+        raise CannotStart(f"cannot start: {exc}") from None
     app.extensions["portal_database_file"] = file_identity(cfg.settings.database)  # /readyz: still the same file?
     app.extensions["portal"] = Runtime.build(cfg)
     app.extensions["eid"] = MockEid(cfg.settings.demo_identities)

@@ -6,8 +6,7 @@ the cases that have any, however many customers an accountant has. The same rule
 only if the party's basis may see all of it (``case.visible``), and "new" is measured as the overview's
 badges are (``case.new_since``, ``case.arrived_after``), so a party's "2 new" is the sum of its cards' badges.
 
-The SQL here reads the store's tables with ``store.db.execute`` (``?`` placeholders); it belongs in
-``portal/store`` once the store's rewrite (issue 17) settles.
+The reads are the store's (``case_facts``, ``seen_for_parties``, ``new_events_per_party``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from portal.case import agency_baseline, arrived_after, case_handle, new_since, 
 from portal.representation import Party
 from portal.standard.ballholder import BallHolder
 
-CHUNK = 400  # bound parameters per statement stay far below SQLite's limit
 
 
 @dataclass(frozen=True)
@@ -44,49 +42,10 @@ class CaseFact:
     last_arrival: dt.datetime | None
 
 
-def _chunks(values: list, size: int = CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def read_case_facts(db, parties: list[str]) -> list[CaseFact]:
+def read_case_facts(store, parties: list[str]) -> list[CaseFact]:
     """Every case row of these parties (one statement per few hundred parties)."""
-    out = []
-    for chunk in _chunks(sorted(set(parties))):
-        rows = db.execute("select party, producer, case_key, ball, types, last_arrival from cases"
-                          f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall()
-        out += [CaseFact(r[0], r[1], r[2], r[3], tuple(r[4].split(",")) if r[4] else (), _moment(r[5]))
-                for r in rows]
-    return out
-
-
-def read_seen(db, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
-    """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""
-    out: dict[str, dict[str, dt.datetime]] = {}
-    for chunk in _chunks(sorted(set(parties))):
-        rows = db.execute("select party, case_handle, seen_at from seen where user_handle = ?"
-                          f" and party in ({','.join('?' * len(chunk))})", [user_handle, *chunk]).fetchall()
-        for party, handle, at in rows:
-            moment = _moment(at)
-            if moment is not None:
-                out.setdefault(party, {})[handle] = moment
-    return out
-
-
-def count_new_events(db, cases: list[tuple[str, str, str, dt.datetime]]) -> dict[str, int]:
-    """Per party: events of the given (party, producer, case key, since) that we first had after ``since``."""
-    out: dict[str, int] = {}
-    for chunk in _chunks(cases, CHUNK // 4):
-        values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
-        params = [v for party, producer, key, since in chunk for v in (party, producer, key, _iso(since))]
-        rows = db.execute(
-            f"with c(party, producer, case_key, since) as (values {values})"
-            " select c.party, count(*) from c join events e on e.party = c.party and e.producer = c.producer"
-            " and e.case_key = c.case_key where e.first_stored_at is not null and e.first_stored_at > c.since"
-            " group by c.party", params).fetchall()
-        for party, n in rows:
-            out[party] = out.get(party, 0) + n
-    return out
+    return [CaseFact(r[0], r[1], r[2], r[3], tuple(r[4].split(",")) if r[4] else (), _moment(r[5]))
+            for r in store.case_facts(parties)]
 
 
 def visible_facts(party: Party, facts: list[CaseFact], orgnr: dict[str, str]) -> list[CaseFact]:
@@ -113,7 +72,7 @@ def with_news(party: Party, facts: list[CaseFact], seen: dict[str, dt.datetime],
     return out
 
 
-def party_counts(db, parties, user_handle: str, secret: str, producers,
+def party_counts(store, parties, user_handle: str, secret: str, producers,
                  facts: list[CaseFact] | None = None) -> dict[str, PartyCounts]:
     """Per party (by its digits): cases waiting for the customer, and new events, from the cache.
 
@@ -124,8 +83,8 @@ def party_counts(db, parties, user_handle: str, secret: str, producers,
     digits = [p.identity.digits for p in parties]
     orgnr = {p.slug: p.orgnr for p in producers}
     if facts is None:
-        facts = read_case_facts(db, digits)
-    seen = read_seen(db, user_handle, digits)
+        facts = read_case_facts(store, digits)
+    seen = store.seen_for_parties(user_handle, digits)
     by_party: dict[str, list[CaseFact]] = {}
     for f in facts:
         by_party.setdefault(f.party, []).append(f)
@@ -136,7 +95,7 @@ def party_counts(db, parties, user_handle: str, secret: str, producers,
         shown = visible_facts(party, by_party.get(d, []), orgnr)
         waiting[d] = sum(1 for f in shown if f.ball == BallHolder.CUSTOMER.value)
         candidates += [(d, *c) for c in with_news(party, shown, seen.get(d, {}), secret)]
-    new = count_new_events(db, candidates) if candidates else {}
+    new = store.new_events_per_party(candidates) if candidates else {}
     return {d: PartyCounts(waiting.get(d, 0), new.get(d, 0)) for d in digits}
 
 
@@ -158,7 +117,3 @@ def _moment(value: str | None) -> dt.datetime | None:
     moment = dt.datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
-
-def _iso(value: dt.datetime) -> str:
-    """As the store writes its time stamps (UTC, ISO 8601), so that text comparison is time order."""
-    return value.astimezone(dt.UTC).isoformat()

@@ -58,8 +58,8 @@ def visible_producers(config: Config, party: Party):
 
 IN_PAGE_EVENTS = 500  # an answer in time with more events than this is stored beside the page, not before it
 # How long a fetch lease holds when its holder never gives it back (an instance that died mid-fetch): no fetch
-# runs past total_deadline_s, and storing a long answer takes a while more.
-LEASE_MARGIN_S = 60.0
+# runs past total_deadline_s, and storing even a long answer (10,000 events) takes a few seconds more.
+LEASE_MARGIN_S = 15.0
 
 
 def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], party: Party, anvandare: str,
@@ -136,9 +136,11 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
             in_background(late, outcome, long=True)
             return
         state, full = plans[outcome.slug]
-        recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
-                                         correlation_id, cap=settings.max_events_per_producer, language=language)
-        _done(store, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
+        try:
+            recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
+                                             correlation_id, cap=settings.max_events_per_producer, language=language)
+        finally:  # stored or not, this page asks no more: the next one may
+            _done(store, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
 
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s

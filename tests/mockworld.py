@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 import requests
 
-import privacyscan
-
+from launcher import Launched
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY, DEMO_AUTH, DEMO_CLIENT_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,18 +33,13 @@ class MockWorld:
 
     def __init__(self, *args: str):
         env = {**os.environ, "MOCK_PRODUCER_API_KEY": DEMO_API_KEY, "MOCK_ADMIN_KEY": DEMO_ADMIN_KEY}
-        # The server logs every request: to a file, since a pipe nobody reads fills up and blocks it.
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="mock_producers-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_producers", "--port", "0", *args],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )
-        line = self.proc.stdout.readline()
-        if not line.startswith("Mock producers on "):
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"mock producers did not start: {line}{Path(self.log.name).read_text()}")
-        self.url = line.split()[3].rstrip(":")
+        # It prints "Mock producers on http://127.0.0.1:<port>: <slugs>" once it listens.
+        self.server = Launched("mock producers", [sys.executable, "-m", "mock_producers", "--port", "0", *args],
+                               env=env, printed=r"^Mock producers on (http://\S+?):? ", timeout_s=180,
+                               stdout_apart=True)  # then a banner for people: the demo identities
+        self.proc = self.server.proc
+        self.log_path = self.server.log_path
+        self.url = self.server.match.group(1)
         self.http = requests.Session()
 
     def clock(self) -> dict:
@@ -63,22 +55,13 @@ class MockWorld:
         from mock_producers.dates import shift_value
         return shift_value(value, self.clock()["shiftDays"][source])
 
+    def output(self) -> str:
+        """What the server logged so far (a line per query: ``query producer=<slug> ...``)."""
+        return self.server.output()
+
     def stop(self) -> str:
         """Stop the server; returns what it logged (again, if asked twice)."""
-        if getattr(self, "stopped_log", None) is not None:
-            return self.stopped_log
-        self.proc.terminate()
-        try:
-            self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-        self.log.close()
-        text = Path(self.log.name).read_text()
-        os.unlink(self.log.name)
-        privacyscan.add("mock producers log", text)
-        self.stopped_log = text
-        return text
+        return self.server.stop()
 
     def query(self, path: str, body, *, key: str | None = "auto", correlation: str | None = "auto",
               content_type: str = "application/json", headers: dict | None = None, timeout: float = 10):

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
+from launcher import Launched, NotStarted
 from portal.config import DEMO_OIDC_SECRET as SECRET  # the portal's own fallback in demo and test mode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,13 +83,13 @@ class OpenIdProvider:
         self._config = tempfile.NamedTemporaryFile("w", prefix="oidc-provider-", suffix=".json", delete=False)
         json.dump({"port": self.port, "clients": clients}, self._config)
         self._config.close()
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="oidc-provider-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([node, str(PROVIDER_JS), str(modules), self._config.name], cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("OpenID provider on "):
-            self.stop()
-            raise ProviderUnavailable(f"the OpenID provider did not start: {line}{Path(self.log.name).read_text()}")
+        try:
+            self.server = Launched("OpenID provider", [node, str(PROVIDER_JS), str(modules), self._config.name],
+                                   printed=r"^OpenID provider on ", stdout_apart=True)
+        except NotStarted as exc:
+            os.unlink(self._config.name)
+            raise ProviderUnavailable(f"the OpenID provider did not start: {exc}") from None
+        self.proc = self.server.proc
         self.stopped = False
 
     def rotate_keys(self) -> None:
@@ -99,18 +100,8 @@ class OpenIdProvider:
         if getattr(self, "stopped", False):
             return ""
         self.stopped = True
-        self.proc.terminate()
-        try:
-            self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-        self.log.close()
-        text = Path(self.log.name).read_text()
-        os.unlink(self.log.name)
+        text = self.server.stop()
         os.unlink(self._config.name)
-        import privacyscan
-        privacyscan.add("OpenID provider log", text)
         return text
 
 

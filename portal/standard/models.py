@@ -8,7 +8,7 @@ the ball holder, the case an event belongs to, its deadline and a safe link.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import tidpunkt as tidpunkt_mod

@@ -10,6 +10,7 @@ it with Alembic.
 from __future__ import annotations
 
 from .audit import AuditStore
+from .calendar_links import CalendarLinksStore
 from .cases import CasesStore
 from .catalogs import CatalogsStore
 from .clock import UTC, now
@@ -18,13 +19,15 @@ from .events import EventsStore
 from .leases import LeasesStore
 from .notices import NoticesStore
 from .records import CaseQuery, CaseRow, StoredEvent, SyncState
+from .seen import SeenStore
 from .schema import DatabaseUnavailable, ensure_schema, prepare_database
 from .sessions import SessionsStore
 from .situations import SituationsStore
+from .sync_state import SyncStateStore
 
 
-class Store(SessionsStore, EventsStore, CasesStore, AuditStore, SituationsStore, CatalogsStore,
-            NoticesStore, LeasesStore):
+class Store(SessionsStore, EventsStore, CasesStore, SeenStore, SyncStateStore, AuditStore, SituationsStore,
+            CalendarLinksStore, CatalogsStore, NoticesStore, LeasesStore):
     """The portal's persistence operations over one connection."""
 
     def __init__(self, db: Database):

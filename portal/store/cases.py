@@ -21,28 +21,67 @@ from .records import (
 )
 
 
+CHUNK = 400  # bound parameters per statement stay far below SQLite's limit
+_CASE_VALUES = ("latest_at", "latest_typ", "ball", "deadline", "first_rubrik", "first_sprak", "latest_rubrik",
+                "latest_sprak", "reference", "events", "types", "last_arrival")
+
+
 class CasesStore:
     """Case rows: the overview's read model, kept in step with the events."""
 
     db: Database
 
-    # --- case rows: the overview's read model -------------------------------
+    # --- case rows: the overview's read model, kept in step with the events ------
+    def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
+        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
+
+        Reads only those cases' events (on the case index), grouped here.
+        """
+        if not keys:
+            return
+        grouped: dict[str, list] = {}
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for row in self.db.execute(
+                    "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
+                    f" where party = ? and producer = ? and case_key in ({','.join('?' * len(chunk))})"
+                    " order by case_key, tidpunkt desc, kundhandelse_id desc", [party, producer, *chunk]):
+                grouped.setdefault(row[0], []).append(row)
+        gone = [(party, producer, k) for k in keys if k not in grouped]
+        self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
+        rows = []
+        for key, events in grouped.items():
+            latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
+            rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
+                         first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
+                         Event.from_json(latest).reference, len(events), ",".join(sorted({e[2] for e in events})),
+                         max((e[6] or "") for e in events) or None])
+        self.db.executemany(
+            "insert into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
+            " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (party, producer, case_key) do update set"
+            + ", ".join(f" {c} = excluded.{c}" for c in _CASE_VALUES), rows)
+        self.db.execute("insert into case_versions (party, version) values (?, 1)"
+                             " on conflict (party) do update set version = case_versions.version + 1", [party])
+
+    def case_version(self, party: str) -> int:
+        """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
+        row = self.db.execute("select version from case_versions where party = ?", [party]).fetchone()
+        return row[0] if row else 0
+
     def _case_where(self, party: str, q: CaseQuery) -> tuple[str, list]:
         if not q.producers:
             return "1 = 0", []
         clauses = [f"c.party = ? and c.producer in ({','.join('?' * len(q.producers))})"]
         params: list = [party, *q.producers]
-        for column, value, op in (("c.ball", q.ball, "="), ("c.ball", q.not_ball, "!="), ("c.producer", q.producer, "=")):
+        for column, value in (("c.ball", q.ball), ("c.producer", q.producer)):
             if value:
-                clauses.append(f"{column} {op} ?")
+                clauses.append(f"{column} = ?")
                 params.append(value)
         if q.prefixes:
             sql, more = _prefix_sql("c.latest_typ", q.prefixes)
             clauses.append(sql)
-            params += more
-        if q.exclude_prefixes:
-            sql, more = _prefix_sql("c.latest_typ", q.exclude_prefixes)
-            clauses.append(f"not {sql}")
             params += more
         event_terms, event_params = [], []
         if q.text:
@@ -123,6 +162,32 @@ class CasesStore:
             out[(producer, key)] = [_from_iso(r[0]) for r in self.db.execute(sql, [party, producer, key]) if r[0]]
         return out
 
+
+    # --- many parties at once (the party switcher, "Everyone I represent") ---
+    def case_facts(self, parties: list[str]) -> list[tuple]:
+        """(party, producer, case key, ball, types, last arrival) of every case row of these parties."""
+        out = []
+        wanted = sorted(set(parties))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            out += self.db.execute("select party, producer, case_key, ball, types, last_arrival from cases"
+                                   f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    def new_events_per_party(self, cases: list[tuple[str, str, str, dt.datetime]]) -> dict[str, int]:
+        """Per party: events of the given (party, producer, case key, since) that we first had after ``since``."""
+        out: dict[str, int] = {}
+        for start in range(0, len(cases), CHUNK // 4):
+            chunk = cases[start:start + CHUNK // 4]
+            values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
+            params = [v for party, producer, key, since in chunk for v in (party, producer, key, _iso(since))]
+            for party, n in self.db.execute(
+                    f"with c(party, producer, case_key, since) as (values {values})"
+                    " select c.party, count(*) from c join events e on e.party = c.party and e.producer = c.producer"
+                    " and e.case_key = c.case_key where e.first_stored_at is not null and e.first_stored_at > c.since"
+                    " group by c.party", params).fetchall():
+                out[party] = out.get(party, 0) + n
+        return out
 
 def _contains(text: str) -> str:
     """A ``like`` pattern for "contains ``text``" (its own ``%``, ``_`` and ``\\`` taken literally)."""

@@ -1,21 +1,14 @@
-"""Events, the seen-log and the sync state per producer."""
+"""Events: stored, replaced, withdrawn; their case rows are rebuilt as they change (``cases.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-
-
 
 from portal.standard.models import Event
 
-from .database import Database
 from .clock import _from_iso, _iso, now
-from .records import StoredEvent, SyncState
-
-
-_CASE_VALUES = ("latest_at", "latest_typ", "ball", "deadline", "first_rubrik", "first_sprak", "latest_rubrik",
-                "latest_sprak", "reference", "events", "types", "last_arrival")
+from .database import Database
+from .records import StoredEvent
 
 
 def search_text(rubrik: str | None, beskrivning: str | None) -> str:
@@ -24,7 +17,7 @@ def search_text(rubrik: str | None, beskrivning: str | None) -> str:
 
 
 class EventsStore:
-    """Events, the seen-log and the sync state per producer."""
+    """Events: stored, replaced, withdrawn; their case rows are rebuilt as they change (``cases.py``)."""
 
     db: Database
 
@@ -96,44 +89,6 @@ class EventsStore:
             self._rebuild_cases(party, producer, keys)
         return len(gone)
 
-    def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
-        """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
-
-        Reads only those cases' events (on the case index), grouped here.
-        """
-        if not keys:
-            return
-        grouped: dict[str, list] = {}
-        wanted = sorted(keys)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for row in self.db.execute(
-                    "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
-                    f" where party = ? and producer = ? and case_key in ({','.join('?' * len(chunk))})"
-                    " order by case_key, tidpunkt desc, kundhandelse_id desc", [party, producer, *chunk]):
-                grouped.setdefault(row[0], []).append(row)
-        gone = [(party, producer, k) for k in keys if k not in grouped]
-        self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
-        rows = []
-        for key, events in grouped.items():
-            latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
-            rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
-                         first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
-                         Event.from_json(latest).reference, len(events), ",".join(sorted({e[2] for e in events})),
-                         max((e[6] or "") for e in events) or None])
-        self.db.executemany(
-            "insert into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
-            " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (party, producer, case_key) do update set"
-            + ", ".join(f" {c} = excluded.{c}" for c in _CASE_VALUES), rows)
-        self.db.execute("insert into case_versions (party, version) values (?, 1)"
-                             " on conflict (party) do update set version = case_versions.version + 1", [party])
-
-    def case_version(self, party: str) -> int:
-        """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
-        row = self.db.execute("select version from case_versions where party = ?", [party]).fetchone()
-        return row[0] if row else 0
-
     def events(self, party: str, producers: list[str] | None = None) -> list[StoredEvent]:
         """Stored events of a party (optionally only some producers), newest first."""
         sql = "select producer, data, first_stored_at from events where party = ?"
@@ -160,45 +115,3 @@ class EventsStore:
                 [party, *producers]):
             found.update((producer, t) for t in (types or "").split(",") if t)
         return sorted(found)
-
-    # --- unread marking -----------------------------------------------------
-    def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
-        """When this user last opened each of this party's cases (case handle -> time)."""
-        rows = self.db.execute("select case_handle, seen_at from seen where user_handle = ? and party = ?",
-                               [user_handle, party]).fetchall()
-        return {h: _from_iso(t) for h, t in rows}
-
-    def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
-        with self.db.transaction():
-            self.db.execute(
-                "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
-                " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
-                [user_handle, party, case_handle, _iso(now())])
-
-    # --- sync state ---------------------------------------------------------
-    def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
-        r = self.db.first("select * from sync where party = ? and producer = ? and scope = ?",
-                       [party, producer, scope])
-        if r is None:
-            return SyncState()
-        return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
-                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
-                         r.get("capped") or 0, r.get("incomplete"),
-                         tuple(json.loads(r.get("failed_behind") or "[]")), r.get("language"))
-
-    def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
-        row = {
-            "party": party, "producer": producer, "scope": scope,
-            "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
-            "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
-            "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
-            "capped": state.capped,
-            "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
-            "language": state.language,
-        }
-        columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
-        with self.db.transaction():
-            self.db.execute(
-                f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
-                f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))

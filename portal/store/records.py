@@ -52,10 +52,8 @@ class CaseQuery:
     producers: tuple[str, ...]
     gate: object = None  # callable(producer, types) -> bool, or None for full access
     ball: str | None = None
-    not_ball: str | None = None
     producer: str | None = None
     prefixes: tuple[str, ...] = ()  # latest type under one of these
-    exclude_prefixes: tuple[str, ...] = ()  # and under none of these
     text: str = ""  # casefolded; in any event's title or description, or the reference
     start_utc: str | None = None  # some event at or after (ISO, UTC)
     end_utc: str | None = None  # some event before (ISO, UTC)

@@ -59,7 +59,7 @@ def waiting_everywhere(st: Store, cfg: Config, parties, names: dict, locale: str
     agency = {p.slug: p.name for p in cfg.producers}
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     if facts is None:
-        facts = read_case_facts(st.db, [p.identity.digits for p in parties])
+        facts = read_case_facts(st, [p.identity.digits for p in parties])
     by_party: dict[str, list[CaseFact]] = {}
     for f in facts:
         if f.ball == BallHolder.CUSTOMER.value:
@@ -90,15 +90,15 @@ def everyone():
     st = store()
     cfg = config()
     names = case_type_names({slug: doc for slug, (_at, doc) in st.catalogs().items()})
-    facts = read_case_facts(st.db, [p.identity.digits for p in rep.parties])
+    facts = read_case_facts(st, [p.identity.digits for p in rep.parties])
     rows = waiting_everywhere(st, cfg, rep.parties, names, str(get_locale() or "sv"), facts)
     poll = is_htmx_swap()
     for party in {id(r.party): r.party for r in rows}.values():
         # A poll while news is fetched is the same look: only a party newly listed is written down again.
         if not poll or st.last_audit_action(current_user.handle, party.identity.digits) != "across":
             audit.record(party, "across")
-    counts = party_counts(st.db, rep.parties, current_user.handle, current_app.secret_key, cfg.producers, facts)
-    ages = across_refresh.read_ages(st.db, rep.parties, cfg.producers)
+    counts = party_counts(st, rep.parties, current_user.handle, current_app.secret_key, cfg.producers, facts)
+    ages = across_refresh.read_ages(st, rep.parties, cfg.producers)
     moment = now()
     fetching = set(across_refresh.running(current_user.handle))
     parties = [{"handle": handle_for(p), "party": p, "counts": counts.get(p.identity.digits),
@@ -118,7 +118,7 @@ def fetch_news():
     """Ask the agencies again for the customers asked longest ago, in the background; back to the list at once."""
     rep = representation()
     cfg = config()
-    ages = across_refresh.read_ages(store().db, rep.parties, cfg.producers)
+    ages = across_refresh.read_ages(store(), rep.parties, cfg.producers)
     chosen = across_refresh.stalest(rep.parties, ages, now(), cfg.settings.fresh_s)
     if across_refresh.running(current_user.handle):
         flash(_("We are still fetching news for some of them. The list shows their answers as they come."), "info")

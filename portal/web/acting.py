@@ -51,8 +51,8 @@ def act_for_page():
     agencies = {p.orgnr: p.name for p in cfg.producers}
     wanted = [(g.tredjeman, m) for p in rep.parties for g in p.grants for m in g.mandates]
     details = runtime().ombud.mandates(wanted, correlation_id()) if wanted else {}
-    counts = party_counts(store().db, rep.parties, current_user.handle, current_app.secret_key, cfg.producers)
-    ages = read_ages(store().db, rep.parties, cfg.producers)
+    counts = party_counts(store(), rep.parties, current_user.handle, current_app.secret_key, cfg.producers)
+    ages = read_ages(store(), rep.parties, cfg.producers)
     rows = []
     for party in rep.parties:
         grants = []

@@ -24,7 +24,7 @@ def seen_types() -> dict[str, list[str]]:
     orgnr = {p.slug: p.orgnr for p in visible_producers(config(), party)}
     out: dict[str, set[str]] = {}
     # From the case rows (each keeps its events' types), not every event parsed: the same at any history size.
-    for fact in visible_facts(party, read_case_facts(store().db, [party.identity.digits]), orgnr):
+    for fact in visible_facts(party, read_case_facts(store(), [party.identity.digits]), orgnr):
         out.setdefault(fact.producer, set()).update(fact.types)
     return {slug: sorted(types) for slug, types in out.items()}
 

@@ -116,7 +116,7 @@ def switcher_counts(parties) -> dict:
     if len(parties) < 2 or is_htmx_swap():  # a swapped fragment has no switcher
         return {}
     with stage("party_counts"):
-        return party_counts(store().db, parties, current_user.handle, current_app.secret_key, config().producers)
+        return party_counts(store(), parties, current_user.handle, current_app.secret_key, config().producers)
 
 
 def is_htmx_swap() -> bool:

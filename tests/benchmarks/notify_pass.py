@@ -27,9 +27,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.benchmarks"
 
-from tests.benchmarks.world import ROOT, MockWorld, _events, admin, personnummer, workdir  # noqa: E402
+from tests.benchmarks.world import MockWorld, _events, admin, personnummer, workdir  # noqa: E402
 
 from smtpsink import SmtpSink  # noqa: E402  (tests/ is on sys.path through world.py, as the tests have it)
+from testconfig import build, portal_doc  # noqa: E402
+from testdb import test_database  # noqa: E402
 
 SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
          "livsmedelsverket", "lantmateriet"]
@@ -68,7 +70,7 @@ def _stats(world) -> tuple[int, int]:
 
 def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
     from portal import create_app
-    from portal.config import SmtpConfig, load
+    from portal.config import SmtpConfig
     from portal.notifier import run_pass
     from portal.runtime import store
     from portal.standard import clock
@@ -78,12 +80,8 @@ def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
     world = MockWorld("--data", str(write_data(tmp / "data", people)))
     sink = SmtpSink()
     try:
-        config_text = (ROOT / "portal" / "demo.toml").read_text(encoding="utf-8").replace("http://127.0.0.1:8081",
-                                                                                             world.url)
-        (tmp / "portal.toml").write_text(config_text, encoding="utf-8")
-        cfg = load(tmp / "portal.toml", env={}, testing=True)
-        cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, database=str(tmp / "notify.db"), fresh_s=0.0),
-                                  smtp=SmtpConfig(host="127.0.0.1", port=sink.port, starttls=False),
+        cfg = build(portal_doc(world.url, test_database(tmp), settings={"fresh_s": 0.0}, lookup_deadline_s=None))
+        cfg = dataclasses.replace(cfg, smtp=SmtpConfig(host="127.0.0.1", port=sink.port, starttls=False),
                                   notify=dataclasses.replace(cfg.notify, refresh_interval_s=0.0,
                                                              max_refreshes_per_pass=parties))
         app = create_app({"TESTING": True, "PORTAL": cfg})

@@ -53,19 +53,15 @@ def _login(client, pnr: str) -> None:
         raise RuntimeError(f"log-in answered {r.status_code}")
 
 
-def _wait_until_stored(db_path: Path, pnr: str, timeout_s: float = 180) -> None:
+def _wait_until_stored(database: str, pnr: str, timeout_s: float = 180) -> None:
     """Wait until the late answers of the first load are stored (the count of the party's events stops growing).
 
     Profiling while they are written would time the import: a page's audit insert then waits for the write lock.
     """
-    import sqlite3
+    from tests.benchmarks.world import stored_events
     last, steady_since, t0 = -1, time.monotonic(), time.monotonic()
     while time.monotonic() - t0 < timeout_s:
-        conn = sqlite3.connect(db_path, timeout=30)
-        try:
-            n = conn.execute("select count(*) from events where party = ?", [pnr]).fetchone()[0]
-        finally:
-            conn.close()
+        n = stored_events(database, pnr)
         if n != last:
             last, steady_since = n, time.monotonic()
         elif n > 0 and time.monotonic() - steady_since > 1.0:
@@ -86,11 +82,12 @@ def _stage_times(stats: pstats.Stats, runs: int) -> list[tuple[str, float]]:
 
 def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-profile-"))
-    config = tmp / "portal.toml"
-    from portal.config import DEMO_CONFIG
-    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
-                      encoding="utf-8")
-    os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": str(tmp / "portal.db"),
+    sys.path.insert(0, str(ROOT / "tests"))
+    from testconfig import portal_doc, write_toml
+    from testdb import test_database
+    database = test_database(tmp)
+    config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), tmp / "portal.toml")
+    os.environ.update({"PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                        "PORTAL_FRESH_S": "3600", "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute",
                        "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123"})
     import logging
@@ -104,7 +101,7 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None) -> 
     first = client.get("/")
     cold = time.perf_counter() - t0
     assert first.status_code == 200  # the first load also compiled the templates
-    _wait_until_stored(tmp / "portal.db", pnr)
+    _wait_until_stored(database, pnr)
     client.get("/")  # warm: every agency's answer is stored
     profiler = cProfile.Profile()
     walls = []

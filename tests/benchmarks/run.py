@@ -42,7 +42,7 @@ from tests.benchmarks.client import (
 )
 from tests.benchmarks.world import (
     LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares,
-    cpu_snapshot, producer_bytes, set_latencies, start_world, workdir, write_data_dir,
+    cpu_snapshot, producer_bytes, set_latencies, start_world, stored_events, workdir, write_data_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ class Bench:
                  f"{LARGE_EVENTS} events, {self.persons.medium}: {MEDIUM_EVENTS}, {self.persons.small}: "
                  f"{SMALL_EVENTS})")
         self.portal = Portal(self.world.url, self.tmp / "portal", workers=2, **BENCH_SETTINGS)
-        self.portal_db = self.tmp / "portal" / "portal.db"
+        self.portal_db = self.portal.database
         self.log(f"portal on {self.portal.url}: gunicorn 2 workers x 4 threads, workers {self.portal.worker_pids()}")
         # Warm both workers (imports, template compilation) with a few demo pages; not measured.
         for pnr in DEMO_IDENTITIES[:4]:
@@ -195,20 +195,12 @@ class Bench:
         }, summary([p / latency for p in pages], 1, 2))
 
     # --- P2, P3, P7 --------------------------------------------------------------------------------------------
-    def wait_imported(self, db_path: Path, pnr: str, events: int, timeout_s: float = 180) -> float:
+    def wait_imported(self, database: str, pnr: str, events: int, timeout_s: float = 180) -> float:
         """Wait until the portal database holds ``events`` events of ``pnr`` (late answers are stored after the
         page); -> seconds waited. Measuring while a 10,000-event import still writes would time the import."""
-        import sqlite3
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout_s:
-            conn = sqlite3.connect(db_path, timeout=30)
-            try:
-                n = conn.execute("select count(*) from events where party = ?", [pnr]).fetchone()[0]
-            except sqlite3.OperationalError:
-                n = 0
-            finally:
-                conn.close()
-            if n >= events:
+            if stored_events(database, pnr) >= events:
                 return time.monotonic() - t0
             time.sleep(0.1)
         raise RuntimeError(f"the portal had not stored {events} events of {pnr} after {timeout_s} s")
@@ -541,7 +533,7 @@ class Bench:
             t0 = time.perf_counter()
             first, r = u.overview(timeout=120)
             first_stages = server_timing(r)
-            self.wait_imported(self.tmp / "portal-p11" / "portal.db", self.persons.large, LARGE_EVENTS)
+            self.wait_imported(portal.database, self.persons.large, LARGE_EVENTS)
             imported = time.perf_counter() - t0
             fetched_bytes, requests_ = producer_bytes(self.world, SLUGS)
             _, r = u.overview(timeout=120)

@@ -14,25 +14,25 @@ import json
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
+from sqlalchemy.exc import SQLAlchemyError
 
 from mock_producers.data import DEMO_DIR, SCALE_PERSON
-from portal.config import DEMO_CONFIG, DEMO_API_KEY
+from portal.config import DEMO_API_KEY
 from portal.standard.identity import luhn_digit
-from portal.store import connect, ensure_schema
+from portal.store import DatabaseUnavailable, connect, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/mockworld.py is imported as a top-level module, as the tests do
+from launcher import Launched  # noqa: E402
 from mockworld import MockWorld  # noqa: E402
-from portalserver import worker_pids  # noqa: E402
+from portalserver import free_port, worker_pids  # noqa: E402
+from testconfig import demo_doc, portal_doc, write_toml  # noqa: E402
+from testdb import test_database  # noqa: E402
 
 from mock_producers.state import DEMO_ADMIN_KEY  # noqa: E402
 
@@ -133,9 +133,18 @@ def organisation_numbers(count: int) -> list[str]:
 
 def agency_names() -> dict[str, str]:
     """slug -> the name the portal shows (from the demo config)."""
-    import tomllib
-    doc = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
-    return {p["slug"]: p["name"] for p in doc["producer"]}
+    return {p["slug"]: p["name"] for p in demo_doc()["producer"]}
+
+
+def stored_events(database: str, pnr: str) -> int:
+    """How many events of ``pnr`` the portal's database holds now (0 before its schema exists)."""
+    db = connect(database)
+    try:
+        return db.scalar("select count(*) from events where party = ?", [pnr])
+    except (DatabaseUnavailable, SQLAlchemyError):
+        return 0
+    finally:
+        db.close()
 
 
 def start_world(data_dir: Path, scale: int = LARGE_EVENTS) -> MockWorld:
@@ -161,12 +170,6 @@ def producer_bytes(world: MockWorld, slugs) -> tuple[int, int]:
             sum(stats.get(s, {}).get("requests", 0) for s in slugs))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Portal:
     """``gunicorn 'portal:create_app()'`` in demo mode on a free loopback port, with its own database.
 
@@ -177,27 +180,21 @@ class Portal:
     def __init__(self, mock_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
                  gunicorn_args: tuple[str, ...] = (), **settings):
         workdir.mkdir(parents=True, exist_ok=True)
-        config = workdir / "portal.toml"
-        config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url),
-                          encoding="utf-8")
+        self.database = database = test_database(workdir)
+        config = write_toml(portal_doc(mock_url, database, lookup_deadline_s=None), workdir / "portal.toml")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.access_log = workdir / "access.log"
         self.log_path = workdir / "gunicorn.log"
-        self.log = open(self.log_path, "w+")
-        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1",
-               "PORTAL_DATABASE": str(workdir / "portal.db"),
+        env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database,
                "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
                "MOCK_PRODUCER_API_KEY": DEMO_API_KEY}
         env.update({"PORTAL_" + k.upper(): str(v) for k, v in settings.items()})
-        # Two workers booting on a new database race in ensure_schema ("database is locked", worker exits,
+        # Two workers booting on a new database race to create the schema ("database is locked", worker exits,
         # gunicorn gives up): create the schema once before they start.
-        db = connect(env["PORTAL_DATABASE"])
-        try:
-            ensure_schema(db)
-        finally:
-            db.conn.close()
-        self.proc = subprocess.Popen(
+        prepare_database(database)
+        self.server = Launched(
+            "portal (bench)",
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--timeout", "120",
              "--no-control-socket",  # gunicorn 27 otherwise shares ~/.gunicorn/gunicorn.ctl between instances
@@ -207,21 +204,9 @@ class Portal:
              "--reuse-port",
              "--access-logfile", str(self.access_log), "--access-logformat", '"%(r)s" %(s)s %(B)s %(D)s %(p)s',
              *gunicorn_args, "portal:create_app()"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("portal did not start:\n" + self.log_path.read_text())
-            try:
-                requests.get(self.url + "/login", timeout=1)
-                if len(self.worker_pids()) >= workers:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("portal did not answer within 30 s:\n" + self.log_path.read_text())
+            env=env, ready_url=self.url + "/login", ready=lambda server: len(worker_pids(server.pid)) >= workers,
+            timeout_s=30, scan=False, log_path=self.log_path)
+        self.proc = self.server.proc
 
     def worker_pids(self) -> list[int]:
         return worker_pids(self.proc.pid)
@@ -262,14 +247,7 @@ class Portal:
         return [ms for ms, _pid in self.access_entries(path)]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.server.stop()
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -327,4 +305,4 @@ def workdir() -> Path:
 
 __all__ = ["Persons", "Portal", "MockWorld", "write_data_dir", "start_world", "set_latencies", "producer_bytes",
            "agency_names", "admin", "workdir", "DEMO_ADMIN_KEY", "LARGE", "LARGE_EVENTS", "SMALL_EVENTS",
-           "MEDIUM_EVENTS", "COLD_EVENTS"]
+           "MEDIUM_EVENTS", "COLD_EVENTS", "stored_events"]

@@ -13,7 +13,7 @@ import pytest
 
 from browsertools import KARIN, login
 from mockworld import MockWorld
-from portalserver import PortalServer, ROOT
+from portalserver import ROOT, PortalServer, free_port
 from portal.standard import clock
 from smtpsink import SmtpSink, links_in, text_of
 
@@ -23,10 +23,13 @@ ADDRESS = "karin.strom@example.se"
 @pytest.fixture()
 def notice_world(tmp_path):
     world, sink = MockWorld(), SmtpSink()
-    tables = (f'[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
-              f'sender = "Mina ärenden <noreply@portal.example>"\n'
-              '[notify]\nbase_url = "{portal_url}"\nrefresh_interval_s = 0\nretry_base_s = 0\nsummary_hour = 0\n')
-    server = PortalServer(world.url, tmp_path, extra_config=tables, login_rate_limit="10000 per minute", fresh_s=0)
+    port = free_port()
+    tables = {"smtp": {"host": "127.0.0.1", "port": sink.port, "starttls": False,
+                       "sender": "Mina ärenden <noreply@portal.example>"},
+              "notify": {"base_url": f"http://127.0.0.1:{port}", "refresh_interval_s": 0, "retry_base_s": 0,
+                         "summary_hour": 0}}
+    server = PortalServer(world.url, tmp_path, port=port, extra_config=tables, login_rate_limit="10000 per minute",
+                          fresh_s=0)
     try:
         yield world, sink, server
     finally:

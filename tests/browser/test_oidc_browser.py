@@ -13,8 +13,8 @@ from browsertools import PORTAL_SETTINGS
 def oidc_portal(browser_world, tmp_path_factory):
     """A portal (gunicorn, demo mode, mock e-ID not offered) that logs in through the test provider."""
     portal_port, provider_port = free_port(), free_port()
-    extra = (f'[oidc]\nissuer = "http://127.0.0.1:{provider_port}"\nclient_id = "portal"\n'
-             f'redirect_url = "http://127.0.0.1:{portal_port}/login/callback"\noffer_mock_eid = false\n')
+    extra = {"oidc": {"issuer": f"http://127.0.0.1:{provider_port}", "client_id": "portal",
+                      "redirect_url": f"http://127.0.0.1:{portal_port}/login/callback", "offer_mock_eid": False}}
     portal = PortalServer(browser_world.url, tmp_path_factory.mktemp("oidc-portal"), port=portal_port,
                           extra_config=extra, **PORTAL_SETTINGS)
     provider = OpenIdProvider([registration("portal", portal.url)], port=provider_port)

@@ -11,10 +11,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from unittest import mock
 
+from launcher import Launched
 from portal.conformance.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,21 +68,9 @@ class ScriptServer:
     """
 
     def __init__(self, script: str, *args: str):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix=Path(script).stem + "-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, str(HERE / script), "--port", "0", *args], cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if " on http://" not in line:
-            self.stop()
-            raise RuntimeError(f"{script} did not start: {line}{Path(self.log.name).read_text()}")
-        self.url = line.split(" on ", 1)[1].strip()
+        self.server = Launched(Path(script).stem, [sys.executable, str(HERE / script), "--port", "0", *args],
+                               printed=r" on (http://\S+)", scan=False, stdout_apart=True)
+        self.url = self.server.match.group(1)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-        self.log.close()
-        os.unlink(self.log.name)
+        self.server.stop()

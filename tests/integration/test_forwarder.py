@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -197,7 +196,7 @@ def test_producers_are_asked_concurrently(clean_world):
     try:
         asked = set()
         for _ in range(200):  # give up after ~10 s
-            log = Path(clean_world.log.name).read_text(errors="replace")
+            log = clean_world.output()
             asked = {slug for slug in ("alfa", "beta") if f"query producer={slug} correlation_id={correlation}" in log}
             if asked == {"alfa", "beta"}:
                 break

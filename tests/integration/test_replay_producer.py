@@ -71,14 +71,12 @@ EVENTS = [
     _event("ref-6", "REFKOM.FARDTJANST.MOTTAGEN", 10, "Vi har tagit emot din ansökan om färdtjänst",
            referenser=["FT-2026-9"], utokad="ingen extra information"),
 ]
-EXTRA = f"""
-[[producer]]
-slug = "referenskommunen"
-name = "{NAME}"
-orgnr = "2120000001"
-url = "{{url}}"
-api_key_env = "REPLAY_PRODUCER_KEY"
-"""
+
+
+def extra_agency(url: str) -> dict:
+    """The replay as one more agency of the portal's config (a ``[[producer]]`` table)."""
+    return {"slug": "referenskommunen", "name": NAME, "orgnr": "2120000001", "url": url,
+            "api_key_env": "REPLAY_PRODUCER_KEY"}
 
 
 @pytest.fixture()
@@ -90,7 +88,7 @@ def replay():
 @pytest.fixture()
 def portal(demo_world, replay, tmp_path):
     # page_size 2: the portal must page through the replay's answers; every load is a full refresh.
-    server = PortalServer(demo_world.url, tmp_path, extra_config=EXTRA.replace("{url}", replay.url),
+    server = PortalServer(demo_world.url, tmp_path, extra_config={"producer": [extra_agency(replay.url)]},
                           env={"REPLAY_PRODUCER_KEY": KEY, "PORTAL_FRESH_S": "0", "PORTAL_FULL_REFRESH_H": "0",
                                "PORTAL_PAGE_SIZE": "2", "PORTAL_PAGE_DEADLINE_S": "5"})
     try:

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(gunicorn, {args.workers} workers x 4 threads), mock world {world.url}", flush=True)
         result = loadrun.run_load(portal.url, args.sessions, args.requests, master_pid=portal.proc.pid,
                                   seed=args.seed, max_growth=args.max_growth, max_duration=args.max_duration,
-                                  server_log=portal.log.name, prime=not args.no_prime)
+                                  server_log=portal.log_path, prime=not args.no_prime)
     finally:
         if portal is not None:
             portal.stop()

@@ -26,7 +26,7 @@ REQUESTS = 40
 @pytest.fixture(scope="module")
 def reduced_run(load_portal):
     result = loadrun.run_load(load_portal.url, SESSIONS, REQUESTS, master_pid=load_portal.proc.pid,
-                              server_log=load_portal.log.name, max_duration=45, timeout=20, seed=5)
+                              server_log=load_portal.log_path, max_duration=45, timeout=20, seed=5)
     print("\n" + result.table())
     return result
 

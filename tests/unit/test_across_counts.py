@@ -83,14 +83,14 @@ def test_counts_for_every_party_from_the_store(store):
                                               _event("e5", "dekl-1", "SKV.INKOMSTDEKLARATION.BESLUT", kraver=True)])
     own, vat_only = own_party(), mandate_party(identity=person(PNR), name="Som ombud")
     other = own_party("199001012384", "Ingen Alls")
-    assert party_counts(store.db, [own, other], user, SECRET, cfg.producers) == {
+    assert party_counts(store, [own, other], user, SECRET, cfg.producers) == {
         PNR: PartyCounts(waiting=3, new=2), "199001012384": PartyCounts()}
-    assert party_counts(store.db, [vat_only], user, SECRET, cfg.producers) == {PNR: PartyCounts(waiting=2, new=1)}
+    assert party_counts(store, [vat_only], user, SECRET, cfg.producers) == {PNR: PartyCounts(waiting=2, new=1)}
     # Opening the case ends its "new".
     store.mark_seen(user, PNR, case_handle("skatteverket", "Diarienummer:moms-2", party_handle_key(SECRET, PNR)))
-    assert party_counts(store.db, [vat_only], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=2, new=0)
+    assert party_counts(store, [vat_only], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=2, new=0)
     # Another user's looks are not hers: nothing is new to someone who never looked.
-    assert party_counts(store.db, [own], "user-2", SECRET, cfg.producers)[PNR] == PartyCounts(waiting=3, new=0)
+    assert party_counts(store, [own], "user-2", SECRET, cfg.producers)[PNR] == PartyCounts(waiting=3, new=0)
 
 
 # --- which customers to fetch first ---------------------------------------------------------------------------

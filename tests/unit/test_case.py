@@ -82,11 +82,11 @@ def test_a_case_partly_outside_the_mandate_is_hidden_whole_on_every_path(mixed_w
     assert [c[1] for c in indexed] == [MOMS]
 
     # The catalog's types seen (for an agency without a catalog) and the switcher's counts.
-    facts = visible_facts(narrow, read_case_facts(store.db, [ORGNR12]), orgnr)
+    facts = visible_facts(narrow, read_case_facts(store, [ORGNR12]), orgnr)
     assert {t for f in facts for t in f.types} == {"SKV.MOMS.KOMPLETTERING_BEGARD"}
-    counts = party_counts(store.db, [narrow], "u", "secret", cfg.producers)
+    counts = party_counts(store, [narrow], "u", "secret", cfg.producers)
     assert counts[ORGNR12].waiting == 1
-    assert party_counts(store.db, [whole], "u", "secret", cfg.producers)[ORGNR12].waiting == 2
+    assert party_counts(store, [whole], "u", "secret", cfg.producers)[ORGNR12].waiting == 2
 
 
 def test_a_case_never_prints_its_handle_key():

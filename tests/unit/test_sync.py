@@ -25,7 +25,8 @@ from portal.producers import FetchResult, ProducerFailed
 from portal.standard.ballholder import BallHolder
 from portal.standard.models import Arende, Kund
 from portal.standard.tidpunkt import local_date
-from portal.store import Store, SyncState, connect, ensure_schema, now
+from portal.standard.clock import now
+from portal.store import Store, SyncState, connect, ensure_schema
 from testdb import test_database
 from portal.sync import refresh, visible_events, visible_producers
 

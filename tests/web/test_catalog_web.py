@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from pathlib import Path
 
 import pytest
 from webtools import (
@@ -83,7 +82,7 @@ def matches(doc: dict, needle: str) -> set[str]:
 
 def log_count(world, needle: str = "/kundhandelsetyper") -> int:
     """How many requests for ``needle`` the mock world has logged (its request log is a file)."""
-    return Path(world.log.name).read_text(errors="replace").count(needle)
+    return world.output().count(needle)
 
 
 @pytest.fixture()

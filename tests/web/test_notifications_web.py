@@ -282,10 +282,11 @@ def test_loop_runs_passes_until_it_is_told_to_stop(tmp_path, private_world):
     import subprocess
     import sys
 
-    from webtools import portal_config
-    portal_config(tmp_path, private_world.url)  # writes tmp_path/portal.toml
-    env = {**os.environ, "PORTAL_CONFIG": str(tmp_path / "portal.toml"), "PORTAL_DEMO": "1",
-           "PORTAL_DATABASE": str(tmp_path / "portal.db")}
+    from testconfig import portal_doc, write_toml
+    from testdb import test_database
+    database = test_database(tmp_path)
+    config = write_toml(portal_doc(private_world.url, database), tmp_path / "portal.toml")
+    env = {**os.environ, "PORTAL_CONFIG": str(config), "PORTAL_DEMO": "1", "PORTAL_DATABASE": database}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "notify", "--loop"], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -9,7 +9,6 @@ one nobody maps). Then the registry and the signatory source misbehave, one way 
 from __future__ import annotations
 
 import json
-import re
 import threading
 
 import pytest
@@ -17,9 +16,9 @@ import replay_registry as rr
 import requests
 from bs4 import BeautifulSoup
 from portalserver import PortalServer
+from testconfig import demo_doc
 from webtools import EVA, KARIN, case_refs, demo_refs, text_of
 
-from portal.config import DEMO_CONFIG
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,7 @@ SIGNATORY_DOWN = "Vi kunde inte slå upp vilka företag du får teckna firma fö
 STILL_OWN = "Du kan fortfarande se dina egna ärenden."
 UNINTERPRETABLE = "En fullmakt vi inte kan tolka"
 GRANTORS = ["Bohusläns Ostron AB", "Fjällbygg AB", "Hamnkrogen i Grebbestad AB", "Karin Ström", "Kustbageriet AB"]
-AGENCY_ORGNR = set(re.findall(r'orgnr = "(\d{10})"', DEMO_CONFIG.read_text(encoding="utf-8")))
+AGENCY_ORGNR = {p["orgnr"] for p in demo_doc()["producer"]}
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +42,13 @@ def replay():
 
 @pytest.fixture(scope="module")
 def portal(demo_world, replay, tmp_path_factory):
-    def edit(text: str) -> str:
-        mock = demo_world.url
-        text = text.replace(f'"{mock}/minaombud/dfm/formedlare/v1"', f'"{replay.url}{rr.BASE}"')
-        text = text.replace(f'"{mock}/minaombud/oauth2/token"', f'"{replay.url}/oauth2/token"')
-        text = text.replace(f'"{mock}/foretagsdata"', f'"{replay.url}/foretag"')
-        text = text.replace('"MOCK_OMBUD_CLIENT_SECRET"', '"REPLAY_OMBUD_SECRET"')
-        text = text.replace('"MOCK_SIGNATORY_API_KEY"', '"REPLAY_SIGNATORY_KEY"')
+    def edit(doc: dict) -> None:
+        doc["ombud"] |= {"url": replay.url + rr.BASE, "token_url": replay.url + "/oauth2/token",
+                         "client_secret_env": "REPLAY_OMBUD_SECRET"}
+        doc["signatory"] |= {"url": replay.url + "/foretag", "api_key_env": "REPLAY_SIGNATORY_KEY"}
         # Short enough that a trickling source is given up soon, long enough for a loopback answer on a busy machine.
-        text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 3.0", text, flags=re.M)
-        assert replay.url in text
-        return text + f'\n[permissions.skatteverket]\n"{rr.SKV_CONFIGURED}" = ["SKV.MOMS"]\n'
+        doc["ombud"]["deadline_s"] = doc["signatory"]["deadline_s"] = 3.0
+        doc["permissions"]["skatteverket"] = {rr.SKV_CONFIGURED: ["SKV.MOMS"]}
 
     server = PortalServer(demo_world.url, tmp_path_factory.mktemp("replay-portal"), edit=edit,
                           env={"REPLAY_OMBUD_SECRET": rr.CLIENT_SECRET, "REPLAY_SIGNATORY_KEY": rr.SIGNATORY_KEY},

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from portal import create_app
-from portal.config import DEMO_CONFIG, load
+from testconfig import build, portal_doc
 from testdb import test_database
 
 KARIN = "198504124564"  # aquaculture founder: an AB, a sole-trader firm
@@ -21,30 +21,14 @@ ALI = "199106613343"  # samordningsnummer
 
 
 def portal_config(tmp_path: Path, mock_url: str, **settings):
-    """The demo config, pointed at a running mock world, with a database in tmp_path.
+    """The demo config, pointed at a running mock world, with the test database (``testdb``) in tmp_path.
 
     The page waits up to 10 s for the agencies (the demo: 0.25 s), so that what a test sees does not depend
     on how busy the machine is; a test of slow agencies sets ``page_deadline_s`` and holds their answers.
     """
     settings = {"page_deadline_s": 10.0} | settings
-    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8081", mock_url)
-    # Keys the demo config already sets (fresh_s, representation_ttl_s, ...) are replaced, not repeated
-    # (TOML refuses a key twice); booleans are written as TOML booleans.
-    head, sep, rest = text.partition("[portal]\n")
-    body, nxt, tail = rest.partition("\n[")
-    body = "\n".join(line for line in body.split("\n")
-                     if not any(re.match(rf"\s*{re.escape(k)}\s*=", line) for k in settings))
-    text = head + sep + body + nxt + tail
-    # A loaded machine can take over 3 s to answer a registry or signatory look-up; a test of their own
-    # failures sets a fault (error, down, trickle), never relies on this deadline.
-    text = re.sub(r"^deadline_s = [0-9.]+", "deadline_s = 15.0", text, flags=re.M)
     database = settings.pop("database", None) or test_database(tmp_path)
-    lines = [f'database = "{database}"'] + [
-        f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}".replace("'", '"') for k, v in settings.items()]
-    text = text.replace("[portal]\n", "[portal]\n" + "\n".join(lines) + "\n", 1)
-    path = tmp_path / "portal.toml"
-    path.write_text(text, encoding="utf-8")
-    return load(path, env={}, testing=True)
+    return build(portal_doc(mock_url, database, settings=settings))
 
 
 def page(response) -> BeautifulSoup:

@@ -1,0 +1,42 @@
+"""The seen-log: when a user last opened each of a party's cases (unread marking compares it with arrivals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .clock import _from_iso, _iso, now
+from .database import Database
+
+CHUNK = 400  # bound parameters per statement stay far below SQLite's limit
+
+
+class SeenStore:
+    """When a user last opened each case."""
+
+    db: Database
+
+    def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
+        """When this user last opened each of this party's cases (case handle -> time)."""
+        rows = self.db.execute("select case_handle, seen_at from seen where user_handle = ? and party = ?",
+                               [user_handle, party]).fetchall()
+        return {h: _from_iso(t) for h, t in rows}
+
+    def mark_seen(self, user_handle: str, party: str, case_handle: str) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
+                " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
+                [user_handle, party, case_handle, _iso(now())])
+
+    def seen_for_parties(self, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
+        """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""
+        out: dict[str, dict[str, dt.datetime]] = {}
+        wanted = sorted(set(parties))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            rows = self.db.execute("select party, case_handle, seen_at from seen where user_handle = ?"
+                                   f" and party in ({','.join('?' * len(chunk))})", [user_handle, *chunk]).fetchall()
+            for party, handle, at in rows:
+                if at:
+                    out.setdefault(party, {})[handle] = _from_iso(at)
+        return out

@@ -1,0 +1,57 @@
+"""The sync state per (party, producer, scope): when an agency last answered, failed, in which language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from .clock import _from_iso, _iso
+from .database import Database
+from .records import SyncState
+
+CHUNK = 400  # bound parameters per statement stay far below SQLite's limit
+
+
+class SyncStateStore:
+    """What we know of each (party, producer, scope) fetch."""
+
+    db: Database
+
+    def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
+        r = self.db.first("select * from sync where party = ? and producer = ? and scope = ?",
+                       [party, producer, scope])
+        if r is None:
+            return SyncState()
+        return SyncState(_from_iso(r["last_success_at"]), _from_iso(r["last_full_at"]), _from_iso(r["last_error_at"]),
+                         _from_iso(r["failing_since"]), r["last_error"], r["invalid"] or 0, r["foreign"] or 0,
+                         r.get("capped") or 0, r.get("incomplete"),
+                         tuple(json.loads(r.get("failed_behind") or "[]")), r.get("language"))
+
+    def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
+        row = {
+            "party": party, "producer": producer, "scope": scope,
+            "last_success_at": _iso(state.last_success_at), "last_full_at": _iso(state.last_full_at),
+            "last_error_at": _iso(state.last_error_at), "failing_since": _iso(state.failing_since),
+            "last_error": state.last_error, "invalid": state.invalid, "foreign": state.foreign,
+            "capped": state.capped,
+            "incomplete": state.incomplete, "failed_behind": json.dumps(list(state.failed_behind), ensure_ascii=False),
+            "language": state.language,
+        }
+        columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
+        with self.db.transaction():
+            self.db.execute(
+                f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
+                f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))
+
+    def sync_times(self, parties: list[str]) -> dict[tuple[str, str, str], tuple[dt.datetime | None, dt.datetime | None]]:
+        """(party, producer, scope) -> (last success, last error) for every sync state of these parties."""
+        out = {}
+        wanted = sorted(set(parties))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            for party, producer, scope, success, error in self.db.execute(
+                    "select party, producer, scope, last_success_at, last_error_at from sync"
+                    f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall():
+                out[(party, producer, scope)] = (_from_iso(success), _from_iso(error))
+        return out
