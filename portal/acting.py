@@ -7,6 +7,7 @@ named on the page (fail closed: without both, the user may still act for
 themself). A complete answer is trusted for at most ``representation_ttl_s``
 seconds, so a revoked mandate stops working within that bound. The chosen party
 lives in the session as an opaque handle and is checked again on every request.
+The pages that switch and list parties are in ``portal.web.acting``.
 """
 
 from __future__ import annotations
@@ -18,25 +19,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user
 
-from portal import audit
-from portal.across_refresh import read_ages
 from portal.catalog import catalogs
 from portal.ombud import LookupFailed
-from portal.party_counts import party_counts
 from portal.permissions import mappings_for
 from portal.representation import (INVALID_GRANTOR, INVALID_SIGNATORY, OWN, REGISTRY_AGENCY_FAILED, REGISTRY_FAILED,
                                    SIGNATORY_FAILED, Party,
                                    Representation, find_by_handle, party_handle, resolve)
 from portal.runtime import config, correlation_id, runtime, store
+from portal.standard.clock import now
 from portal.standard.identity import parse_person
-from portal.store import now
 from portal.timing import stage
 
-bp = Blueprint("acting", __name__)
 _registry_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="registry")
 log = logging.getLogger(__name__)
 
@@ -160,28 +157,6 @@ def _choose_party() -> Party:
     return g.acting_party
 
 
-@bp.route("/act-as", methods=["POST"])
-@login_required
-def act_as():
-    handle = request.form.get("party", "")
-    party = find_by_handle(representation(), handle, current_app.secret_key, current_user.nonce)
-    if party is None:
-        log.info("act-as refused user=%s correlation_id=%s", current_user.handle, correlation_id())
-        audit.record(None, "act_as", "refused")
-        abort(403)
-    audit.record(party, "act_as")
-    # A new session id at every switch of party: a session id seen before the switch is worthless after it.
-    user = current_user._get_current_object()
-    new_nonce = store().rotate_session(user.nonce)
-    if new_nonce is None:
-        abort(403)
-    user.nonce = new_nonce
-    login_user(user)
-    session["party"] = party_handle(current_app.secret_key, new_nonce, party)
-    log.info("act-as user=%s basis=%s", user.handle, party.basis)
-    return redirect(url_for("cases.overview"))
-
-
 def lookup_notices(rep: Representation) -> list[str]:
     """What went wrong while finding whom the user may act for, in words naming the look-up."""
     names = {p.orgnr: p.name for p in config().producers}
@@ -205,52 +180,3 @@ def lookup_notices(rep: Representation) -> list[str]:
     if any(p in LOOKUP_FAILURES or p.startswith(REGISTRY_AGENCY_FAILED) for p in rep.problems):
         notices.append(_("You can still see your own cases. We will try again on your next page."))
     return notices
-
-
-@bp.route("/agera-for")
-@login_required
-def act_for_page():
-    """Everyone the user may act for, and for each mandate what it covers (from Mina ombud's fullmakter/{id})."""
-    rep = representation()
-    cfg = config()
-    agencies = {p.orgnr: p.name for p in cfg.producers}
-    wanted = [(g.tredjeman, m) for p in rep.parties for g in p.grants for m in g.mandates]
-    details = runtime().ombud.mandates(wanted, correlation_id()) if wanted else {}
-    counts = party_counts(store(), rep.parties, current_user.handle, current_app.secret_key, cfg.producers)
-    ages = read_ages(store(), rep.parties, cfg.producers)
-    rows = []
-    for party in rep.parties:
-        grants = []
-        for grant in party.grants:
-            mandates = []
-            for mandate_id in grant.mandates:
-                doc = details.get((grant.tredjeman, mandate_id))
-                mandates.append(_mandate_view(doc, grant) if doc else None)
-            grants.append({"agency": agencies.get(grant.tredjeman) or _("an agency"), "prefixes": grant.prefixes,
-                           "unmapped": grant.unmapped, "mandates": mandates})
-        rows.append({"handle": handle_for(party), "party": party, "grants": grants,
-                     "counts": counts.get(party.identity.digits),
-                     "answered": ages[party.identity.digits].answered_at is not None})
-    return render_template("pages/act_for.html", rows=rows, notices=lookup_notices(rep),
-                           current_handle=handle_for(acting_party()))
-
-
-def _mandate_view(doc: dict, grant) -> dict:
-    fullmakt = doc["fullmakt"]
-    objects = []
-    for b in fullmakt["behorigheter"]:
-        objekt = b["behorighetsobjekt"]
-        chosen = next((t for t in objekt["typer"] if t.get("vald")), None)
-        objects.append({"kod": objekt["kod"], "rubrik": objekt.get("rubrik") or objekt["kod"],
-                        "typ": chosen["rubrik"] if chosen else "",
-                        "understood": objekt["kod"] in grant.codes and objekt["kod"] not in grant.unmapped})
-    return {"rubrik": fullmakt["rubrik"], "agency": fullmakt["tredjeman"]["namn"],
-            "giltig_from": _date(fullmakt.get("giltigFrom")), "giltig_tom": _date(fullmakt.get("giltigTom")),
-            "objects": objects}
-
-
-def _date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

@@ -61,7 +61,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         from portal import timing
 
         timing.install(app)
-    _limit_login(app, cfg)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -72,29 +71,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _limit_login(app: Flask, cfg: Config) -> None:
-    """Rate-limit log-in attempts per client address, counted in the database: across workers and instances."""
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
-
-    import portal.ratelimit  # noqa: F401  registers the portaldb:// storage
-
-    limiter = Limiter(get_remote_address, app=app, storage_uri="portaldb://", default_limits=[],
-                      storage_options={"database": cfg.settings.database})
-    app.extensions["portal_limiter"] = limiter
-    app.view_functions["auth.login"] = limiter.limit(cfg.settings.login_rate_limit, methods=["POST"])(
-        app.view_functions["auth.login"])
-    # Each of these calls the OpenID provider: the same limit per client address.
-    for view in ("auth.oidc_start", "auth.oidc_callback"):
-        app.view_functions[view] = limiter.limit(cfg.settings.login_rate_limit)(app.view_functions[view])
-
-
 def _init_extensions(app: Flask, cfg: Config) -> None:
     from portal import i18n
     from portal.eid import MockEid
-    from portal.extensions import babel, csrf, login_manager, talisman
+    from portal.extensions import babel, csrf, limiter, login_manager, talisman
     from portal.runtime import Runtime, close_store
-    from portal.health import file_identity
+    from portal.web.health import file_identity
     from portal.store import DatabaseUnavailable, database, prepare_database
 
     database.pool_settings.update(pool_size=cfg.settings.db_pool_size, max_overflow=cfg.settings.db_max_overflow)
@@ -122,6 +104,9 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     # absolute lifetimes, ended for real at log-out (README: "Sessions").
     login_manager.session_protection = None
     csrf.init_app(app)
+    # The log-in rate limit's counters in the database (web/auth.py declares the limits).
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database": cfg.settings.database}
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
     plain_http = cfg.settings.demo or app.testing
@@ -151,10 +136,11 @@ def _form_action(cfg: Config) -> str:
 
 
 def _register(app: Flask) -> None:
-    from portal import (acting, across, audit, auth, calendar, cases, catalog, errors, health, i18n, language,
-                        migrations_cli, notifications, notifier, situation_views)
+    from portal import errors, i18n
+    from portal.web import (acting, across, audit, auth, calendar, cases, catalog, health, language, migrations_cli,
+                            notifications, notifier, situations)
 
-    for module in (auth, acting, across, cases, situation_views, catalog, calendar, language, audit, health,
+    for module in (auth, acting, across, cases, situations, catalog, calendar, language, audit, health,
                    notifications, notifier, migrations_cli):
         app.register_blueprint(module.bp)
 

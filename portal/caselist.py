@@ -15,10 +15,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from portal.case import CaseSummary, EventLine, arrived_after, case_handle, gate_for, new_since
 from portal.case_names import case_type_of, mark_twins, type_name
 from portal.config import Config, SituationConfig
 from portal.filters import Filters
-from portal.overview import case_handle, new_since
 from portal.representation import Party
 from portal.situations import applies
 from portal.standard.ballholder import BallHolder
@@ -27,36 +27,6 @@ from portal.standard.tidpunkt import STOCKHOLM
 from portal.store import CaseQuery, CaseRow, Store
 
 SECTION_SIZE = 20
-
-
-@dataclass(frozen=True)
-class EventLine:
-    """The little the list shows of an event."""
-
-    rubrik: str
-    sprak: str
-    tidpunkt: dt.datetime | None = None
-
-
-@dataclass
-class CaseSummary:
-    """A listed case: what the case cards show, without its events."""
-
-    producer: str
-    producer_name: str
-    key: str
-    handle: str
-    title: str
-    latest_typ: str
-    first: EventLine
-    latest: EventLine
-    ball_holder: BallHolder
-    deadline: dt.date | None
-    reference: str | None
-    unread: int = 0
-    title_lang: str = "sv"
-    twin: bool = False  # another listed case of the agency has the same title: told apart by reference or start
-    started: dt.datetime | None = None  # read only for a twin without a reference
 
 
 @dataclass
@@ -83,17 +53,6 @@ class OverviewPage:
         return self.shown_total == 0
 
 
-def gate_for(party: Party, config: Config):
-    """None for full access; else a check that every type in a case is covered at that agency."""
-    if party.full_access:
-        return None
-    orgnr = {p.slug: p.orgnr for p in config.producers}
-
-    def gate(producer: str, types: str) -> bool:
-        return party.may_see_case(orgnr[producer], types.split(",") if types else [])
-    return gate
-
-
 def base_query(config: Config, party: Party, filters: Filters, visible: list[str]) -> CaseQuery:
     start = end = None
     if filters.date_from:
@@ -103,7 +62,7 @@ def base_query(config: Config, party: Party, filters: Filters, visible: list[str
         end = after.astimezone(dt.timezone.utc).isoformat()
     situation = next((s for s in config.situations if s.slug == filters.situation), None)
     return CaseQuery(
-        producers=tuple(visible), gate=gate_for(party, config), ball=filters.status or None,
+        producers=tuple(visible), gate=gate_for(party, config.producers), ball=filters.status or None,
         producer=filters.producer or None, prefixes=tuple(situation.case_types) if situation else (),
         text=filters.q.casefold(), start_utc=start, end_utc=end,
     )
@@ -127,7 +86,7 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
     names = {p.slug: p.name for p in config.producers}
     seen = store.seen_cases(user_handle, digits)
     handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
-    # New is measured per agency from the first page that showed its answer (overview.new_since).
+    # New is measured per agency from the first page that showed its answer (case.new_since).
     since = {k: new_since(seen, handles[k], k[0]) for k in rows}
     # Only a case with an event that came after the user's last look needs counting; most have none.
     unread = store.unread_counts(digits, [(*k, since[k]) for k, r in rows.items() if _arrived_after(r, since[k])])
@@ -202,10 +161,8 @@ def _name(store: Store, digits: str, shown: list[CaseSummary], names: dict, loca
 
 
 def _arrived_after(row: CaseRow, since: dt.datetime | None) -> bool:
-    """Whether the case's newest arrival is after ``since`` (None: nothing of the case counts as new yet)."""
-    if row.last_arrival is None or since is None:
-        return False
-    return dt.datetime.fromisoformat(row.last_arrival) > since
+    """Whether the case's newest arrival is new (``case.arrived_after``)."""
+    return arrived_after(dt.datetime.fromisoformat(row.last_arrival) if row.last_arrival else None, since)
 
 
 def _summary(row: CaseRow, names: dict, handles: dict, unread: dict) -> CaseSummary:
@@ -227,7 +184,8 @@ def deadline_cases(store: Store, config: Config, party: Party, visible: list[str
     The list's rule applies: a case is there only if this basis may see every one of its events.
     """
     digits = party.identity.digits
-    query = CaseQuery(producers=tuple(visible), gate=gate_for(party, config), ball=BallHolder.CUSTOMER.value)
+    query = CaseQuery(producers=tuple(visible), gate=gate_for(party, config.producers),
+                      ball=BallHolder.CUSTOMER.value)
     keys = [(c[0], c[1]) for c in store.case_index(digits, query) if c[4]]
     rows = store.case_rows_for(digits, keys)
     names = {p.slug: p.name for p in config.producers}

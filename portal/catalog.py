@@ -3,7 +3,7 @@
 Our extension endpoint ``{producer}/kundhandelsetyper`` is fetched for all
 producers at once, validated, and cached in the store for ``CATALOG_TTL``. A
 producer without a catalog still works: its types are listed by code, from the
-events we have seen.
+events we have seen. The browsable page is ``portal.web.catalog``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import requests
-from flask import Blueprint, render_template, request
-from flask_login import login_required
 
 from portal import outbound
 from portal.fanout import fan_out
 from portal.producers import ProducerFailed
 from portal.runtime import config, runtime, store
 from portal.standard import schemas
-from portal.store import now
+from portal.standard.clock import now
 
 CATALOG_TTL = dt.timedelta(hours=6)
 MAX_CATALOG_BYTES = 2 * 1024 * 1024
-bp = Blueprint("catalog", __name__)
 
 
 @dataclass
@@ -163,39 +160,3 @@ def matches(node: TypeNode, needle: str) -> bool:
     texts = [node.code, *node.names.values(), *node.description.values()]
     texts += [t for e in node.event_types for t in (e["kod"], *e["namn"].values())]
     return any(needle in t.casefold() for t in texts) or any(matches(c, needle) for c in node.children)
-
-
-def _seen_types() -> dict[str, list[str]]:
-    """Type codes of the acting party's visible events, by producer (for producers without a catalog)."""
-    from portal.acting import acting_party
-    from portal.sync import visible_producers
-
-    party = acting_party()
-    orgnr = {p.slug: p.orgnr for p in visible_producers(config(), party)}
-    out: dict[str, set[str]] = {}
-    # The distinct types from the store, not every event parsed: the same answer at any history size.
-    for producer, typ in store().event_types(party.identity.digits, list(orgnr)):
-        if party.may_see(orgnr[producer], typ):
-            out.setdefault(producer, set()).add(typ)
-    return {slug: sorted(types) for slug, types in out.items()}
-
-
-@bp.route("/katalog")
-@login_required
-def page():
-    needle = " ".join(request.args.get("q", "").split())[:100]
-    docs = catalogs()
-    producers = []
-    seen = _seen_types()
-    for p in config().producers:
-        pc = build(p.slug, p.name, docs.get(p.slug))
-        pc.answered = p.slug in docs
-        pc.seen_types = [] if pc.available else [t for t in seen.get(p.slug, []) if needle.casefold() in t.casefold()]
-        producers.append(pc)
-    if needle:
-        for pc in producers:
-            pc.case_types = [n for n in pc.case_types if matches(n, needle.casefold())]
-    return render_template("pages/catalog.html", producers=producers, q=needle,
-                           missing=[p.name for p in config().producers if p.slug not in docs])
-
-

@@ -1,4 +1,4 @@
-"""The notifier: ``flask --app portal notify`` runs one pass, ``--loop`` keeps running.
+"""The notifier: one pass of it (``run_pass``); ``flask --app portal notify [--loop]`` (``portal.web.notifier``) runs it.
 
 A pass (1) refreshes each subscribed party from the agencies through ``sync.refresh``
 (so the bulkhead, deadlines and failure handling of the pages apply), at most once
@@ -15,14 +15,11 @@ import datetime as dt
 import logging
 import os
 import secrets
-import signal
 import socket
-import threading
 import uuid
 from dataclasses import dataclass, replace
 
-import click
-from flask import Blueprint, current_app, url_for
+from flask import current_app, url_for
 
 from portal import notice_mail, notice_tokens
 from portal.acting import representation_for
@@ -37,7 +34,6 @@ from portal.store import Store
 from portal.store.notices import CONFIRMED, DAILY
 from portal.sync import refresh, visible_producers
 
-bp = Blueprint("notifier", __name__, cli_group=None)  # `flask --app portal notify`
 log = logging.getLogger(__name__)
 
 
@@ -247,24 +243,3 @@ def _email(cfg: Config, message: dict, triggers):
         return notice_mail.confirmation(confirm_url=message["link"], **common)
     return notice_mail.notice(triggers=triggers, login_url=external("auth.login_form"),
                               summary=message["kind"] == "summary", **common)
-
-
-@bp.cli.command("notify")
-@click.option("--loop", is_flag=True, help="keep running: a pass every [notify] loop_interval_s")
-def notify_command(loop: bool) -> None:
-    """Send e-mail notices: one pass (for cron or a systemd timer), or --loop."""
-    app = current_app._get_current_object()
-    cfg = config()
-    stopping = threading.Event()
-    if loop:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stopping.set())  # finish the pass under way, then stop
-    worker = worker_id()
-    while True:
-        with app.test_request_context(base_url=cfg.notify.base_url):
-            report = run_pass(worker=worker)
-        click.echo(f"parties={report.parties} refreshed={report.refreshed} triggers={report.triggers} "
-                   f"messages={report.messages} sent={report.sent} delayed={report.delayed} "
-                   f"refused={report.refused} failed={report.failed}")
-        if not loop or stopping.wait(cfg.notify.loop_interval_s):
-            return

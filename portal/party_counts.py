@@ -3,8 +3,8 @@
 For the party switcher, "Whom you can act for" and "Everyone I represent". Never asks an agency: two reads of
 the store for every party at once (their case rows, the user's seen-log), then one count of new events for only
 the cases that have any, however many customers an accountant has. The same rules as the overview: a case counts
-only if the party's basis may see all of it (``Party.may_see_case``), and "new" is measured as the overview's
-badges are (``overview.new_since``), so a party's "2 new" is the sum of its cards' badges.
+only if the party's basis may see all of it (``case.visible``), and "new" is measured as the overview's
+badges are (``case.new_since``, ``case.arrived_after``), so a party's "2 new" is the sum of its cards' badges.
 
 The reads are the store's (``case_facts``, ``seen_for_parties``, ``new_events_per_party``).
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask_babel import ngettext
 
-from portal.overview import agency_baseline, case_handle, new_since, party_handle_key
+from portal.case import agency_baseline, arrived_after, case_handle, new_since, party_handle_key, visible
 from portal.representation import Party
 from portal.standard.ballholder import BallHolder
 
@@ -50,8 +50,7 @@ def read_case_facts(store, parties: list[str]) -> list[CaseFact]:
 
 def visible_facts(party: Party, facts: list[CaseFact], orgnr: dict[str, str]) -> list[CaseFact]:
     """The cases of ``party`` its basis may see whole, at agencies it reaches (the overview's rule)."""
-    return [f for f in facts if f.party == party.identity.digits and f.producer in orgnr
-            and party.may_see_producer(orgnr[f.producer]) and party.may_see_case(orgnr[f.producer], f.types)]
+    return [f for f in facts if f.party == party.identity.digits and visible(party, orgnr, f.producer, f.types)]
 
 
 def with_news(party: Party, facts: list[CaseFact], seen: dict[str, dt.datetime], secret: str
@@ -64,11 +63,11 @@ def with_news(party: Party, facts: list[CaseFact], seen: dict[str, dt.datetime],
     out = []
     for f in facts:
         baseline = seen.get(agency_baseline(f.producer))
-        if f.last_arrival is None or baseline is None or f.last_arrival <= baseline:
+        if not arrived_after(f.last_arrival, baseline):  # new_since is never before the agency's baseline
             continue
         key = key or party_handle_key(secret, party.identity.digits)
         since = new_since(seen, case_handle(f.producer, f.case_key, key), f.producer)
-        if since is not None and f.last_arrival > since:
+        if arrived_after(f.last_arrival, since):
             out.append((f.producer, f.case_key, since))
     return out
 

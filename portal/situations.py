@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from portal.config import SituationConfig, StepConfig
-from portal.overview import Case
+from portal.case import Case
 from portal.standard.ballholder import BallHolder
 from portal.standard.eventtypes import matches_any
 from portal.standard.models import Event

@@ -18,14 +18,16 @@ import uuid
 from typing import Callable
 from dataclasses import dataclass
 
+from portal.case import visible
 from portal.config import Config
 from portal.fanout import Outcome, fan_out, in_background
 from portal.producer_text import clean_event
 from portal.producers import ProducerClient
 from portal.representation import Party
+from portal.standard.clock import now
 from portal.standard.models import Kund
 from portal.standard.tidpunkt import local_date
-from portal.store import Store, SyncState, now
+from portal.store import Store, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -232,13 +234,13 @@ def within_cap(events: list, stored: set[str], cap: int) -> tuple[list, int]:
 def visible_events(store: Store, config: Config, party: Party):
     """The events of the party's cached cases this basis may see, newest first (the last gate before a template).
 
-    Whole cases, by the same rule as the overview and the case page (``Party.may_see_case``): a case with one
+    Whole cases, by the same rule as the overview and the case page (``case.visible``): a case with one
     event outside the mandate is left out entirely, so no page shows a case that its own link would refuse.
     """
-    producers = {p.slug: p for p in visible_producers(config, party)}
-    stored = store.events(party.identity.digits, list(producers))
+    orgnr = {p.slug: p.orgnr for p in visible_producers(config, party)}
+    stored = store.events(party.identity.digits, list(orgnr))
     types: dict[tuple[str, str], list[str]] = {}
     for s in stored:
         types.setdefault((s.producer, s.event.case_key), []).append(s.event.typ)
-    shown = {key for key, case_types in types.items() if party.may_see_case(producers[key[0]].orgnr, case_types)}
+    shown = {key for key, case_types in types.items() if visible(party, orgnr, key[0], case_types)}
     return [s for s in stored if (s.producer, s.event.case_key) in shown]

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # function was renamed shows 0.0; the top-functions list below still shows where the time went.
 STAGES = [
     ("whole request (test client GET /)", "flask/app.py", "wsgi_app"),
-    ("cases.overview (the view)", "portal/cases.py", "overview"),
-    ("  flask-login user loader (session read)", "portal/auth.py", "load_user"),
+    ("cases.overview (the view)", "portal/web/cases.py", "overview"),
+    ("  flask-login user loader (session read)", "portal/web/auth.py", "load_user"),
     ("  sync.refresh (sync state reads; no fetch when warm)", "portal/sync.py", "refresh"),
     ("  caselist.overview_page (section query, page rows, unread counts)", "portal/caselist.py", "overview_page"),
     ("    store unread_counts", "portal/store/cases.py", "unread_counts"),

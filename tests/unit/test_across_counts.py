@@ -13,7 +13,7 @@ from testdb import test_database
 
 from portal import across_refresh
 from portal.across_refresh import Age, age_of, is_stale, stalest
-from portal.overview import BASELINE, agency_baseline, case_handle, party_handle_key
+from portal.case import BASELINE, agency_baseline, case_handle, party_handle_key
 from portal.party_counts import CaseFact, PartyCounts, party_counts, visible_facts, with_news
 from portal.standard.models import Arende
 from portal.store import Store, connect, ensure_schema

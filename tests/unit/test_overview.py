@@ -7,7 +7,7 @@ import datetime as dt
 from builders import make_event
 
 from portal.config import SituationConfig
-from portal.overview import Case, build_cases, case_handle
+from portal.case import Case, build_cases, case_handle
 from portal.standard.ballholder import BallHolder
 from portal.standard.models import Arende
 
@@ -327,7 +327,7 @@ def test_case_handle_is_stable_and_distinguishes_cases():
 
 
 def test_a_case_never_prints_its_handle_key_nor_what_it_is_made_of():
-    from portal.overview import Case, party_handle_key
+    from portal.case import Case, party_handle_key
     secret, digits = "app-secret-0123456789abcdef0123456789", "198504124564"
     key = party_handle_key(secret, digits)
     assert secret not in key and digits not in key

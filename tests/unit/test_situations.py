@@ -9,7 +9,7 @@ import pytest
 from builders import make_event
 
 from portal.config import SituationConfig, StepConfig
-from portal.overview import Case, build_cases
+from portal.case import Case, build_cases
 from portal.situations import (
     MAX_NAME,
     CustomerCase,

@@ -25,7 +25,8 @@ from portal.producers import FetchResult, ProducerFailed
 from portal.standard.ballholder import BallHolder
 from portal.standard.models import Arende, Kund
 from portal.standard.tidpunkt import local_date
-from portal.store import Store, SyncState, connect, ensure_schema, now
+from portal.standard.clock import now
+from portal.store import Store, SyncState, connect, ensure_schema
 from testdb import test_database
 from portal.sync import refresh, visible_events, visible_producers
 
@@ -567,33 +568,3 @@ def test_a_producer_cannot_store_more_than_the_cap_for_one_party_and_the_page_is
 
 def test_the_cap_is_generous_by_default():
     assert sync_config().settings.max_events_per_producer >= 10_000
-
-
-# --- one visibility rule for a case, on every path (issue 12) --------------------------------------------------
-
-
-def test_a_case_partly_outside_the_mandate_is_hidden_on_every_path(store):
-    """Mandate: SKV.MOMS only. A case holding a MOMS and an INKOMST event is hidden whole, everywhere."""
-    from portal.caselist import gate_for
-
-    cfg = sync_config()
-    party = mandate_party()  # SKV.MOMS at Skatteverket
-    mixed, moms = Arende("SKV-1", "Diarienummer"), Arende("SKV-2", "Diarienummer")
-    store.upsert_events(party.identity.digits, "skatteverket", [
-        E("m1", "SKV.MOMS.BESLUT", kund=FIRM, arende=mixed, day=1),
-        E("i1", "SKV.INKOMSTDEKLARATION.BESLUT", kund=FIRM, arende=mixed, day=2),
-        E("m2", "SKV.MOMS.KOMPLETTERING", kund=FIRM, arende=moms, day=3),
-    ])
-    orgnr = {p.slug: p.orgnr for p in cfg.producers}["skatteverket"]
-    # The rule itself.
-    assert not party.may_see_case(orgnr, ["SKV.MOMS.BESLUT", "SKV.INKOMSTDEKLARATION.BESLUT"])
-    assert party.may_see_case(orgnr, ["SKV.MOMS.KOMPLETTERING"])
-    assert not party.may_see_case(orgnr, [])
-    # Situations, the calendar and the catalog read visible_events: the mixed case is not there, not even cut down.
-    assert ids(visible_events(store, cfg, party)) == ["m2"]
-    # The overview's gate and the case page use the same rule.
-    gate = gate_for(party, cfg)
-    assert gate("skatteverket", "SKV.MOMS.BESLUT,SKV.INKOMSTDEKLARATION.BESLUT") is False
-    assert gate("skatteverket", "SKV.MOMS.KOMPLETTERING") is True
-    # The company itself (its signatory) sees the whole case.
-    assert sorted(ids(visible_events(store, cfg, signatory_party()))) == ["i1", "m1", "m2"]

@@ -9,7 +9,8 @@ import time
 
 from webtools import EVA, KARIN, act_as, case_cards, login, page, switcher_counts, switcher_options, text_of
 
-from portal import across, across_refresh
+from portal import across_refresh
+from portal.web import across
 from portal.standard import clock
 
 OSTRON = "Bohusläns Ostron AB"

@@ -16,7 +16,7 @@ import tomllib
 import pytest
 
 from portal.config import DEMO_CONFIG
-from portal.overview import case_handle, party_handle_key
+from portal.case import case_handle, party_handle_key
 from portal.representation import Party, party_handle
 from portal.standard.identity import from_ombud, parse_kund
 from portal.standard.mandates import code_covers, find_permissions

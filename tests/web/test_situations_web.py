@@ -30,7 +30,7 @@ from webtools import (
 )
 
 from portal.config import DEMO_CONFIG, load
-from portal.overview import case_handle, party_handle_key
+from portal.case import case_handle, party_handle_key
 from portal.standard.eventtypes import matches_any
 from portal.standard.tidpunkt import parse as parse_time
 
@@ -445,6 +445,29 @@ def test_rename(ostron):
     assert text_of(soup.select_one("main h1")) == "Flytta till Göteborg"
     assert soup.select_one("#rename")["value"] == "Flytta till Göteborg"
     assert [text_of(n) for n in soup.select("main .notice")] == ["Livssituationen har bytt namn."]
+
+
+def test_changing_a_situation_asks_no_agency(private_world, make_private_app):
+    """A change to one's own situation (create, rename, add or remove a case, delete) is about the acting party's
+    situation: no agency is asked, even when every cached answer is stale (fresh_s=0: each page asks again)."""
+    def asked() -> int:  # queries the mock agencies answered so far (their request log)
+        return private_world.output().count("/kundhandelseFragaSynkron")
+
+    client = make_private_app(fresh_s=0).test_client()
+    login(client, KARIN)
+    path = f"/egna/{create_id(client, 'Flytta verksamheten')}"
+    case = next(iter(addable(page(client.get(path)))))
+    csrf = token(client, path)
+    before = asked()
+    assert before > 0  # the pages read above did ask: the count would show a change that asks
+    changes = [(f"{path}/namn", {"name": "Flytta till Göteborg"}), (f"{path}/arenden", {"case": case}),
+               (f"{path}/arenden/ta-bort", {"case": case}), ("/egna", {"name": "Ett till"}),
+               (f"{path}/ta-bort", {})]
+    for url, data in changes:
+        response = client.post(url, data={**data, "csrf_token": csrf})
+        assert response.status_code == 302, (url, response.status_code)
+    assert asked() == before
+    assert client.get(path).status_code == 404  # deleted: the changes were made
 
 
 @pytest.mark.parametrize("name", ["", "x" * 81], ids=["empty", "81-chars"])

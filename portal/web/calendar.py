@@ -19,12 +19,12 @@ from icalendar import Alarm, Calendar, Event
 
 from portal.acting import acting_party, representation_for
 from portal.caselist import deadline_cases
-from portal.cases import page_context
-from portal.overview import party_handle_key
+from portal.case import party_handle_key
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard import clock
 from portal.standard.ballholder import BallHolder
 from portal.sync import refresh, visible_producers
+from portal.web.pages import page_context
 
 bp = Blueprint("calendar", __name__)
 

@@ -1,9 +1,15 @@
-"""From events to what the overview shows: cases, who has the ball, situations.
+"""The case: what it is, its opaque handle, who may see it, and what of it is new. Pure, no Flask.
 
-Pure functions. A case is the events of one producer with one ``Event.case_key``
-(``part.arende``, else ``referenser``, else the type's case segment); its state is
-its latest event's ball holder. ``caselist`` builds the overview's sections from the store's case rows;
-this module builds whole cases from their events (case and situation pages).
+A case is the events of one producer with one ``Event.case_key`` (``part.arende``, else
+``referenser``, else the type's case segment); its state is its latest event's ball holder.
+Whole cases (``Case``, built from events) serve the case and situation pages; a listed case
+(``CaseSummary``, from a store case row, see ``caselist``) serves the overview and the calendar.
+
+Three rules live here once, and every page uses them:
+- visibility: ``visible`` (``Party.may_see_case`` at the case's agency), as the store's case index
+  applies it: ``gate_for``;
+- the handle: ``case_handle`` under a per-party key derived from the app secret (``party_handle_key``);
+- "new": ``arrived_after(arrived, new_since(...))``.
 """
 
 from __future__ import annotations
@@ -12,9 +18,13 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from portal.standard.ballholder import BallHolder
 from portal.standard.models import Event
+
+if TYPE_CHECKING:
+    from portal.representation import Party
 
 
 @dataclass
@@ -76,6 +86,53 @@ class Case:
         return self.latest.reference
 
 
+@dataclass(frozen=True)
+class EventLine:
+    """The little the list shows of an event."""
+
+    rubrik: str
+    sprak: str
+    tidpunkt: dt.datetime | None = None
+
+
+@dataclass
+class CaseSummary:
+    """A listed case: what the case cards show, without its events."""
+
+    producer: str
+    producer_name: str
+    key: str
+    handle: str
+    title: str
+    latest_typ: str
+    first: EventLine
+    latest: EventLine
+    ball_holder: BallHolder
+    deadline: dt.date | None
+    reference: str | None
+    unread: int = 0
+    title_lang: str = "sv"
+    twin: bool = False  # another listed case of the agency has the same title: told apart by reference or start
+    started: dt.datetime | None = None  # read only for a twin without a reference
+
+
+def visible(party: Party, orgnr: dict[str, str], producer: str, types: Iterable[str]) -> bool:
+    """THE visibility rule of a case, on every page: ``Party.may_see_case`` at the case's agency (``orgnr``: slug ->
+    organisation number of the connected agencies). Every event type in it must be one the basis may see."""
+    return producer in orgnr and party.may_see_case(orgnr[producer], types)
+
+
+def gate_for(party: Party, producers) -> Callable[[str, str], bool] | None:
+    """``visible`` as the store's case index applies it (a row's types comma-joined); None for full access."""
+    if party.full_access:
+        return None
+    orgnr = {p.slug: p.orgnr for p in producers}
+
+    def gate(producer: str, types: str) -> bool:
+        return visible(party, orgnr, producer, types.split(",") if types else [])
+    return gate
+
+
 def name_cases(cases: list[Case], names: dict[str, dict], locale: str) -> None:
     """Title each case by its type's catalog name, and mark those that share a title (``case_names``)."""
     from portal.case_names import mark_twins, type_name
@@ -100,7 +157,7 @@ def case_handle(producer: str, key: str, handle_key: str = "") -> str:
 def build_cases(events, handle_key: str = "") -> list[Case]:
     """Group ``(producer slug, producer name, event[, first stored at])`` into cases, newest activity first.
 
-    ``handle_key`` keys the cases' URL handles (the portal uses its secret plus the party).
+    ``handle_key`` keys the cases' URL handles (``party_handle_key``: derived, it holds no secret).
     """
     cases: dict[tuple[str, str], Case] = {}
     for slug, name, event, *arrived in events:
@@ -133,10 +190,15 @@ def new_since(seen: dict[str, dt.datetime], handle: str, producer: str) -> dt.da
     return max(t for t in (seen.get(handle), seen.get(BASELINE), agency) if t is not None)
 
 
-def is_new(case: Case, event: Event, since: dt.datetime | None) -> bool:
-    """New = arrived after ``new_since`` (the user's last look at the case, and the agency's first answer shown)."""
-    arrived = case.arrived.get(event.kundhandelse_id)
+def arrived_after(arrived: dt.datetime | None, since: dt.datetime | None) -> bool:
+    """THE unread rule: an event (or a case's newest arrival) is new when we first had it after ``since``
+    (``new_since``: the user's last look at the case, and the agency's first answer shown)."""
     return arrived is not None and since is not None and arrived > since
+
+
+def is_new(case: Case, event: Event, since: dt.datetime | None) -> bool:
+    """Whether one event of a whole case is new (``arrived_after``)."""
+    return arrived_after(case.arrived.get(event.kundhandelse_id), since)
 
 
 def mark_unread(cases: list[Case], seen: dict[str, dt.datetime]) -> None:

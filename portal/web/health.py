@@ -20,7 +20,8 @@ from flask import Blueprint, current_app, jsonify
 
 from portal.extensions import talisman
 from portal.runtime import config
-from portal.store import Database, now
+from portal.standard.clock import now
+from portal.store import Database
 from portal.store.database import describe, is_postgres
 
 bp = Blueprint("health", __name__)

@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from portal.eid import InvalidIdentity, MockEid
-from portal.extensions import login_manager
+from portal.extensions import limiter, login_manager
 from portal.oidc import OidcError, RelyingParty
 from portal.runtime import config, store
+from portal.standard.clock import now
 from portal.standard.identity import Identity, parse_person
-from portal.store import now
 from portal.timing import stage
 
 bp = Blueprint("auth", __name__)
@@ -93,7 +93,13 @@ def login_form():
     return _login_page(provider())
 
 
+def login_limit() -> str:
+    """Log-in attempts per client address (``login_rate_limit``), counted in the database across instances."""
+    return config().settings.login_rate_limit
+
+
 @bp.route("/login", methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     eid = provider()
     if eid is None:
@@ -170,6 +176,7 @@ def _refused(exc: OidcError):
 
 
 @bp.route("/login/oidc", methods=["GET"])
+@limiter.limit(login_limit)  # each of these calls the OpenID provider: the same limit per client address
 def oidc_start():
     rp = relying_party()
     if rp is None:
@@ -183,6 +190,7 @@ def oidc_start():
 
 
 @bp.route("/login/callback", methods=["GET"])
+@limiter.limit(login_limit)
 def oidc_callback():
     rp = relying_party()
     if rp is None:

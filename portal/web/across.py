@@ -22,15 +22,16 @@ from flask_login import current_user, login_required
 from portal import across_refresh, audit
 from portal.acting import handle_for, lookup_notices, representation
 from portal.case_names import case_type_of, type_name
-from portal.cases import is_htmx_swap
 from portal.catalog import case_type_names
 from portal.config import Config
 from portal.party_counts import CaseFact, describe, party_counts, read_case_facts, visible_facts
 from portal.representation import Party
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard.ballholder import BallHolder
-from portal.store import Store, now
+from portal.standard.clock import now
+from portal.store import Store
 from portal.sync import refresh
+from portal.web.pages import is_htmx_swap
 
 bp = Blueprint("across", __name__)
 

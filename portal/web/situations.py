@@ -5,7 +5,8 @@ a party, and its page lists only the cases this user may see for that party.
 Someone acting on a mandate sees and changes only the situations they made
 themselves: the party's own (perhaps private) situations need full access (the
 party itself or its signatory). Every change is a CSRF-protected form post that
-works without JavaScript, and is written to the audit log.
+works without JavaScript, and is written to the audit log. A change asks no agency:
+it is about the acting party's own situation, checked against the cache.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import audit
-from portal.cases import load_cases, page_context
+from portal.acting import acting_party
 from portal.runtime import config, store
 from portal.situations import CustomerCase, build_steps, clean_name, progress, situation_cases
+from portal.web.pages import find_case, load_cases, page_context
 
 bp = Blueprint("situations", __name__)
 
@@ -67,9 +69,10 @@ def situation(slug: str):
 @bp.route("/egna", methods=["POST"])
 @login_required
 def create():
-    party, cases, _seen, _statuses = load_cases()
+    party = acting_party()
     name = clean_name(request.form.get("name", ""))
     if name is None:
+        _party, cases, _seen, _statuses = load_cases(fetch=False)
         return _index(party, cases, _("Give the situation a name of 1 to 80 characters."), 400)
     situation_id = store().create_own_situation(party.identity.digits, name, current_user.handle)
     audit.record(party, "situation_create")
@@ -104,7 +107,7 @@ def own(situation_id: str):
 @bp.route("/egna/<situation_id>/namn", methods=["POST"])
 @login_required
 def rename(situation_id: str):
-    party, _cases, _seen, _statuses = load_cases()
+    party = acting_party()
     _own_or_404(party, situation_id)
     name = clean_name(request.form.get("name", ""))
     if name is None:
@@ -119,7 +122,7 @@ def rename(situation_id: str):
 @bp.route("/egna/<situation_id>/ta-bort", methods=["POST"])
 @login_required
 def delete(situation_id: str):
-    party, _cases, _seen, _statuses = load_cases()
+    party = acting_party()
     _own_or_404(party, situation_id)
     store().delete_own_situation(party.identity.digits, situation_id)
     audit.record(party, "situation_delete")
@@ -130,10 +133,10 @@ def delete(situation_id: str):
 @bp.route("/egna/<situation_id>/arenden", methods=["POST"])
 @login_required
 def add_case(situation_id: str):
-    party, cases, _seen, _statuses = load_cases()
+    party = acting_party()
     _own_or_404(party, situation_id)
     handle = request.form.get("case", "")
-    if handle not in {c.handle for c in cases}:
+    if not find_case(party, handle):
         abort(400)  # only a case this user sees for this party can be added
     store().add_own_situation_case(situation_id, handle)
     audit.record(party, "situation_add_case")
@@ -143,7 +146,7 @@ def add_case(situation_id: str):
 @bp.route("/egna/<situation_id>/arenden/ta-bort", methods=["POST"])
 @login_required
 def remove_case(situation_id: str):
-    party, _cases, _seen, _statuses = load_cases()
+    party = acting_party()
     _own_or_404(party, situation_id)
     store().remove_own_situation_case(situation_id, request.form.get("case", ""))
     audit.record(party, "situation_remove_case")
