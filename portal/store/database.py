@@ -95,8 +95,9 @@ def _make_engine(url: str) -> Engine:
         event.listen(made, "connect", _sqlite_pragmas)
         return made
     # hide_parameters: an error's text (logged) never carries a query's values, an identity number among them.
-    # pool_pre_ping: after PostgreSQL was down, a pooled connection that died with it is replaced, not used.
-    return create_engine(url, isolation_level="AUTOCOMMIT", hide_parameters=True, pool_pre_ping=True, pool_timeout=30,
+    # No pre-ping (a round trip on every request): when PostgreSQL went away, the first statement that finds a dead
+    # connection fails (that request gets the 503 page) and SQLAlchemy then replaces every older pooled connection.
+    return create_engine(url, isolation_level="AUTOCOMMIT", hide_parameters=True, pool_timeout=30,
                          pool_size=pool_settings["pool_size"], max_overflow=pool_settings["max_overflow"],
                          connect_args={"connect_timeout": 5})
 
