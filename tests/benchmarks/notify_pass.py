@@ -27,45 +27,17 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.benchmarks"
 
-from tests.benchmarks.world import MockWorld, _events, admin, personnummer, workdir  # noqa: E402
+from tests.benchmarks.world import (SLUGS, MockWorld, _events, admin, personnummer, producer_bytes, workdir,  # noqa: E402
+                                    write_demo_data)
 
 from smtpsink import SmtpSink  # noqa: E402  (tests/ is on sys.path through world.py, as the tests have it)
 from testconfig import build, portal_doc  # noqa: E402
 from testdb import test_database  # noqa: E402
 
-SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
-         "livsmedelsverket", "lantmateriet"]
 
 
 def subscribers(count: int) -> list[str]:
     return [personnummer(dt.date(1960, 1, 1) + dt.timedelta(days=i // 900), 100 + i % 900) for i in range(count)]
-
-
-def write_data(target: Path, people: list[str]) -> Path:
-    import shutil
-
-    from mock_producers.data import DEMO_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    docs = {}
-    for path in sorted(DEMO_DIR.glob("*.json")):
-        shutil.copy(path, target / path.name)
-        if path.name != "minaombud.json" and not path.name.startswith("_"):
-            docs[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-    producers = [{"slug": s, "prefix": d["producent"]["prefix"], "namn": d["producent"]["namn"]}
-                 for s, d in sorted(docs.items())]
-    for n, pnr in enumerate(people):
-        for slug, events in _events(pnr, len(producers), producers, seed=5000 + n).items():
-            docs[slug]["kundhandelser"].extend(events)
-    for slug, doc in docs.items():
-        (target / f"{slug}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    return target
-
-
-def _stats(world) -> tuple[int, int]:
-    """(agency queries, bytes the agencies sent) since the last reset."""
-    stats = admin(world, "GET", "/stats")
-    return (sum(stats.get(s, {}).get("requests", 0) for s in SLUGS),
-            sum(stats.get(s, {}).get("bytes_sent", 0) for s in SLUGS))
 
 
 def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
@@ -77,7 +49,7 @@ def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
 
     tmp = tmp or workdir()
     people = subscribers(parties)
-    world = MockWorld("--data", str(write_data(tmp / "data", people)))
+    world = MockWorld("--data", str(write_demo_data(tmp / "data", [(p, None) for p in people], seed=5000)))
     sink = SmtpSink()
     try:
         cfg = build(portal_doc(world.url, test_database(tmp), settings={"fresh_s": 0.0}, lookup_deadline_s=None))
@@ -100,7 +72,7 @@ def measure(parties: int = 1000, tmp: Path | None = None, log=print) -> dict:
             with app.test_request_context(base_url=cfg.notify.base_url):
                 report = run_pass()
             seconds = time.monotonic() - t0
-            agency_requests, agency_bytes = _stats(world)
+            agency_bytes, agency_requests = producer_bytes(world, SLUGS)
             row = {"seconds": round(seconds, 1), "agency_requests": agency_requests, "agency_bytes": agency_bytes,
                    "messages": len(sink.received) - before,
                    "parties_refreshed": report.refreshed}

@@ -47,13 +47,11 @@ from tests.benchmarks.client import (
     User, agencies_with_cases, case_count, percentile, server_timing, stage_summary, summary, warning_count,
 )
 from tests.benchmarks.world import (
-    LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares,
+    LARGE_EVENTS, MEDIUM_EVENTS, REPRESENTED, SLUGS, SMALL_EVENTS, Persons, Portal, admin, agency_names, cpu_shares,
     cpu_snapshot, producer_bytes, set_latencies, start_world, stored_events, workdir, write_data_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
-         "livsmedelsverket", "lantmateriet"]
 # server_timing: every response says where its server time went (Server-Timing header), kept per scenario.
 BENCH_SETTINGS = {"fresh_s": 3600, "login_rate_limit": "100000 per minute", "server_timing": True}
 CALIBRATION: dict = {}  # measured once at the start (calibration.measure); kept with every figure

@@ -102,8 +102,14 @@ def _events(pnr: str, count: int, producers: list[dict], seed: int) -> dict[str,
     return out
 
 
-def write_data_dir(target: Path, persons: Persons) -> Path:
-    """The demo data plus the bench persons' events (validated by the mock world when it loads them)."""
+# The demo world's eight agencies, in the demo config's order.
+SLUGS = ["skatteverket", "bolagsverket", "lansstyrelsen", "jordbruksverket", "tanum", "forsakringskassan",
+         "livsmedelsverket", "lantmateriet"]
+
+
+def write_demo_data(target: Path, people: list[tuple[str, int | None]], seed: int) -> Path:
+    """The demo data in ``target``, each (person, count) given ``count`` events spread over the agencies (None: one
+    per agency); validated by the mock world when it loads them."""
     target.mkdir(parents=True, exist_ok=True)
     docs = {}
     for path in sorted(DEMO_DIR.glob("*.json")):
@@ -112,12 +118,18 @@ def write_data_dir(target: Path, persons: Persons) -> Path:
             docs[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     producers = [{"slug": slug, "prefix": d["producent"]["prefix"], "namn": d["producent"]["namn"]}
                  for slug, d in sorted(docs.items())]
-    wanted = [(persons.small, SMALL_EVENTS), (persons.medium, MEDIUM_EVENTS)] + [(p, COLD_EVENTS) for p in persons.cold]
-    for n, (pnr, count) in enumerate(wanted):
-        for slug, events in _events(pnr, count, producers, seed=1000 + n).items():
+    for n, (pnr, count) in enumerate(people):
+        for slug, events in _events(pnr, count or len(producers), producers, seed=seed + n).items():
             docs[slug]["kundhandelser"].extend(events)
     for slug, doc in docs.items():
         (target / f"{slug}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def write_data_dir(target: Path, persons: Persons) -> Path:
+    """The demo data plus the bench persons' events, and the representative's 300 companies in the registry."""
+    wanted = [(persons.small, SMALL_EVENTS), (persons.medium, MEDIUM_EVENTS)] + [(p, COLD_EVENTS) for p in persons.cold]
+    write_demo_data(target, wanted, seed=1000)
     registry = json.loads((DEMO_DIR / "minaombud.json").read_text(encoding="utf-8"))
     registry.setdefault("firmatecknare", []).extend(
         {"orgnr": org, "pnr": persons.representative, "namn": f"Kund {i + 1:03d} AB"}
@@ -306,6 +318,6 @@ def workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="portal-bench-"))
 
 
-__all__ = ["Persons", "Portal", "MockWorld", "write_data_dir", "start_world", "set_latencies", "producer_bytes",
+__all__ = ["Persons", "Portal", "MockWorld", "SLUGS", "write_data_dir", "write_demo_data", "start_world", "set_latencies", "producer_bytes",
            "agency_names", "admin", "workdir", "DEMO_ADMIN_KEY", "LARGE", "LARGE_EVENTS", "SMALL_EVENTS",
            "MEDIUM_EVENTS", "COLD_EVENTS", "stored_events"]
