@@ -139,15 +139,33 @@ class FaultBoard:
 
     def wait(self, slug: str) -> Knob:
         """Sleep for the producer's latency; return its knob for the fault to apply."""
+        knob, due = self.begin(slug)
+        finish(due)
+        return knob
+
+    def begin(self, slug: str) -> tuple[Knob, float]:
+        """The producer's knob and when (``time.monotonic()``) its answer is due; waits while it is held.
+
+        The answer is built meanwhile and sent at ``due`` (:func:`finish`): an agency's latency is the time from
+        the question to the answer, and a real agency's work on it is part of that time, on its own machine. Here
+        every agency shares the consumer's cores, so working *after* the latency would add the mock's own CPU
+        time to every answer (eight agencies answering at once, one after the other in one process).
+        """
         knob = self.get(slug)
         with self._lock:
-            delay = knob.delay_s(self._rng)
+            due = time.monotonic() + knob.delay_s(self._rng)
             gate = self._released.get(slug)
         if knob.held and gate is not None:
             gate.wait(knob.timeout_s)
-        if delay > 0:
-            time.sleep(delay)
-        return knob
+            due = max(due, time.monotonic())
+        return knob, due
+
+
+def finish(due: float) -> None:
+    """Sleep until ``due`` (``time.monotonic()``), if it has not passed."""
+    left = due - time.monotonic()
+    if left > 0:
+        time.sleep(left)
 
 
 class Trickle:

@@ -16,7 +16,7 @@ from portal.standard.query import Query, QueryError, answer, parse_query, prefer
 
 from . import access
 from .data import Producer
-from .faults import Knob
+from .faults import Knob, finish
 from .state import MockState
 
 bp = Blueprint("producer", __name__)
@@ -96,7 +96,16 @@ def query(slug: str):
     # Logged so a consumer's log line can be matched with ours (never the customer or the user).
     current_app.logger.info("query producer=%s correlation_id=%s", slug,
                             request.headers.get("skv_client_correlation_id"))
-    knob = state().board.wait(slug)
+    # The answer is built while the latency runs and sent when it is due (FaultBoard.begin says why).
+    knob, due = state().board.begin(slug)
+    response = _query_answer(slug, producer, knob, due)
+    finish(due)
+    return response
+
+
+def _query_answer(slug: str, producer: Producer, knob: Knob, due: float) -> Response:
+    if knob.fault in ("down", "error500", "timeout"):
+        finish(due)  # an outage shows after the latency, as before
     refused = apply_outage(knob) or check_caller(slug)
     if refused is not None:
         return refused

@@ -66,10 +66,12 @@ def _cached_representation(user) -> Representation | None:
 
 
 def start_representation() -> Party | None:
-    """Start asking the registry in the background when its cached answer is stale.
+    """Get ready to ask the registry in the background when its cached answer is stale.
 
     Returns the user's own party when the user acts for themself, so the page can ask the
     agencies meanwhile: a first page then waits for the slower of the two, not their sum.
+    The look-ups start at :func:`ask_registry_now`, which the page calls once the agencies
+    have been asked (their questions go first: the look-ups' own work would delay them).
     """
     if session.get("party"):
         return None
@@ -79,8 +81,14 @@ def start_representation() -> Party | None:
         if cached is not None:
             g.representation = cached
         else:
-            g.registry_asked = _start_lookups(current_user)
+            g.registry_wanted = True
     return Party(current_user.identity, current_user.name, OWN)
+
+
+def ask_registry_now() -> None:
+    """Start the look-ups :func:`start_representation` got ready for (nothing when none are wanted)."""
+    if g.pop("registry_wanted", False):
+        g.registry_asked = _start_lookups(current_user)
 
 
 def _start_lookups(user) -> tuple[Future, Future]:
@@ -104,6 +112,8 @@ def _outcome(future: Future, end: float, source: str):
 
 def _ask_registry(user) -> Representation:
     cfg = config()
+    if user is current_user:
+        ask_registry_now()  # wanted but not started yet (no agency was asked): start now
     started = g.pop("registry_asked", None) if user is current_user else None
     asked = started or _start_lookups(user)
     # Both look-ups end by their own deadlines; this one bound keeps the request from waiting on a stuck thread.

@@ -19,8 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -69,8 +68,9 @@ class Outcome:
 
 def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
             late: Callable[[Outcome], None] | None = None,
-            each: Callable[[Outcome], None] | None = None, *,
-            per_producer: int = DEFAULT_PER_PRODUCER, fetch_deadline_s: float | None = None) -> dict[str, Outcome]:
+            each: Callable[[list[Outcome]], None] | None = None, *,
+            per_producer: int = DEFAULT_PER_PRODUCER, fetch_deadline_s: float | None = None,
+            meanwhile: Callable[[], None] | None = None) -> dict[str, Outcome]:
     """Run each task concurrently; collect what finished within ``deadline_s``.
 
     Tasks are keyed by producer slug, which is also their bulkhead: at most
@@ -81,22 +81,33 @@ def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
     given, and ``late`` receives its outcome when it finishes (in a pool thread, so it
     must open its own database connection); without ``late`` it is reported as
     ``deadline`` and its result is dropped. ``each`` is called in the caller's thread with
-    every outcome that arrives in time, as it arrives.
+    the outcomes that arrived in time, as they arrive: those that arrived together (or while
+    the caller was busy with the ones before) in one list, so the caller can store them in
+    one go. ``meanwhile`` runs in the caller's thread once every task is on its way: work
+    the caller wants done while it waits, started after the questions so it does not delay them.
     """
     started = time.monotonic()
     fetch_deadline_s = deadline_s if fetch_deadline_s is None else fetch_deadline_s
     futures: dict[Future, str] = {}
     for slug, task in tasks.items():
         futures[_submit(slug, task, max(per_producer, 1), fetch_deadline_s)] = slug
+    if meanwhile is not None:
+        meanwhile()
     outcomes: dict[str, Outcome] = {}
-    try:
-        # Each answer is handed over as it comes, so the caller's work on it overlaps the wait for the slowest.
-        for future in as_completed(futures, timeout=deadline_s):
-            outcomes[futures[future]] = _outcome(futures[future], future)
-            if each is not None:
-                each(outcomes[futures[future]])
-    except FuturesTimeout:
-        pass
+    # Answers are handed over as they come, so the caller's work on them overlaps the wait for the slowest.
+    waiting = set(futures)
+    while waiting:
+        left = started + deadline_s - time.monotonic()
+        if left <= 0:
+            break
+        done, waiting = wait(waiting, timeout=left, return_when=FIRST_COMPLETED)
+        if not done:
+            break
+        arrived = [_outcome(futures[f], f) for f in futures if f in done]  # in the order the tasks were given
+        for outcome in arrived:
+            outcomes[outcome.slug] = outcome
+        if each is not None:
+            each(arrived)
     for future, slug in futures.items():
         if slug in outcomes:
             continue

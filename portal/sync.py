@@ -12,6 +12,7 @@ is stored, nothing is deleted, and the next fetch is a full one again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -28,6 +29,7 @@ from portal.standard.clock import now
 from portal.standard.models import Kund
 from portal.standard.tidpunkt import local_date
 from portal.store import Store, SyncState
+from portal.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,8 @@ LEASE_MARGIN_S = 15.0
 
 def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], party: Party, anvandare: str,
             correlation_id: str, *, language: str = "sv", force: bool = False,
-            store_factory: Callable[[], Store] | None = None, match_language: bool = False) -> dict[str, ProducerStatus]:
+            store_factory: Callable[[], Store] | None = None, match_language: bool = False,
+            meanwhile: Callable[[], None] | None = None) -> dict[str, ProducerStatus]:
     """Bring the party's cache up to date where it is stale; return a status per visible producer.
 
     With ``store_factory`` the page waits at most ``page_deadline_s``: a producer still
@@ -74,6 +77,9 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
 
     With ``match_language`` (a page), cached texts last fetched in full in another language are asked for again,
     in full, in ``language``: an English page does not show a day of Swedish texts.
+
+    ``meanwhile`` runs once the stale agencies have been asked (at once when none is): work the page needs that
+    must not delay the questions (the registry look-ups of a first page).
     """
     settings = config.settings
     moment = now()
@@ -83,6 +89,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     holder = uuid.uuid4().hex  # this refresh, as the holder of the fetch leases it takes
     lease_s = settings.total_deadline_s + LEASE_MARGIN_S
     states = store.sync_states(kund.identifierare)
+    stale: dict[str, tuple[SyncState, str, bool]] = {}  # slug -> (state, scope, other_language)
     for producer in visible_producers(config, party):
         scope = party.scope(producer.orgnr)
         state = states.get((producer.slug, scope)) or SyncState()
@@ -96,18 +103,22 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         if fresh and not force and not other_language:
             plans[producer.slug] = (state, False)
             continue
-        # One fetch per party and agency at a time, whichever instance or worker asks: the lease is in the database.
-        if not store.take_fetch_lease(kund.identifierare, producer.slug, scope, holder, lease_s):
-            pending.add(producer.slug)  # an earlier page's fetch is still running: do not ask twice
-            plans[producer.slug] = (state, False)
+        stale[producer.slug] = (state, scope, other_language)
+    # One fetch per party and agency at a time, whichever instance or worker asks: the leases are in the database,
+    # taken for every stale agency in one statement.
+    taken = store.take_fetch_leases(kund.identifierare, [(slug, scope) for slug, (_, scope, _) in stale.items()],
+                                    holder, lease_s) if stale else set()
+    for slug, (state, scope, other_language) in stale.items():
+        if (slug, scope) not in taken:
+            pending.add(slug)  # an earlier page's fetch is still running: do not ask twice
+            plans[slug] = (state, False)
             continue
         full = other_language or state.last_full_at is None or (
             moment - state.last_full_at).total_seconds() >= settings.full_refresh_h * 3600
         since = None if full else local_date(state.last_success_at) - dt.timedelta(days=settings.overlap_days)
-        plans[producer.slug] = (state, full)
-        client = clients[producer.slug]
-        tasks[producer.slug] = (lambda c=client, s=since: c.fetch(kund, anvandare, correlation_id, since=s,
-                                                                  language=language))
+        plans[slug] = (state, full)
+        tasks[slug] = (lambda c=clients[slug], s=since: c.fetch(kund, anvandare, correlation_id, since=s,
+                                                                language=language))
     orgnr = {p.slug: p for p in config.producers}
 
     def late(outcome: Outcome) -> None:
@@ -120,35 +131,47 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         except Exception:  # a late answer that cannot be stored is retried on the next page load
             log.exception("late answer not stored producer=%s correlation_id=%s", outcome.slug, correlation_id)
         finally:
-            _done(own, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
+            _done(own, kund.identifierare, [(outcome.slug, party.scope(orgnr[outcome.slug].orgnr))], holder)
             own.close()
 
     recorded: dict[str, SyncState] = {}
     deferred: set[str] = set()
 
-    def arrived(outcome: Outcome) -> None:
-        """An answer in time, stored while the slower producers are still being waited for.
+    def arrived(outcomes: list[Outcome]) -> None:
+        """Answers in time (those that came together), stored while the slower producers are still being waited for.
 
         A long one (a first fetch of a long history) is stored beside the page, as a late answer is: storing
         thousands of events takes longer than the page may wait, and the page then says it is still coming.
         """
-        if store_factory is not None and outcome.result is not None and len(outcome.result.events) > IN_PAGE_EVENTS:
-            deferred.add(outcome.slug)
-            in_background(late, outcome, long=True)
-            return
-        state, full = plans[outcome.slug]
-        try:
-            recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome, moment,
-                                             correlation_id, cap=settings.max_events_per_producer, language=language)
-        finally:  # stored or not, this page asks no more: the next one may
-            _done(store, kund.identifierare, outcome.slug, party.scope(orgnr[outcome.slug].orgnr), holder)
+        here = []
+        for outcome in outcomes:
+            if store_factory is not None and outcome.result is not None and len(outcome.result.events) > IN_PAGE_EVENTS:
+                deferred.add(outcome.slug)
+                in_background(late, outcome, long=True)
+            else:
+                here.append(outcome)
+        short = all(o.result is None or len(o.result.events) <= IN_PAGE_EVENTS for o in here)
+        with stage("store"):
+            try:
+                # Answers that came together are stored in one transaction (a BEGIN and a COMMIT for all).
+                with store.transaction() if short else contextlib.nullcontext():
+                    for outcome in here:
+                        state, full = plans[outcome.slug]
+                        recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome,
+                                                         moment, correlation_id, cap=settings.max_events_per_producer,
+                                                         language=language)
+            finally:  # stored or not, this page asks no more: the next one may
+                _done(store, kund.identifierare, [(o.slug, party.scope(orgnr[o.slug].orgnr)) for o in here], holder)
 
     if tasks:
         deadline = settings.page_deadline_s if store_factory else settings.total_deadline_s
         # However long the page waits, no fetch runs past total_deadline_s (a trickling agency frees its slot).
         outcomes = fan_out(tasks, deadline, late if store_factory else None, each=arrived,
-                           per_producer=settings.calls_per_producer, fetch_deadline_s=settings.total_deadline_s)
+                           per_producer=settings.calls_per_producer, fetch_deadline_s=settings.total_deadline_s,
+                           meanwhile=meanwhile)
     else:
+        if meanwhile is not None:
+            meanwhile()
         outcomes = {}
     statuses = {}
     for producer in visible_producers(config, party):
@@ -159,7 +182,7 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         elif producer.slug in recorded:
             state = recorded[producer.slug]
         elif outcome is not None:  # missed the deadline with no late handling: recorded as a failure now
-            arrived(outcome)
+            arrived([outcome])
             state = recorded[producer.slug]
         statuses[producer.slug] = ProducerStatus(
             producer.slug, producer.name, ok=state.failing_since is None, asked=outcome is not None,
@@ -172,12 +195,14 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
     return statuses
 
 
-def _done(store: Store, party: str, producer: str, scope: str, holder: str) -> None:
-    """The answer is stored (or its failure recorded): the next page may ask this agency again."""
+def _done(store: Store, party: str, held: list[tuple[str, str]], holder: str) -> None:
+    """The answers are stored (or their failures recorded): the next page may ask these agencies again."""
+    if not held:
+        return
     try:
-        store.release_fetch_lease(party, producer, scope, holder)
-    except Exception:  # the lease then runs out by itself
-        log.exception("fetch lease not given back producer=%s", producer)
+        store.release_fetch_leases(party, held, holder)
+    except Exception:  # the leases then run out by themselves
+        log.exception("fetch leases not given back producers=%s", ",".join(p for p, _ in held))
 
 
 def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,
@@ -193,26 +218,34 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
             log.warning("incomplete answer, nothing deleted producer=%s why=%s correlation_id=%s",
                         producer.slug, "; ".join(result.incomplete), correlation_id)
         granted = [clean_event(e) for e in result.events if party.may_see(producer.orgnr, e.typ)]
-        granted, capped = within_cap(granted, store.stored_ids(digits, producer.slug), cap) if cap else (granted, 0)
-        if capped:
-            log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
-                        producer.slug, capped, correlation_id)
-        store.upsert_events(digits, producer.slug, granted)
-        # Only a complete full answer proves an event gone; after an incomplete one the next fetch is full again.
-        full_done = full and result.complete
-        if full_done:
-            store.delete_missing(digits, producer.slug, {e.kundhandelse_id for e in granted},
-                                 lambda typ: party.may_see(producer.orgnr, typ))
-        state = SyncState(last_success_at=moment, last_full_at=moment if full_done else state.last_full_at,
-                          invalid=result.invalid, foreign=result.foreign, capped=capped,
-                          incomplete="; ".join(result.incomplete) or None, failed_behind=tuple(result.failed_behind),
-                          language=language if full_done else state.language)
-    else:
-        log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
-                    producer.slug, outcome.failure, outcome.seconds, correlation_id)
-        state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
-                          outcome.failure, state.invalid, state.foreign, state.capped, state.incomplete,
-                          state.failed_behind, state.language)
+        # A short answer is stored in one transaction that reads what is stored once (for the cap, the cases of
+        # replaced events and the deletions). A long one is written in steps (``upsert_events``), so no page
+        # waits long for the write lock, and each step reads what it needs.
+        short = len(granted) <= IN_PAGE_EVENTS
+        with store.transaction() if short else contextlib.nullcontext():
+            known = store.stored_index(digits, producer.slug) if short or cap else None
+            granted, capped = within_cap(granted, set(known), cap) if cap else (granted, 0)
+            if capped:
+                log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
+                            producer.slug, capped, correlation_id)
+            store.upsert_events(digits, producer.slug, granted, known if short else None)
+            # Only a complete full answer proves an event gone; after an incomplete one the next fetch is full again.
+            full_done = full and result.complete
+            if full_done:
+                store.delete_missing(digits, producer.slug, {e.kundhandelse_id for e in granted},
+                                     lambda typ: party.may_see(producer.orgnr, typ), known if short else None)
+            state = SyncState(last_success_at=moment, last_full_at=moment if full_done else state.last_full_at,
+                              invalid=result.invalid, foreign=result.foreign, capped=capped,
+                              incomplete="; ".join(result.incomplete) or None,
+                              failed_behind=tuple(result.failed_behind),
+                              language=language if full_done else state.language)
+            store.save_sync_state(digits, producer.slug, scope, state)
+        return state
+    log.warning("producer failed producer=%s reason=%s seconds=%.2f correlation_id=%s",
+                producer.slug, outcome.failure, outcome.seconds, correlation_id)
+    state = SyncState(state.last_success_at, state.last_full_at, moment, state.failing_since or moment,
+                      outcome.failure, state.invalid, state.foreign, state.capped, state.incomplete,
+                      state.failed_behind, state.language)
     store.save_sync_state(digits, producer.slug, scope, state)
     return state
 

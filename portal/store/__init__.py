@@ -33,6 +33,10 @@ class Store(SessionsStore, EventsStore, CasesStore, SeenStore, SyncStateStore, A
     def __init__(self, db: Database):
         self.db = db
 
+    def transaction(self):
+        """One unit of work over several operations (``with store.transaction():``); nested ones join it."""
+        return self.db.transaction()
+
     def close(self) -> None:
         """Give the connection back to the pool."""
         self.db.close()

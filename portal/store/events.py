@@ -27,20 +27,24 @@ class EventsStore:
     # at a time. In steps of this size no page waits long behind an import; each step keeps its case rows right.
     UPSERT_STEP = 250
 
-    def upsert_events(self, party: str, producer: str, events: list[Event]) -> None:
+    def upsert_events(self, party: str, producer: str, events: list[Event],
+                      known: dict[str, tuple[str, str]] | None = None) -> None:
         """Insert or replace events by (party, producer, kundhandelseId).
 
         ``first_stored_at`` keeps the moment we first got an event (unread marking
         compares it with the user's last visit); a replaced event keeps it. Written in
         steps of :attr:`UPSERT_STEP` events, a case's events together where they fit.
+        ``known`` is :meth:`stored_index` of this party and producer when the caller
+        has just read it (inside the same transaction): then it is not read again.
         """
         stamp = _iso(now())
         last = {e.kundhandelse_id: e for e in events}  # an id sent twice: the later one counts, as before
         ordered = sorted(last.values(), key=lambda e: e.case_key)
         for start in range(0, len(ordered), self.UPSERT_STEP):
-            self._upsert_step(party, producer, ordered[start:start + self.UPSERT_STEP], stamp)
+            self._upsert_step(party, producer, ordered[start:start + self.UPSERT_STEP], stamp, known)
 
-    def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str) -> None:
+    def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str,
+                     known: dict[str, tuple[str, str]] | None) -> None:
         rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
                  e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
                  stamp, stamp, search_text(e.rubrik, e.beskrivning)) for e in events]
@@ -50,7 +54,9 @@ class EventsStore:
         with self.db.transaction():
             # An event whose case reference the agency corrected leaves its old case: rebuild (or drop) that too.
             ids = [e.kundhandelse_id for e in events]
-            for start in range(0, len(ids), 500):
+            if known is not None:
+                keys |= {known[i][1] for i in ids if i in known}
+            for start in range(0, len(ids) if known is None else 0, 500):
                 chunk = ids[start:start + 500]
                 keys |= {k for (k,) in self.db.execute(
                     f"select distinct case_key from events where party = ? and producer = ?"
@@ -66,24 +72,28 @@ class EventsStore:
 
     def stored_ids(self, party: str, producer: str) -> set[str]:
         """The ids of the events stored for this party from this producer."""
-        return {r[0] for r in self.db.execute("select kundhandelse_id from events where party = ? and producer = ?",
-                                              [party, producer])}
+        return set(self.stored_index(party, producer))
 
-    def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope) -> int:
+    def stored_index(self, party: str, producer: str) -> dict[str, tuple[str, str]]:
+        """id -> (type, case key) of every event stored for this party from this producer: one read that serves
+        the storage cap, :meth:`upsert_events` and :meth:`delete_missing` of one answer."""
+        return {i: (typ, key) for i, typ, key in self.db.execute(
+            "select kundhandelse_id, typ, case_key from events where party = ? and producer = ?", [party, producer])}
+
+    def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope,
+                       known: dict[str, tuple[str, str]] | None = None) -> int:
         """After a full fetch: drop stored events the producer no longer sends (withdrawn or replaced).
 
         Only events ``in_scope(typ)`` are considered, so a representative's narrower
-        fetch never deletes what a wider one stored.
+        fetch never deletes what a wider one stored. ``known``: as for :meth:`upsert_events`
+        (read before the answer was stored; an id stored since is kept, as the answer brought it).
         """
-        rows = self.db.execute("select kundhandelse_id, typ from events where party = ? and producer = ?",
-                               [party, producer]).fetchall()
-        gone = [r[0] for r in rows if r[0] not in keep_ids and in_scope(r[1])]
+        index = self.stored_index(party, producer) if known is None else known
+        gone = [i for i, (typ, _) in index.items() if i not in keep_ids and in_scope(typ)]
         if not gone:
             return 0
         with self.db.transaction():
-            keys = {k for (k,) in self.db.execute(
-                f"select distinct case_key from events where party = ? and producer = ?"
-                f" and kundhandelse_id in ({','.join('?' * len(gone))})", [party, producer, *gone])}
+            keys = {index[i][1] for i in gone}
             self.db.executemany("delete from events where party = ? and producer = ? and kundhandelse_id = ?",
                                      [(party, producer, kid) for kid in gone])
             self._rebuild_cases(party, producer, keys)

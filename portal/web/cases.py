@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal import audit, caselist, catalog
 from portal import filters as filters_mod
-from portal.acting import acting_party, start_representation
+from portal.acting import acting_party, ask_registry_now, start_representation
 from portal.case import build_cases, is_new, new_since
 from portal.case_names import type_name
 from portal.runtime import config, store
@@ -30,7 +30,7 @@ def _swedish_title(case, names: dict) -> str:
 @login_required
 def overview():
     own = start_representation()  # acting for oneself: ask the registry and the agencies at the same time
-    statuses = refresh_party(own) if own is not None else None
+    statuses = refresh_party(own, meanwhile=ask_registry_now) if own is not None else None
     party = acting_party()
     if statuses is None or party != own:
         statuses = refresh_party(party)

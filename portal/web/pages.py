@@ -19,11 +19,15 @@ from portal.sync import refresh, visible_events, visible_producers
 from portal.timing import stage
 
 
-def refresh_party(party):
-    """Ask the agencies whose cached answer is stale; returns each visible producer's status."""
+def refresh_party(party, meanwhile=None):
+    """Ask the agencies whose cached answer is stale; returns each visible producer's status.
+
+    ``meanwhile`` runs once they have been asked (``sync.refresh``).
+    """
     with stage("sync"):
         return refresh(store(), config(), runtime().producers, party, current_user.identity.digits, correlation_id(),
-                       language=str(get_locale() or "sv"), store_factory=store_factory(), match_language=True)
+                       language=str(get_locale() or "sv"), store_factory=store_factory(), match_language=True,
+                       meanwhile=meanwhile)
 
 
 def handle_key(party) -> str:

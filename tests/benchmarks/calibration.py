@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 BUSY_LOAD = 0.5  # a 1-minute load average above this at the start makes the run's figures not valid
+SPEED_DRIFT = 1.2  # the CPU loop slower than this times the run's quickest: the figure came at a slow moment
 
 
 def cpu_loop_ms(repeats: int = 5) -> float:
@@ -117,3 +118,19 @@ def line(cal: dict) -> str:
     return (f"calibration: CPU loop {cal['cpu_loop_ms']} ms, fsync {cal['fsync_ms']} ms, loopback round trip "
             f"{cal['loopback_rtt_us']} µs, SQLite WAL commit {cal['sqlite_wal_commit_ms']} ms{pg}; "
             f"{cal['cores']} cores; {state}")
+
+
+def speed_line(start_ms: float, speeds: list[float]) -> str:
+    """How the machine's own speed moved during the run (the CPU loop before and after each scenario).
+
+    On this kind of machine the same loop takes from about 70 to 125 ms at a load average under 0.5 (other tenants
+    of the host): a figure that depends on CPU time (P1, P6, P8) is then only comparable with its own CPU loop.
+    """
+    if not speeds:
+        return f"machine speed during the run: CPU loop {start_ms} ms at the start only"
+    quickest, slowest = min([start_ms, *speeds]), max([start_ms, *speeds])
+    text = f"machine speed during the run: CPU loop {quickest:.0f}-{slowest:.0f} ms (table: before/after each scenario)"
+    if slowest > SPEED_DRIFT * quickest:
+        text += (f"; it moved by {slowest / quickest - 1:.0%}: a scenario whose CPU loop is more than "
+                 f"{SPEED_DRIFT - 1:.0%} above {quickest:.0f} ms ran at a slow moment of the machine")
+    return text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import http.client
 import math
 import re
 import statistics
 import time
+import urllib.parse
 
 import requests
 
@@ -57,8 +59,55 @@ class User:
         return self.http.post(self.base + path, data={"csrf_token": token.group(1), **data}, allow_redirects=False,
                               timeout=30)
 
+    def light(self) -> "LightClient":
+        """This user's log-in on a lighter client for load rounds (P6): see :class:`LightClient`."""
+        return LightClient(self.base, "; ".join(f"{c.name}={c.value}" for c in self.http.cookies))
+
     def close(self) -> None:
         self.http.close()
+
+
+class LightClient:
+    """A logged-in user's GET on one keep-alive ``http.client`` connection: the load generator of P6.
+
+    The load generator shares the two cores with the portal; ``requests`` spends about 1 ms of CPU per request
+    on its own (hooks, cookie jar, environment look-ups), which the portal's workers then do not get. A load tool
+    should be as light as it can be (as ``wrk`` or ``ab`` are), so the throughput measures the portal.
+    """
+
+    def __init__(self, base_url: str, cookie: str):
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.headers = {"Cookie": cookie, "Accept": "text/html"}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def get(self, path: str = "/", timeout: float = 120, *, close: bool = False) -> float:
+        """GET ``path``, body read in full: client-side seconds. A non-200 answer raises."""
+        t0 = time.perf_counter()
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            try:
+                self.conn.request("GET", path, headers={**self.headers, **({"Connection": "close"} if close else {})})
+                response = self.conn.getresponse()
+                response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()  # the server closed an idle keep-alive connection: once more, on a new one
+                self.conn = None
+                if attempt:
+                    raise
+        elapsed = time.perf_counter() - t0
+        if close or response.will_close:
+            self.close()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}")
+        return elapsed
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def server_timing(response) -> dict[str, float]:

@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # server_timing: every response says where its server time went (Server-Timing header), kept per scenario.
 BENCH_SETTINGS = {"fresh_s": 3600, "login_rate_limit": "100000 per minute", "server_timing": True}
 CALIBRATION: dict = {}  # measured once at the start (calibration.measure); kept with every figure
+SPEEDS: list[float] = []  # the CPU loop (ms) before and after each scenario
 PG_SCENARIOS = ("P2-PG", "P6-PG", "P8-PG")
 DEMO_IDENTITIES = ["198504124564", "199206202344", "197803157895", "196601013458", "199511115678", "199106613343"]
 
@@ -490,16 +491,16 @@ class Bench:
         stop_at = [0.0]
 
         def worker(u):
-            mine = []
+            mine, client = [], u.light()
             barrier.wait()
             for _ in range(per_client):
                 if time.perf_counter() > stop_at[0]:
                     break
                 try:
-                    seconds, _r = u.overview(timeout=120, close=close)
-                    mine.append(seconds)
+                    mine.append(client.get("/", timeout=120, close=close))
                 except Exception as exc:  # counted, not fatal: a throughput run reports its errors
                     errors.append(f"{exc.__class__.__name__}: {str(exc)[:120]}")
+            client.close()
             with lock:
                 latencies.extend(mine)
 
@@ -578,8 +579,9 @@ class Bench:
                             "req_per_s": round(len(lat) / wall, 2) if lat else 0,
                             "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
                             "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None, "errors": len(errors)},
-            "how": "threads in the bench process, one requests.Session (keep-alive) per simulated user, loopback; "
-                   "the load generator shares the 2 cores with the portal (its CPU use is given)",
+            "how": "threads in the bench process, each a logged-in user (log-in through requests) on one keep-alive "
+                   "http.client connection (a light load generator: requests costs ~1 ms of CPU per request), "
+                   "loopback; the load generator shares the 2 cores with the portal (its CPU use is given)",
         }, summary(rates))
         mem = {str(pid): {k: round(v, 1) for k, v in w.items()} for pid, w in portal.memory().items()}
         if pg:
@@ -792,9 +794,10 @@ def table(results: dict) -> str:
                             + " MB" if d.get("after_P6_workers") else "")),
     }
     extra["P2-PG"], extra["P6-PG"], extra["P8-PG"] = extra["P2"], extra["P6"], extra["P8"]
-    lines = [f"| {'':5} | {'scenario':41} | {'median':>9} | {'min-max (n)':>22} | {'target':>8} | {'unit':44} | detail",
+    lines = [f"| {'':5} | {'scenario':41} | {'median':>9} | {'min-max (n)':>22} | {'target':>8} | {'unit':44} | "
+             f"{'CPU loop':>11} | detail",
              "|" + "-" * 7 + "|" + "-" * 43 + "|" + "-" * 11 + "|" + "-" * 24 + "|" + "-" * 10 + "|" + "-" * 46
-             + "|-------"]
+             + "|" + "-" * 13 + "|-------"]
     for key, label in ROWS:
         if key not in results:
             continue
@@ -803,8 +806,10 @@ def table(results: dict) -> str:
         cmp_ = "<=" if "<=" in d["comparison"] else ">="
         sp = d.get("spread", {})
         spread = f"{sp.get('min')}-{sp.get('max')} ({sp.get('n')})"
+        speed = d.get("machine", {}).get("cpu_loop_ms_before_after")
+        speed = f"{speed[0]:.0f}/{speed[1]:.0f} ms" if speed else ""
         lines.append(f"| {key:5} | {label:41} | {r['figure']:>9} | {spread:>22} | {cmp_ + ' ' + str(r['target']):>8} | "
-                     f"{r['unit'][:44]:44} | {_extra(extra[key], d)}")
+                     f"{r['unit'][:44]:44} | {speed:>11} | {_extra(extra[key], d)}")
     return "\n".join(lines)
 
 
@@ -868,12 +873,19 @@ def main(argv=None) -> int:
         bench.start(postgres=wanted(*PG_SCENARIOS))
 
         def step(method):
+            # The machine's own speed moves within a run (the CPU loop went from 69 to 124 ms at a load average
+            # under 0.5): each figure keeps the CPU loop measured just before and after its scenario.
+            speed_before = round(calibration.cpu_loop_ms(repeats=1), 1)
             before, known, cpu0 = _loadavg(), set(bench.results), cpu_snapshot()
             method()
+            shares, after = cpu_shares(cpu0, cpu_snapshot()), _loadavg()
+            speed_after = round(calibration.cpu_loop_ms(repeats=1), 1)
+            SPEEDS.extend([speed_before, speed_after])
             for key in set(bench.results) - known:
                 machine = bench.results[key]["detail"]["machine"]
-                machine["loadavg_1_5_15"] = {"before": before, "after": _loadavg()}
-                machine["cpu_share_during_scenario"] = cpu_shares(cpu0, cpu_snapshot())
+                machine["loadavg_1_5_15"] = {"before": before, "after": after}
+                machine["cpu_share_during_scenario"] = shares
+                machine["cpu_loop_ms_before_after"] = [speed_before, speed_after]
 
         if wanted("P1"):
             step(bench.p1)
@@ -922,7 +934,8 @@ def main(argv=None) -> int:
     print(f"\nbench-results on this machine ({_machine()}), code {CODE_VERSION}, "
           f"{time.monotonic() - started:.0f} s:\n")
     if CALIBRATION:
-        print(calibration.line(CALIBRATION) + "\n")
+        print(calibration.line(CALIBRATION))
+        print(calibration.speed_line(CALIBRATION["cpu_loop_ms"], SPEEDS) + "\n")
     print(table(results))
     both = side_by_side(results, bench.pg.describe() if bench.pg else "")
     if both:

@@ -100,3 +100,37 @@ def test_the_flask_limiter_uses_the_shared_counters(database):
         apps.append(app.test_client())
     statuses = [apps[i % 2].post("/login").status_code for i in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_a_page_takes_every_free_lease_in_one_go_and_gives_them_back(two):
+    a, b = two
+    assert a.take_fetch_lease("p", "lst", "*", "a", 60)
+    assert b.take_fetch_lease("p", "fk", "*", "b", -1)  # taken, but its holder's time ran out
+    wanted = [("lst", "*"), ("skv", "*"), ("fk", "*"), ("skv", "ombud:1")]
+    assert b.take_fetch_leases("p", wanted, "b2", 60) == {("skv", "*"), ("fk", "*"), ("skv", "ombud:1")}
+    assert a.take_fetch_leases("p", wanted, "a2", 60) == set()  # all held now, by a and b2
+    a.release_fetch_leases("p", [("skv", "*"), ("fk", "*")], "a2")  # not a2's: nothing is given back
+    assert a.take_fetch_leases("p", [("skv", "*")], "a3", 60) == set()
+    b.release_fetch_leases("p", [("skv", "*"), ("fk", "*")], "b2")  # b2's own: given back; ombud:1 stays held
+    assert a.take_fetch_leases("p", wanted, "a4", 60) == {("skv", "*"), ("fk", "*")}
+
+
+def test_many_pages_at_once_share_out_the_leases_of_many_agencies(database):
+    prepare_database(database)
+    stores = [Store(connect(database)) for _ in range(6)]
+    barrier, won = threading.Barrier(6), {}
+    wanted = [(f"agency{n}", "*") for n in range(8)]
+
+    def take(i):
+        barrier.wait()
+        won[i] = stores[i].take_fetch_leases("p", wanted, f"h{i}", 60)
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    taken = [lease for leases in won.values() for lease in leases]
+    assert sorted(taken) == sorted(wanted)  # each agency's lease went to exactly one page
