@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -246,9 +247,52 @@ class _Adapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+class _Session(requests.Session):
+    """A session that reads the environment once, not on every call.
+
+    ``requests`` with ``trust_env`` walks the whole environment twice a call (proxies and
+    their bypass list) and looks for a netrc: most of a quick call's own CPU. Here the
+    proxies ``HTTP(S)_PROXY``/``ALL_PROXY`` and ``NO_PROXY`` mean the same as there, resolved
+    once per scheme and host; the CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` is read
+    when the session is made. No netrc: no caller of ours relies on one.
+    """
+
+    _MAX_HOSTS = 256
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+        self._proxies_by_host: dict = {}
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.verify = bundle
+
+    def environ_proxies(self, url: str) -> dict:
+        """The environment's proxies for ``url`` (empty when ``NO_PROXY`` bypasses its host)."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        found = self._proxies_by_host.get(key)
+        if found is None:
+            found = requests.utils.get_environ_proxies(url)
+            if len(self._proxies_by_host) >= self._MAX_HOSTS:
+                self._proxies_by_host.clear()
+            self._proxies_by_host[key] = found
+        return found
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        proxies = dict(proxies or {})
+        if "no_proxy" in proxies:  # a caller's own bypass list: as requests would, not cached
+            environ = requests.utils.get_environ_proxies(url, no_proxy=proxies["no_proxy"])
+        else:
+            environ = self.environ_proxies(url)
+        for scheme, proxy in environ.items():
+            proxies.setdefault(scheme, proxy)
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
 def new_session(pool_maxsize: int = 10) -> requests.Session:
-    """A pooled session whose calls :func:`call` can cut off at their deadline."""
-    session = requests.Session()
+    """A pooled session whose calls :func:`call` can cut off at their deadline (see :class:`_Session`)."""
+    session = _Session()
     adapter = _Adapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

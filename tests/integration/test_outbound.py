@@ -1,4 +1,5 @@
-"""Outbound calls end at their wall-clock deadline, whatever the peer does (real sockets on loopback)."""
+"""Outbound calls end at their wall-clock deadline, whatever the peer does, with one watchdog thread for all calls; they
+use the proxies and the CA bundle the environment names (real sockets on loopback)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from smtpsink import self_signed_context
 
 from portal.outbound import OutboundFailed, call, new_session
 
@@ -87,9 +89,10 @@ def test_nobody_listening_is_down():
 
 
 class _KeepAlive:
-    """A loopback HTTP/1.1 server with keep-alive: ``/held`` answers once ``release`` is set; counts connections."""
+    """A loopback HTTP/1.1 server with keep-alive (over TLS given ``tls``, an ``ssl.SSLContext``): ``/held``
+    answers once ``release`` is set; counts connections."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.release = threading.Event()
         self.arrived = threading.Semaphore(0)
         self.connections = 0
@@ -117,7 +120,9 @@ class _KeepAlive:
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        if tls is not None:
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http.server_port}"
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
     def close(self):
@@ -177,3 +182,68 @@ def test_a_finished_calls_deadline_never_shuts_the_connection_reused_after_it():
         server.close()
     assert [a.body for a in later] == [b"answer to /held"]
     assert server.connections == 1  # the second call did reuse the first one's connection
+
+
+class _RecordingProxy:
+    """A loopback HTTP proxy that records each request line and answers every request itself."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                proxy.lines.append(self.requestline)
+                self.send_response(200)
+                self.send_header("Content-Length", "9")
+                self.end_headers()
+                self.wfile.write(b"via proxy")
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def test_a_proxy_in_the_environment_is_used_and_no_proxy_bypasses_it(monkeypatch):
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    agency, proxy = _KeepAlive(), _RecordingProxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        assert call(new_session(), "GET", agency.url + "/cases", deadline_s=10).body == b"via proxy"
+        assert proxy.lines == [f"GET {agency.url}/cases HTTP/1.1"]  # the proxy was asked for the agency's URL
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert call(new_session(), "GET", agency.url + "/cases", deadline_s=10).body == b"answer to /cases"
+        assert len(proxy.lines) == 1
+    finally:
+        agency.close()
+        proxy.close()
+
+
+def test_the_ca_bundle_in_the_environment_is_trusted(monkeypatch, tmp_path):
+    context, cert = self_signed_context(tmp_path)
+    agency = _KeepAlive(tls=context)
+    url = agency.url + "/cases"
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *_PROXY_VARIABLES, *(n.upper() for n in _PROXY_VARIABLES)):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        with pytest.raises(OutboundFailed) as failed:  # the system's CAs do not know this certificate
+            call(new_session(), "GET", url, deadline_s=10)
+        assert failed.value.reason == "down"
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)
+        assert call(new_session(), "GET", url, deadline_s=10).body == b"answer to /cases"
+    finally:
+        agency.close()
