@@ -8,16 +8,27 @@ up when its deadline passes, whatever the peer does, and never reads more than
 peer trickling its headers is cut off too), and the deadline is checked between
 reads of the body. Use a session from :func:`new_session`: its connections report
 their sockets to the watchdog.
+
+The watchdog is one long-lived thread per process (not a timer thread per call:
+starting a thread costs a call more CPU than the rest of its own work when many
+answers arrive at once). A session does not re-read the environment on every call
+either: its proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) are resolved once per scheme
+and host, and its CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) is read
+when it is made.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import itertools
+import os
 import socket
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -48,17 +59,158 @@ class Answer:
         return json.loads(self.body)
 
 
-# The sockets of the call running in this thread, for its watchdog to shut at the deadline.
-_sockets: contextvars.ContextVar[list | None] = contextvars.ContextVar("outbound_sockets", default=None)
+class _Deadline:
+    """One call's (or scope's) deadline: the sockets to shut when it passes, unless cancelled first."""
+
+    __slots__ = ("end", "sockets", "state", "watchdog")
+
+    def __init__(self, watchdog: _Watchdog, end: float):
+        self.watchdog = watchdog
+        self.end = end
+        self.sockets: list = []
+        self.state = _WAITING
+
+    def add(self, sock) -> None:
+        """Watch ``sock`` too; shut it at once when the deadline has already passed."""
+        with self.watchdog.lock:
+            if self.state == _WAITING:
+                self.sockets.append(sock)
+                return
+            if self.state == _CANCELLED:
+                return
+        _shut([sock])  # fired (or firing): this socket is as late as the others
+
+    def discard(self, sock) -> None:
+        """``sock`` is no longer this deadline's to shut (its connection went back to the pool)."""
+        with self.watchdog.lock:
+            self.watchdog.settle(self)
+            with contextlib.suppress(ValueError):
+                self.sockets.remove(sock)
+
+    def cancel(self) -> None:
+        """The call is over: its deadline shuts nothing from now on."""
+        self.watchdog.cancel(self)
+
+
+_WAITING, _FIRING, _FIRED, _CANCELLED = range(4)
+
+
+class _Watchdog:
+    """The process's one watchdog thread: shuts the sockets of each deadline that passes uncancelled.
+
+    A heap of (end, seq, deadline) under one lock; a cancelled deadline stays in the heap, marked,
+    and is dropped when it reaches the top (or when dead entries outnumber live ones). Sockets are
+    shut outside the lock; until they are, cancelling or releasing that deadline waits, so a
+    deadline never shuts a socket after its call has ended and the connection may serve another.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self._wake = threading.Condition(self.lock)  # the thread waits here for the next deadline
+        self._settled = threading.Condition(self.lock)  # cancel/discard wait here while one fires
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._dead = 0
+        self.thread = threading.Thread(target=self._run, name="outbound-watchdog", daemon=True)
+        self.thread.start()
+
+    def watch(self, end: float) -> _Deadline:
+        deadline = _Deadline(self, end)
+        with self.lock:
+            heapq.heappush(self._heap, (end, next(self._seq), deadline))
+            if self._heap[0][2] is deadline:  # the earliest now: the thread must wake sooner
+                self._wake.notify()
+        return deadline
+
+    def cancel(self, deadline: _Deadline) -> None:
+        with self.lock:
+            self.settle(deadline)
+            if deadline.state == _WAITING:
+                deadline.state = _CANCELLED
+                deadline.sockets.clear()
+                self._dead += 1
+                if self._dead > 64 and self._dead * 2 > len(self._heap):
+                    self._heap = [entry for entry in self._heap if entry[2].state == _WAITING]
+                    heapq.heapify(self._heap)
+                    self._dead = 0
+
+    def settle(self, deadline: _Deadline) -> None:
+        """With the lock held: wait until ``deadline`` is not half-way through firing."""
+        while deadline.state == _FIRING:
+            self._settled.wait()
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                due = self._due()
+            for deadline, sockets in due:
+                _shut(sockets)
+            with self.lock:
+                for deadline, _ in due:
+                    deadline.state = _FIRED
+                self._settled.notify_all()
+
+    def _due(self) -> list:
+        """With the lock held: wait for deadlines to pass; those passed, marked firing, with their sockets."""
+        while True:
+            while self._heap and self._heap[0][2].state != _WAITING:
+                heapq.heappop(self._heap)
+                self._dead = max(self._dead - 1, 0)
+            if not self._heap:
+                self._wake.wait()
+                continue
+            now = time.monotonic()
+            if self._heap[0][0] > now:
+                self._wake.wait(self._heap[0][0] - now)
+                continue
+            due = []
+            while self._heap and self._heap[0][0] <= now:
+                deadline = heapq.heappop(self._heap)[2]
+                if deadline.state == _WAITING:
+                    deadline.state = _FIRING
+                    due.append((deadline, list(deadline.sockets)))
+                else:
+                    self._dead = max(self._dead - 1, 0)
+            return due
+
+
+_watchdog_instance: _Watchdog | None = None
+_watchdog_start = threading.Lock()
+
+
+def _watchdog() -> _Watchdog:
+    """This process's watchdog, started on first use (and again in a forked child, which has no threads)."""
+    global _watchdog_instance
+    instance = _watchdog_instance
+    if instance is None:
+        with _watchdog_start:
+            if _watchdog_instance is None:
+                _watchdog_instance = _Watchdog()
+            instance = _watchdog_instance
+    return instance
+
+
+def _forget_watchdog_after_fork() -> None:
+    # The child has none of the parent's threads, and the parent's lock may have been held at the fork.
+    global _watchdog_instance, _watchdog_start
+    _watchdog_instance = None
+    _watchdog_start = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_watchdog_after_fork)
+
+
+# The deadline of the call running in this context, for its connections to hand their sockets to.
+_sockets: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("outbound_sockets", default=None)
 
 
 class _Watched:
-    """Mixin: hand the socket to the running call's watchdog before waiting for an answer."""
+    """Mixin: hand the socket to the running call's deadline before waiting for an answer."""
 
     def getresponse(self, *args, **kwargs):
-        watched = _sockets.get()
-        if watched is not None and self.sock is not None:
-            watched.append(self.sock)
+        deadline = _sockets.get()
+        if deadline is not None and self.sock is not None:
+            deadline.add(self.sock)
         return super().getresponse(*args, **kwargs)
 
 
@@ -74,11 +226,10 @@ class _Releasing:
     """Mixin: a connection back in the pool is no longer the running call's to shut (another may take it)."""
 
     def _put_conn(self, conn):
-        watched = _sockets.get()
+        deadline = _sockets.get()
         sock = getattr(conn, "sock", None)
-        if watched is not None and sock is not None:
-            with contextlib.suppress(ValueError):
-                watched.remove(sock)
+        if deadline is not None and sock is not None:
+            deadline.discard(sock)
         super()._put_conn(conn)
 
 
@@ -96,17 +247,60 @@ class _Adapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+class _Session(requests.Session):
+    """A session that reads the environment once, not on every call.
+
+    ``requests`` with ``trust_env`` walks the whole environment twice a call (proxies and
+    their bypass list) and looks for a netrc: most of a quick call's own CPU. Here the
+    proxies ``HTTP(S)_PROXY``/``ALL_PROXY`` and ``NO_PROXY`` mean the same as there, resolved
+    once per scheme and host; the CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` is read
+    when the session is made. No netrc: no caller of ours relies on one.
+    """
+
+    _MAX_HOSTS = 256
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+        self._proxies_by_host: dict = {}
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.verify = bundle
+
+    def environ_proxies(self, url: str) -> dict:
+        """The environment's proxies for ``url`` (empty when ``NO_PROXY`` bypasses its host)."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        found = self._proxies_by_host.get(key)
+        if found is None:
+            found = requests.utils.get_environ_proxies(url)
+            if len(self._proxies_by_host) >= self._MAX_HOSTS:
+                self._proxies_by_host.clear()
+            self._proxies_by_host[key] = found
+        return found
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        proxies = dict(proxies or {})
+        if "no_proxy" in proxies:  # a caller's own bypass list: as requests would, not cached
+            environ = requests.utils.get_environ_proxies(url, no_proxy=proxies["no_proxy"])
+        else:
+            environ = self.environ_proxies(url)
+        for scheme, proxy in environ.items():
+            proxies.setdefault(scheme, proxy)
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
 def new_session(pool_maxsize: int = 10) -> requests.Session:
-    """A pooled session whose calls :func:`call` can cut off at their deadline."""
-    session = requests.Session()
+    """A pooled session whose calls :func:`call` can cut off at their deadline (see :class:`_Session`)."""
+    session = _Session()
     adapter = _Adapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
-def _shut(watched: list) -> None:
-    for sock in list(watched):
+def _shut(sockets: list) -> None:
+    for sock in sockets:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -128,15 +322,12 @@ def deadline(seconds: float):
     outer = _scope_end.get()
     if outer is not None:
         end = min(end, outer)
-    watched: list = []
-    tokens = (_sockets.set(watched), _scope_end.set(end))
-    watchdog = threading.Timer(max(end - time.monotonic(), 0.0), _shut, args=(watched,))
-    watchdog.daemon = True
-    watchdog.start()
+    watch = _watchdog().watch(end)
+    tokens = (_sockets.set(watch), _scope_end.set(end))
     try:
         yield
     finally:
-        watchdog.cancel()
+        watch.cancel()
         _sockets.reset(tokens[0])
         _scope_end.reset(tokens[1])
 
@@ -157,11 +348,8 @@ def call(session: requests.Session, method: str, url: str, *, deadline_s: float,
             raise OutboundFailed("timeout", "no time left before the deadline")
         deadline_s = min(deadline_s, left)
     end = time.monotonic() + deadline_s
-    watched: list = []
-    token = _sockets.set(watched)
-    watchdog = threading.Timer(deadline_s, _shut, args=(watched,))
-    watchdog.daemon = True
-    watchdog.start()
+    watch = _watchdog().watch(end)
+    token = _sockets.set(watch)
     try:
         return _call(session, method, url, end, deadline_s, max_bytes, kwargs)
     except OutboundFailed as exc:
@@ -173,7 +361,7 @@ def call(session: requests.Session, method: str, url: str, *, deadline_s: float,
             raise OutboundFailed("timeout", f"no complete answer within {deadline_s:g} s") from None
         raise
     finally:
-        watchdog.cancel()
+        watch.cancel()
         _sockets.reset(token)
 
 

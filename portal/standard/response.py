@@ -95,7 +95,7 @@ def parse_event(raw, part: Part | None = None) -> tuple[Event | None, list[str]]
     it (a producer's data file) the event must name its ``part``.
     """
     if not schemas.is_valid("kundhandelse", raw):
-        return None, schemas.problems("kundhandelse", raw) or ["$: does not match the schema"]
+        return None, schemas.explain("kundhandelse", raw) or ["$: does not match the schema"]
     if part is None and "part" not in raw:
         return None, ["$.part is required"]
     try:

@@ -1,12 +1,15 @@
-"""Outbound calls end at their wall-clock deadline, whatever the peer does (real sockets on loopback)."""
+"""Outbound calls end at their wall-clock deadline, whatever the peer does, with one watchdog thread for all calls; they
+use the proxies and the CA bundle the environment names (real sockets on loopback)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from smtpsink import self_signed_context
 
 from portal.outbound import OutboundFailed, call, new_session
 
@@ -83,3 +86,164 @@ def test_nobody_listening_is_down():
     with pytest.raises(OutboundFailed) as failed:
         call(new_session(), "GET", f"http://127.0.0.1:{port}/", deadline_s=5)
     assert failed.value.reason == "down"
+
+
+class _KeepAlive:
+    """A loopback HTTP/1.1 server with keep-alive (over TLS given ``tls``, an ``ssl.SSLContext``): ``/held``
+    answers once ``release`` is set; counts connections."""
+
+    def __init__(self, tls=None):
+        self.release = threading.Event()
+        self.arrived = threading.Semaphore(0)
+        self.connections = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def setup(self):
+                super().setup()
+                server.connections += 1
+
+            def do_GET(self):
+                if self.path == "/held":
+                    server.arrived.release()
+                    server.release.wait(30)
+                body = f"answer to {self.path}".encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        if tls is not None:
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def test_many_concurrent_calls_start_no_thread_per_call(monkeypatch):
+    server = _KeepAlive()
+    callers: set = set()
+    starts: list = []
+    start = threading.Thread.start
+
+    def counted_start(thread):
+        if threading.current_thread().ident in callers:
+            starts.append(thread.name)
+        return start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted_start)
+    session, answers = new_session(pool_maxsize=16), []
+
+    def one():
+        callers.add(threading.get_ident())
+        answers.append(call(session, "GET", server.url + "/held", deadline_s=30).status)
+
+    threads = [threading.Thread(target=one) for _ in range(16)]
+    try:
+        for t in threads:
+            t.start()
+        for _ in threads:  # every call is in flight at once, each with its deadline running
+            assert server.arrived.acquire(timeout=30)
+        server.release.set()
+        for t in threads:
+            t.join(30)
+    finally:
+        server.close()
+    assert answers == [200] * 16
+    assert starts in ([], ["outbound-watchdog"])  # at most the process's one watchdog, on first use
+    assert [t.name for t in threading.enumerate()].count("outbound-watchdog") == 1
+
+
+def test_a_finished_calls_deadline_never_shuts_the_connection_reused_after_it():
+    server = _KeepAlive()
+    session = new_session(pool_maxsize=1)
+    try:
+        assert call(session, "GET", server.url + "/quick", deadline_s=0.3).body == b"answer to /quick"
+        later: list = []
+        waiting = threading.Thread(target=lambda: later.append(call(session, "GET", server.url + "/held",
+                                                                    deadline_s=30)))
+        waiting.start()
+        assert server.arrived.acquire(timeout=30)
+        time.sleep(0.6)  # the first call's deadline passes while the same connection waits for the second answer
+        server.release.set()
+        waiting.join(30)
+    finally:
+        server.close()
+    assert [a.body for a in later] == [b"answer to /held"]
+    assert server.connections == 1  # the second call did reuse the first one's connection
+
+
+class _RecordingProxy:
+    """A loopback HTTP proxy that records each request line and answers every request itself."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                proxy.lines.append(self.requestline)
+                self.send_response(200)
+                self.send_header("Content-Length", "9")
+                self.end_headers()
+                self.wfile.write(b"via proxy")
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def test_a_proxy_in_the_environment_is_used_and_no_proxy_bypasses_it(monkeypatch):
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    agency, proxy = _KeepAlive(), _RecordingProxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        assert call(new_session(), "GET", agency.url + "/cases", deadline_s=10).body == b"via proxy"
+        assert proxy.lines == [f"GET {agency.url}/cases HTTP/1.1"]  # the proxy was asked for the agency's URL
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert call(new_session(), "GET", agency.url + "/cases", deadline_s=10).body == b"answer to /cases"
+        assert len(proxy.lines) == 1
+    finally:
+        agency.close()
+        proxy.close()
+
+
+def test_the_ca_bundle_in_the_environment_is_trusted(monkeypatch, tmp_path):
+    context, cert = self_signed_context(tmp_path)
+    agency = _KeepAlive(tls=context)
+    url = agency.url + "/cases"
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *_PROXY_VARIABLES, *(n.upper() for n in _PROXY_VARIABLES)):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        with pytest.raises(OutboundFailed) as failed:  # the system's CAs do not know this certificate
+            call(new_session(), "GET", url, deadline_s=10)
+        assert failed.value.reason == "down"
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)
+        assert call(new_session(), "GET", url, deadline_s=10).body == b"answer to /cases"
+    finally:
+        agency.close()

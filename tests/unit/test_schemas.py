@@ -6,6 +6,8 @@ import json
 
 import pytest
 from builders import ANVANDARE, ORGNR12, PNR, SAMNR, arende_json, event_json, fraga_body, kund_json
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.standard import schemas
 from portal.standard.schemas import json_path, problems
@@ -239,3 +241,65 @@ def test_the_quick_check_and_the_full_validator_agree_on_the_unit_cases():
     for instance in bad:
         assert not schemas.is_valid("kundhandelse", instance)
         assert schemas.problems("kundhandelse", instance)
+
+
+# The envelope of every answer: each group's part and each delfraga. The quick check (fastjsonschema) answers a
+# "yes"; jsonschema alone decides a "no" and words it, so problems() says exactly what jsonschema says.
+ENVELOPE_CASES = [
+    ("part", {"kund": kund_json()}, True),
+    ("part", {"arende": arende_json()}, True),
+    ("part", {"kund": kund_json(ORGNR12, "Organisationsnummer", tillagg="2"), "arende": arende_json()}, True),
+    ("part", {"kund": kund_json(PNR + "\n")}, True),  # jsonschema's "$" allows a final newline; the quick one not
+    ("part", {}, False),
+    ("part", None, False),
+    ("part", "kund", False),
+    ("part", {"kund": kund_json(PNR[:-1])}, False),
+    ("part", {"kund": kund_json(typ="Gdnr")}, False),
+    ("part", {"kund": {**kund_json(), "namn": "Anna"}}, False),
+    ("part", {"kund": kund_json(tillagg="1234")}, False),
+    ("part", {"arende": arende_json("")}, False),
+    ("part", {"arende": arende_json("x" * 101)}, False),
+    ("part", {"person": kund_json()}, False),
+    ("Delfraga", {"producent": "Skatteverket", "status": "OK"}, True),
+    ("Delfraga", {"producent": "Tanum", "status": "FEL", "message": "timeout", "httpCode": 504}, True),
+    ("Delfraga", {"producent": "Tanum", "status": "FEL", "httpCode": 504.0}, True),  # an integral number
+    ("Delfraga", {"producent": "Tanum", "status": "OK", "part": {"kund": kund_json()}, "annat": 1}, True),
+    ("Delfraga", {"status": "OK"}, False),
+    ("Delfraga", {"producent": 7, "status": "OK"}, False),
+    ("Delfraga", {"producent": "Tanum", "status": "KANSKE"}, False),
+    ("Delfraga", {"producent": "Tanum", "status": "FEL", "httpCode": True}, False),
+    ("Delfraga", {"producent": "Tanum", "status": "FEL", "httpCode": "504"}, False),
+    ("Delfraga", {"producent": "Tanum", "status": "OK", "part": {}}, False),
+    ("Delfraga", {"producent": "Tanum", "status": "OK", "part": {"kund": kund_json(PNR[:-1])}}, False),
+    ("Delfraga", [], False),
+    ("Delfraga", None, False),
+]
+
+
+@pytest.mark.parametrize("what, instance, valid", ENVELOPE_CASES)
+def test_the_quick_path_gives_jsonschemas_answer_for_the_envelope(what, instance, valid):
+    name, definition = ("part", None) if what == "part" else ("svar", "Delfraga")
+    found = problems(name, instance, definition)
+    assert found == schemas.explain(name, instance, definition)
+    assert (found == []) == valid
+    if not valid:
+        assert all(message.startswith("$") for message in found)
+
+
+_KUND_FIELDS = st.fixed_dictionaries(
+    {"identifierare": st.one_of(st.from_regex(r"[0-9]{12}", fullmatch=True), st.text(max_size=14), st.integers())},
+    optional={"typ": st.sampled_from(["Personnummer", "Organisationsnummer", "Samordningsnummer", "Gdnr", None]),
+              "tillagg": st.one_of(st.from_regex(r"[0-9]{1,4}", fullmatch=True), st.integers()),
+              "namn": st.text(max_size=3)})
+_PARTS = st.dictionaries(st.sampled_from(["kund", "arende", "annat"]),
+                         st.one_of(_KUND_FIELDS, st.builds(arende_json, st.text(max_size=101))), max_size=3)
+
+
+@given(part=_PARTS, status=st.sampled_from(["OK", "FEL", "ok", 1]),
+       http_code=st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.booleans(), st.text(max_size=3)))
+def test_the_quick_path_and_jsonschema_agree_on_near_valid_envelopes(part, status, http_code):
+    assert problems("part", part) == schemas.explain("part", part)
+    delfraga = {"producent": "Tanum", "status": status, "part": part}
+    if http_code is not None:
+        delfraga["httpCode"] = http_code
+    assert problems("svar", delfraga, "Delfraga") == schemas.explain("svar", delfraga, "Delfraga")
