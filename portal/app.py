@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 
 from portal import config as config_mod
 from portal.config import ROOT, Config
@@ -150,7 +150,9 @@ def _register(app: Flask) -> None:
     @app.context_processor
     def globals_():
         from flask_babel import get_locale
-        return {"locale": str(get_locale() or "sv"), "current_user": current_user}
+        # A page drawn because the database is unreachable shows nobody as signed in (errors.database_down).
+        return {"locale": str(get_locale() or "sv"),
+                "current_user": AnonymousUserMixin() if errors.database_down() else current_user}
 
     errors.register(app)
 

@@ -9,7 +9,6 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
-from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -58,10 +57,17 @@ def _database_down(exc):
     """The database cannot be reached (PostgreSQL down, a file gone): 503 with a readable page, and a log line.
 
     The transaction of the request was rolled back whole; the page is drawn as for a signed-out visitor, since
-    who is signed in cannot be read either. A pooled connection is checked before its next use, so the portal
-    recovers by itself when the database is back.
+    who is signed in cannot be read either (``database_down``). The pool replaces its connections that the
+    failure found dead, so the portal recovers by itself when the database is back.
     """
     log.error("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
-    g._login_user = AnonymousUserMixin()
+    g.database_down = True
     title, message = PAGES[503]
     return page(503, title(), message(), [("Retry-After", "30")])
+
+
+def database_down() -> bool:
+    """Whether this request found the database unreachable: its page then shows nobody as signed in. The session's
+    user loader answers "nobody" (flask-login's public way to say so) rather than ask the database again, and the
+    templates get an anonymous ``current_user`` even when the user was read before the database went."""
+    return bool(g.get("database_down"))

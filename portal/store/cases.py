@@ -149,6 +149,23 @@ class CasesStore:
             " order by tidpunkt || '' desc, kundhandelse_id desc", [party, producer, case_key]).fetchall()
         return [StoredEvent(producer, Event.from_json(json.loads(d)), _from_iso(f)) for d, f in rows]
 
+    def events_of_cases(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[StoredEvent]]:
+        """The events of each given (producer, case key), newest first: ``case_events`` for many cases in one
+        statement per few hundred (on a database server each statement is a round trip)."""
+        out: dict[tuple[str, str], list[StoredEvent]] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), CHUNK // 2):
+            chunk = wanted[start:start + CHUNK // 2]
+            values = ",".join(["(?, ?)"] * len(chunk))
+            for producer, key, data, first in self.db.execute(
+                    f"with k(producer, case_key) as (values {values}) select k.producer, k.case_key, e.data,"
+                    " e.first_stored_at from k join events e on e.party = ? and e.producer = k.producer"
+                    " and e.case_key = k.case_key order by k.producer, k.case_key, e.tidpunkt desc,"
+                    " e.kundhandelse_id desc", [v for pair in chunk for v in pair] + [party]):
+                out.setdefault((producer, key), []).append(
+                    StoredEvent(producer, Event.from_json(json.loads(data)), _from_iso(first)))
+        return out
+
     def unread_counts(self, party: str, cases: list[tuple[str, str, dt.datetime | None]]) -> dict[tuple[str, str], int]:
         """Per (producer, case key, since): how many of the case's events we first had after ``since`` (None: all).
 

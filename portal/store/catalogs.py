@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections import OrderedDict
 
 from .clock import _from_iso, _iso, now
 from .database import Database
 
-# Parsed documents by (database, producer): (fetched at as stored, parsed). Every page names its cases from the
+# Parsed documents by database, then producer: (fetched at as stored, parsed). Every page names its cases from the
 # catalogs; reading and parsing every document on every page cost more than the rest of the page's queries, so a
 # page reads only when each was fetched, and the documents that changed since. Treat them as read-only.
-_parsed: dict[tuple[str, str], tuple[str, tuple]] = {}
+# Production has one database; a process that opens many one after another (the test suite) keeps the last few.
+_parsed: OrderedDict[str, dict[str, tuple[str, tuple]]] = OrderedDict()
 _parsed_lock = threading.Lock()
+KEEP_DATABASES = 8
 
 
 class CatalogsStore:
@@ -24,21 +27,26 @@ class CatalogsStore:
     def catalogs(self) -> dict[str, tuple[dt.datetime, dict | None]]:
         """Cached catalogs by producer: (fetched at, document or None for "publishes none")."""
         stamps = self.db.execute("select producer, fetched_at from catalogs").fetchall()
-        out, changed = {}, []
+        out, changed, keep = {}, [], {}
         with _parsed_lock:
+            known = _parsed.get(self.db.database, {})
             for producer, fetched_at in stamps:
-                kept = _parsed.get((self.db.database, producer))
+                kept = known.get(producer)
                 if kept is not None and kept[0] == fetched_at:
-                    out[producer] = kept[1]
+                    out[producer], keep[producer] = kept[1], kept
                 else:
                     changed.append(producer)
         if changed:
             rows = self.db.execute(f"select producer, fetched_at, data from catalogs where producer in"
                                    f" ({','.join('?' * len(changed))})", changed).fetchall()
-            with _parsed_lock:
-                for producer, fetched_at, data in rows:
-                    out[producer] = (_from_iso(fetched_at), json.loads(data) if data else None)
-                    _parsed[(self.db.database, producer)] = (fetched_at, out[producer])
+            for producer, fetched_at, data in rows:
+                out[producer] = (_from_iso(fetched_at), json.loads(data) if data else None)
+                keep[producer] = (fetched_at, out[producer])
+        with _parsed_lock:  # only the producers it has now: one dropped from the table falls out too
+            _parsed[self.db.database] = keep
+            _parsed.move_to_end(self.db.database)
+            while len(_parsed) > KEEP_DATABASES:
+                _parsed.popitem(last=False)
         return out
 
     def save_catalog(self, producer: str, doc: dict | None) -> None:

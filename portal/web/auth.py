@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from portal.eid import InvalidIdentity, MockEid
+from portal.errors import database_down
 from portal.extensions import limiter, login_manager
 from portal.oidc import OidcError, RelyingParty
 from portal.runtime import config, store
@@ -43,6 +44,8 @@ class User(UserMixin):
 
 @login_manager.user_loader
 def load_user(nonce: str) -> User | None:
+    if database_down():  # drawing the 503 page: who is signed in cannot be read
+        return None
     with stage("session"):
         return _load_user(nonce)
 

@@ -77,7 +77,9 @@ def load_cases(prefixes: tuple[str, ...] | None = None, *, fetch: bool = True):
         digits = party.identity.digits
         query = CaseQuery(producers=tuple(p.slug for p in visible_producers(cfg, party)),
                           gate=gate_for(party, cfg.producers), prefixes=prefixes)
-        stored = [s for c in store().case_index(digits, query) for s in store().case_events(digits, c[0], c[1])]
+        keys = [(c[0], c[1]) for c in store().case_index(digits, query)]
+        found = store().events_of_cases(digits, keys)  # one statement for many cases, not one per case
+        stored = [s for key in keys for s in found.get(key, [])]
     events = [(s.producer, names[s.producer], s.event, s.first_stored_at) for s in stored]
     cases = build_cases(events, handle_key=handle_key(party))
     name(cases)

@@ -156,3 +156,56 @@ def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(make_app):
     app = make_app(login_rate_limit="2 per minute")
     assert _attempts(app.test_client(), "198.51.100.1", 2) == [400, 400]
     assert _attempts(app.test_client(), "198.51.100.2", 1) == [429]  # a forged header buys no new bucket
+
+
+# --- the database gone while signed in: a readable 503, drawn as for a signed-out visitor -------------------
+
+UNAVAILABLE = "Tjänsten är inte tillgänglig just nu"
+
+
+def _signed_out_503(response):
+    """The 503 page says what happened and shows nobody as signed in: who is signed in cannot be read."""
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    soup = page(response)
+    assert soup.select_one("h1").get_text(strip=True) == UNAVAILABLE
+    assert "Inget har gått förlorat" in soup.select_one("main").get_text()
+    assert not soup.select(".site-header__user") and not soup.select('form[action="/logout"]')
+    assert not soup.select(".site-nav")  # the signed-in menu
+    assert "Karin" not in response.get_data(as_text=True)
+
+
+def test_the_database_unreachable_when_the_session_is_read_is_a_signed_out_503(make_app, tmp_path):
+    from portal.store import database
+
+    client = make_app(database=str(tmp_path / "portal.db")).test_client()  # the SQLite file itself
+    login(client, KARIN)
+    (tmp_path / "portal.db").rename(tmp_path / "moved.db")
+    (tmp_path / "portal.db").mkdir()  # nothing can be opened there
+    database.dispose_engines()  # no connection left open on the moved file: the next request must open one
+    _signed_out_503(client.get("/"))
+
+
+def test_the_database_lost_in_the_middle_of_a_page_is_a_signed_out_503(client, monkeypatch):
+    """The session was read (the user is known) when the database went away: the page still shows nobody."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from portal import audit
+
+    login(client, KARIN)
+
+    def lost(*_args, **_kwargs):
+        raise OperationalError("insert into audit", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(audit, "record", lost)
+    _signed_out_503(client.get("/livssituationer"))
+
+
+def test_no_module_of_the_portal_sets_flask_logins_private_state():
+    """The 503 page draws as signed out through flask-login's public ways (a user loader that answers "nobody"),
+    not by writing its private per-request user, which a flask-login release may rename."""
+    from pathlib import Path
+
+    portal = Path(__file__).resolve().parents[2] / "portal"
+    assert [p.name for p in portal.rglob("*.py") if "_login_user" in p.read_text(encoding="utf-8")] == []

@@ -6,6 +6,7 @@ Expected step states are derived from the demo data (``mock_producers/data/*.jso
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 import pytest
@@ -641,3 +642,66 @@ def test_two_cases_of_the_same_name_are_told_apart_in_the_steps_and_the_timeline
         assert steps[href] == overview[href]
     in_timeline = {a["href"]: text_of(a) for a in soup.select("main .timeline__item a")}
     assert {in_timeline[h] for h in twins} == {"Ärendet: " + steps[h] for h in twins}
+
+
+# --- statements per page ----------------------------------------------------------------------------
+
+
+def _strandskydd_case(n: int) -> dict:
+    """A new strandskydd case of the AB's at Länsstyrelsen, with its own diarienummer."""
+    from portal.standard import clock
+
+    arende = f"526-{90000 + n}-2026"
+    return {
+        "kundhandelseId": f"lst-statements-{n}",
+        "part": {"kund": {"identifierare": OSTRON, "typ": "Organisationsnummer"},
+                 "arende": {"identifierare": arende, "typ": "Diarienummer"}},
+        "rubrik": f"Ansökan om strandskyddsdispens {n} har kommit in", "sprak": "sv",
+        "producent": "Länsstyrelsen Västra Götaland",
+        "tidpunkt": (clock.now().replace(microsecond=0) - _dt.timedelta(hours=n + 1)).isoformat(),
+        "kundhandelseTyp": "LST.STRANDSKYDD.MOTTAGEN",
+        "producentarendetKraverKundatgard": False, "producentarendetKlart": False, "version": "6.1",
+        "referenser": {"diarienummer": arende},
+    }
+
+
+def _statements_of_a_warm_situation_page(make_private_app, database: str):
+    """(statements the portal sent its database, timeline items) for the aquaculture page read a second time
+    (the first asked the agencies; the second is from the cache)."""
+    from sqlalchemy import event
+
+    from portal.store.database import engine
+
+    client = as_ostron(make_private_app(database=database).test_client())
+    assert client.get(SLUG).status_code == 200
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        sent.append(statement)
+
+    target = engine(database)
+    event.listen(target, "before_cursor_execute", count)
+    try:
+        response = client.get(SLUG)
+    finally:
+        event.remove(target, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return sent, timeline(page(response))
+
+
+def test_a_situation_page_reads_its_cases_events_in_a_bounded_number_of_statements(tmp_path, private_world,
+                                                                                  make_private_app):
+    """On a database server each statement is a round trip: a situation page reads the events of all its cases
+    together, so twelve more cases cost the page no more statements, and every one of them is shown."""
+    from testdb import test_database
+
+    before, shown_before = _statements_of_a_warm_situation_page(make_private_app, test_database(tmp_path, "before"))
+    assert len(shown_before) == len(situation_events(OSTRON))
+    for n in range(12):
+        r = private_world.admin("PUT", "/producers/lansstyrelsen/events", _strandskydd_case(n))
+        assert r.status_code == 200, r.text
+    after, shown_after = _statements_of_a_warm_situation_page(make_private_app, test_database(tmp_path, "after"))
+    assert len(after) == len(before), "\n".join(after)
+    assert len(shown_after) == len(shown_before) + 12
+    assert {title for _, title, _ in shown_after} - {title for _, title, _ in shown_before} == {
+        f"Ansökan om strandskyddsdispens {n} har kommit in" for n in range(12)}
