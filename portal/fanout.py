@@ -88,10 +88,14 @@ def fan_out(tasks: dict[str, Callable[[], FetchResult]], deadline_s: float,
     """
     started = time.monotonic()
     fetch_deadline_s = deadline_s if fetch_deadline_s is None else fetch_deadline_s
+    out = _Countdown(len(tasks))
     futures: dict[Future, str] = {}
     for slug, task in tasks.items():
-        futures[_submit(slug, task, max(per_producer, 1), fetch_deadline_s)] = slug
+        futures[_submit(slug, task, max(per_producer, 1), fetch_deadline_s, out.one())] = slug
     if meanwhile is not None:
+        # The questions go first: the caller's other work (its own calls, with their own CPU) waits until every
+        # task has sent its first request, ended, or been queued, or MEANWHILE_AFTER_S has passed.
+        out.done.wait(MEANWHILE_AFTER_S)
         meanwhile()
     outcomes: dict[str, Outcome] = {}
     # Answers are handed over as they come, so the caller's work on them overlaps the wait for the slowest.
@@ -139,20 +143,55 @@ def busy(slug: str) -> int:
         return 0 if bulkhead is None else bulkhead.running + len(bulkhead.waiting)
 
 
-def _submit(slug: str, task: Callable[[], FetchResult], limit: int, fetch_deadline_s: float) -> Future:
-    """Start ``task`` in the pool when the producer has a free slot, else queue it behind its own calls."""
+MEANWHILE_AFTER_S = 0.05  # at most this long does ``meanwhile`` wait for the questions to be out
+
+
+class _Countdown:
+    """Set ``done`` once each of ``n`` tasks has said (once) that its question is out."""
+
+    def __init__(self, n: int):
+        self.left = n
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        if n <= 0:
+            self.done.set()
+
+    def one(self) -> Callable[[], None]:
+        """One task's signal: the first call counts, later ones do nothing."""
+        said = []
+
+        def signal() -> None:
+            with self.lock:
+                if said:
+                    return
+                said.append(True)
+                self.left -= 1
+                if self.left <= 0:
+                    self.done.set()
+        return signal
+
+
+def _submit(slug: str, task: Callable[[], FetchResult], limit: int, fetch_deadline_s: float,
+            sent: Callable[[], None] = lambda: None) -> Future:
+    """Start ``task`` in the pool when the producer has a free slot, else queue it behind its own calls.
+
+    ``sent`` is called when the task's first request is out, it ends, or it is queued or refused (nothing to
+    wait for then).
+    """
     future: Future = Future()
-    job = (future, task, fetch_deadline_s)
+    job = (future, task, fetch_deadline_s, sent)
     with _bulkheads_lock:
         bulkhead = _bulkheads.setdefault(slug, _Bulkhead())
         if bulkhead.running < limit:
             bulkhead.running += 1
         elif len(bulkhead.waiting) < limit * QUEUE_PER_SLOT:
             bulkhead.waiting.append(job)
+            sent()
             return future
         else:
             future.set_exception(ProducerFailed("busy", f"{limit} calls already running and "
                                                         f"{len(bulkhead.waiting)} waiting"))
+            sent()
             return future
     _pool.submit(_drain, slug, job)
     return future
@@ -161,12 +200,17 @@ def _submit(slug: str, task: Callable[[], FetchResult], limit: int, fetch_deadli
 def _drain(slug: str, job) -> None:
     """Run the job, then the producer's next waiting one, in this thread; free the slot when none is left."""
     while True:
-        future, task, fetch_deadline_s = job
+        future, task, fetch_deadline_s, sent = job
         if future.set_running_or_notify_cancel():
             try:
-                future.set_result(_timed(task, fetch_deadline_s))
+                with outbound.on_sent(sent):
+                    future.set_result(_timed(task, fetch_deadline_s))
             except BaseException as exc:  # handed to the caller through the future
                 future.set_exception(exc)
+            finally:
+                sent()
+        else:
+            sent()
         with _bulkheads_lock:
             bulkhead = _bulkheads[slug]
             if not bulkhead.waiting:

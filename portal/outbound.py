@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -204,6 +205,24 @@ os.register_at_fork(after_in_child=_forget_watchdog_after_fork)
 _sockets: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("outbound_sockets", default=None)
 
 
+# Called (perhaps more than once) when a request of the task running in this context has been sent: see
+# :func:`on_sent`.
+_sent_hook: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("outbound_sent", default=None)
+
+
+@contextlib.contextmanager
+def on_sent(hook: Callable[[], None]):
+    """Inside the block, ``hook()`` runs each time a request has been sent and its answer is awaited.
+
+    Lets a fan-out know when all its questions are out (``portal.fanout``); ``hook`` must be quick and idempotent.
+    """
+    token = _sent_hook.set(hook)
+    try:
+        yield
+    finally:
+        _sent_hook.reset(token)
+
+
 class _Watched:
     """Mixin: hand the socket to the running call's deadline before waiting for an answer."""
 
@@ -211,6 +230,9 @@ class _Watched:
         deadline = _sockets.get()
         if deadline is not None and self.sock is not None:
             deadline.add(self.sock)
+        hook = _sent_hook.get()
+        if hook is not None:  # the request is on its way: getresponse is called right after it was written
+            hook()
         return super().getresponse(*args, **kwargs)
 
 
