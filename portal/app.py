@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not (settings.demo or testing),
         PERMANENT_SESSION_LIFETIME=int(settings.session_absolute_h * 3600),
+        # The cookie is sent when the session changes, not signed and sent again on every response: it then lives
+        # session_absolute_h from log-in (the server's session row enforces both lifetimes anyway), and a page view
+        # saves an HMAC and a Set-Cookie (about 0.5 ms of a warm overview's 6 ms of CPU).
+        SESSION_REFRESH_EACH_REQUEST=False,
         BABEL_DEFAULT_LOCALE="sv",
         BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),

@@ -282,3 +282,12 @@ def test_valid_number_outside_the_demo_list_logs_in_as_a_test_person(client):
     soup = page(client.get("/"))
     assert text_of(soup.select_one(".site-header__user")) == "Testperson"
     assert text_of(soup.select_one("main .empty")) == "Det finns inga ärenden att visa."
+
+
+def test_a_page_view_that_changes_nothing_sends_no_new_session_cookie(client):
+    login(client, KARIN)
+    client.get("/")  # the first overview may start the seen-log and so on
+    again = client.get("/")
+    assert again.status_code == 200
+    # The cookie set at log-in still holds: it is not signed and sent again with every page.
+    assert not [h for h in again.headers.getlist("Set-Cookie") if h.startswith("portal_session=")]
