@@ -105,6 +105,11 @@ def profile(mock_url: str, pnr: str, runs: int, json_out: str | None = None, dat
     cold = time.perf_counter() - t0
     assert first.status_code == 200  # the first load also compiled the templates
     _wait_until_stored(database, pnr)
+    if path == "first-case":  # the first case the overview links to (P9's case page)
+        found = re.search(rb'href="(/arende/[A-Za-z0-9]+)"', client.get("/").data)
+        if found is None:
+            raise RuntimeError("no case link on the overview")
+        path = found.group(1).decode()
     client.get(path)  # warm: every agency's answer is stored
     profiler = cProfile.Profile()
     walls = []
@@ -148,8 +153,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pnr", default="199303032230", help="whose overview (default: the --scale-person person)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", help="also write the per-stage times (ms per load) to this file")
-    parser.add_argument("--path", default="/", help="the page to profile, e.g. /alla (after the overview filled "
-                        "the cache; stages not on that page show 0.0)")
+    parser.add_argument("--path", default="/", help="the page to profile, e.g. /alla or first-case (the first case "
+                        "the overview links to), after the overview filled the cache; stages not on that page show 0.0")
     parser.add_argument("--database", help="the portal's database (default: a new SQLite file); a PostgreSQL URL "
                         "must name an empty database or one this profile made")
     args = parser.parse_args(argv)
