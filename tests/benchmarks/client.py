@@ -83,6 +83,11 @@ class LightClient:
 
     def get(self, path: str = "/", timeout: float = 120, *, close: bool = False) -> float:
         """GET ``path``, body read in full: client-side seconds. A non-200 answer raises."""
+        return self.fetch(path, timeout, close=close)[0]
+
+    def fetch(self, path: str = "/", timeout: float = 120, *,
+              close: bool = False) -> tuple[float, http.client.HTTPMessage, bytes]:
+        """GET ``path``: (client-side seconds, response headers, body read in full). A non-200 answer raises."""
         t0 = time.perf_counter()
         for attempt in (0, 1):
             if self.conn is None:
@@ -90,7 +95,7 @@ class LightClient:
             try:
                 self.conn.request("GET", path, headers={**self.headers, **({"Connection": "close"} if close else {})})
                 response = self.conn.getresponse()
-                response.read()
+                body = response.read()
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()  # the server closed an idle keep-alive connection: once more, on a new one
@@ -102,7 +107,7 @@ class LightClient:
             self.close()
         if response.status != 200:
             raise RuntimeError(f"GET {path} answered {response.status}")
-        return elapsed
+        return elapsed, response.headers, body
 
     def close(self) -> None:
         if self.conn is not None:
@@ -111,9 +116,11 @@ class LightClient:
 
 
 def server_timing(response) -> dict[str, float]:
-    """The portal's ``Server-Timing`` header (bench portals turn it on) as stage -> ms."""
+    """The portal's ``Server-Timing`` header (bench portals turn it on) as stage -> ms; ``response`` is a
+    ``requests`` response or the headers of one (``LightClient.fetch``)."""
     out = {}
-    for part in response.headers.get("Server-Timing", "").split(","):
+    headers = getattr(response, "headers", response)
+    for part in headers.get("Server-Timing", "").split(","):
         name, _, dur = part.strip().partition(";dur=")
         if name and dur:
             out[name] = float(dur)
