@@ -6,6 +6,8 @@ import datetime as dt
 
 from flask import Flask, g, request, session
 from babel import dates as babel_dates
+from jinja2 import pass_context
+from markupsafe import Markup
 from flask_babel import get_locale, get_timezone, get_translations, gettext, ngettext
 
 from portal.standard import clock
@@ -39,14 +41,38 @@ def translations():
 
 
 def install_template_gettext(app: Flask) -> None:
-    """The templates' ``_()``/``ngettext()`` through :func:`translations` (after ``babel.init_app``)."""
-    app.jinja_env.install_gettext_callables(
+    """The templates' ``_()``/``gettext()``/``ngettext()`` through :func:`translations` (after ``babel.init_app``).
+
+    They do what Jinja's "newstyle" gettext does (the result is Markup when autoescaping, then always
+    ``% variables``; ``ngettext`` also offers ``num``), in one call each: Jinja's own goes ``_`` -> alias ->
+    wrapper -> our function, three context calls per string, a third of the render of a long list.
+    """
+    env = app.jinja_env
+    env.install_gettext_callables(  # sets the newstyle flag and the p-variants; the two below replace the rest
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+
+
+@pass_context
+def _template_gettext(__context, __string: str, **variables):
+    rv = translations().ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables  # always a format string, as Jinja's newstyle gettext
+
+
+@pass_context
+def _template_ngettext(__context, __singular: str, __plural: str, __num: int, **variables):
+    variables.setdefault("num", __num)
+    rv = translations().ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
 
 
 def _locale_and_zone():
