@@ -76,13 +76,15 @@ def _template_ngettext(__context, __singular: str, __plural: str, __num: int, **
 
 
 def _locale_and_zone():
-    """This request's babel locale and time zone, looked up once per locale in force (as :func:`translations`)."""
+    """This request's babel locale, time zone and their names, looked up once per locale in force (as
+    :func:`translations`)."""
     ctx = g.get("_flask_babel")
     locale = getattr(ctx, "babel_locale", None)
     cached = getattr(ctx, "portal_locale_zone", None)
     if cached is not None and locale is not None and cached[0] is locale:
         return cached
-    found = (get_locale(), get_timezone())
+    found_locale, zone = get_locale(), get_timezone()
+    found = (found_locale, zone, (str(found_locale), str(zone)))
     g._flask_babel.portal_locale_zone = found
     return found
 
@@ -96,13 +98,15 @@ def _local(value: dt.datetime, zone) -> dt.datetime:
 
 # The filters below format as flask-babel's format_date/format_time/format_timedelta do, with the request's locale
 # and zone looked up once; a day or a clock time is formatted once per locale and kept (a case page shows a few
-# hundred time stamps, and babel's formatting was a quarter of its render).
+# hundred time stamps, and babel's formatting was a quarter of its render). A moment is kept formatted too, per
+# locale and zone: the same events are shown on every load of a page.
 _formatted: dict[tuple, str] = {}
 _FORMATTED_MAX = 20000
+_moments: dict[tuple, str] = {}
 
 
-def _day(locale, day: dt.date) -> str:
-    key = (str(locale), day)
+def _day(locale, day: dt.date, name: str) -> str:
+    key = (name, day)
     text = _formatted.get(key)
     if text is None:
         text = babel_dates.format_date(day, "medium", locale=locale)
@@ -112,8 +116,8 @@ def _day(locale, day: dt.date) -> str:
     return text
 
 
-def _clock(locale, moment: dt.datetime) -> str:
-    key = (str(locale), moment.hour, moment.minute)
+def _clock(locale, moment: dt.datetime, name: str) -> str:
+    key = (name, moment.hour, moment.minute)
     text = _formatted.get(key)
     if text is None:
         text = babel_dates.format_time(dt.time(moment.hour, moment.minute), "short", locale=locale)
@@ -127,26 +131,33 @@ def date(value: dt.date | dt.datetime | None) -> str:
     """A date as the locale writes it ("14 sep. 2026" / "14 Sep 2026")."""
     if value is None:
         return ""
-    locale, zone = _locale_and_zone()
+    locale, zone, names = _locale_and_zone()
     if isinstance(value, dt.datetime):
         value = _local(value, zone).date()
-    return _day(locale, value)
+    return _day(locale, value, names[0])
 
 
 def datetime(value: dt.datetime | None) -> str:
     """Date and time to the minute, in Swedish local time ("10 nov. 2026 11:00")."""
     if value is None:
         return ""
-    locale, zone = _locale_and_zone()
-    local = _local(value, zone)
-    return f"{_day(locale, local.date())} {_clock(locale, local)}"
+    locale, zone, names = _locale_and_zone()
+    key = (names, value)  # equal moments (the same instant, both aware or both naive) read the same in one zone
+    text = _moments.get(key)
+    if text is None:
+        local = _local(value, zone)
+        text = f"{_day(locale, local.date(), names[0])} {_clock(locale, local, names[0])}"
+        if len(_moments) >= _FORMATTED_MAX:
+            _moments.clear()
+        _moments[key] = text
+    return text
 
 
 def time_ago(value: dt.datetime | None) -> str:
     """Relative time: "3 dagar sedan" / "3 days ago"."""
     if value is None:
         return ""
-    locale, _zone = _locale_and_zone()
+    locale, _zone, _names = _locale_and_zone()
     return babel_dates.format_timedelta(value - clock.now(), "second", threshold=0.85, add_direction=True,
                                         locale=locale)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from . import tidpunkt as tidpunkt_mod
@@ -96,7 +97,11 @@ class Part:
 
 @dataclass(frozen=True)
 class Event:
-    """One kundhändelse. ``tidpunkt`` is always an aware datetime."""
+    """One kundhändelse. ``tidpunkt`` is always an aware datetime.
+
+    The derived values (``ball_holder``, ``case_key``, ``reference``, ``deadline``, ``link``) are pure functions of
+    the fields, computed on first use and kept: a case page reads them several times for each of hundreds of events.
+    """
 
     kundhandelse_id: str
     part: Part
@@ -168,7 +173,7 @@ class Event:
     def event_type(self) -> EventType:
         return EventType(self.typ)
 
-    @property
+    @cached_property
     def ball_holder(self) -> BallHolder:
         return ball_holder(self.klart, self.kraver_kundatgard)
 
@@ -179,7 +184,7 @@ class Event:
         out.pop("taggar", None)
         return out
 
-    @property
+    @cached_property
     def case_key(self) -> str:
         """The producer case this event belongs to: the one place that decides which events make one case.
 
@@ -198,7 +203,7 @@ class Event:
             return f"Lank:{lank.strip()}"
         return f"Arendetyp:{self.event_type.case_type}"
 
-    @property
+    @cached_property
     def reference(self) -> str | None:
         """The case reference a user can quote: ``part.arende``, else ``referenser.diarienummer``."""
         if self.part.arende is not None:
@@ -207,7 +212,7 @@ class Event:
         value = refs.get("diarienummer")
         return value.strip() if isinstance(value, str) and value.strip() else None
 
-    @property
+    @cached_property
     def deadline(self) -> dt.date | None:
         """``utokadInformation.senastDatum`` as a date, or None when absent or malformed."""
         value = self.utokad_information.get("senastDatum") if isinstance(self.utokad_information, dict) else None
@@ -218,7 +223,7 @@ class Event:
         except ValueError:
             return None
 
-    @property
+    @cached_property
     def link(self) -> str | None:
         """``referenser.lank`` when it is an absolute http(s) URL; anything else is dropped."""
         value = self.referenser.get("lank") if isinstance(self.referenser, dict) else None
