@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask, g, request, session
 from babel import dates as babel_dates
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 from flask_babel import get_locale, get_timezone, get_translations, gettext, ngettext
 
@@ -45,7 +45,8 @@ def install_template_gettext(app: Flask) -> None:
 
     They do what Jinja's "newstyle" gettext does (the result is Markup when autoescaping, then always
     ``% variables``; ``ngettext`` also offers ``num``), in one call each: Jinja's own goes ``_`` -> alias ->
-    wrapper -> our function, three context calls per string, a third of the render of a long list.
+    wrapper -> our function, three context calls per string (each copying the context inside a loop that sets a
+    variable), a third of the render of a long list.
     """
     env = app.jinja_env
     env.install_gettext_callables(  # sets the newstyle flag and the p-variants; the two below replace the rest
@@ -58,19 +59,38 @@ def install_template_gettext(app: Flask) -> None:
     env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
 
 
-@pass_context
-def _template_gettext(__context, __string: str, **variables):
-    rv = translations().ugettext(__string)
-    if __context.eval_ctx.autoescape:
+# A string without variables comes out the same for one catalog and autoescape setting: kept (a page of 300
+# customers translates about 1,200 strings, most of them the same few).
+_plain: dict[tuple, str] = {}
+_PLAIN_MAX = 5000
+
+
+@pass_eval_context  # not pass_context: Jinja would copy the whole context for each call inside a loop that sets a variable
+def _template_gettext(__eval_ctx, __string: str, **variables):
+    found = translations()
+    if not variables:
+        key = (found, __string, __eval_ctx.autoescape)
+        rv = _plain.get(key)
+        if rv is None:
+            rv = found.ugettext(__string)
+            if __eval_ctx.autoescape:
+                rv = Markup(rv)
+            rv = rv % variables
+            if len(_plain) >= _PLAIN_MAX:
+                _plain.clear()
+            _plain[key] = rv
+        return rv
+    rv = found.ugettext(__string)
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables  # always a format string, as Jinja's newstyle gettext
 
 
-@pass_context
-def _template_ngettext(__context, __singular: str, __plural: str, __num: int, **variables):
+@pass_eval_context
+def _template_ngettext(__eval_ctx, __singular: str, __plural: str, __num: int, **variables):
     variables.setdefault("num", __num)
     rv = translations().ungettext(__singular, __plural, __num)
-    if __context.eval_ctx.autoescape:
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 
