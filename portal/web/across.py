@@ -20,12 +20,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import across_refresh, audit
-from portal.acting import handle_for, lookup_notices, representation
+from portal.acting import lookup_notices, representation
 from portal.case_names import case_type_of, type_name
 from portal.catalog import case_type_names
 from portal.config import Config
 from portal.party_counts import CaseFact, describe, party_counts, read_case_facts, visible_facts
-from portal.representation import Party
+from portal.representation import Party, party_handles
 from portal.runtime import config, correlation_id, runtime, store, store_factory
 from portal.standard.ballholder import BallHolder
 from portal.standard.clock import now
@@ -101,10 +101,11 @@ def everyone():
     ages = across_refresh.read_ages(st, rep.parties, cfg.producers)
     moment = now()
     fetching = set(across_refresh.running(current_user.handle))
-    parties = [{"handle": handle_for(p), "party": p, "counts": counts.get(p.identity.digits),
+    handles = party_handles(current_app.secret_key, current_user.nonce, rep.parties)  # one key for all (as handle_for)
+    parties = [{"handle": handle, "party": p, "counts": counts.get(p.identity.digits),
                 "age": ages[p.identity.digits], "fetching": p.identity.digits in fetching,
                 "stale": across_refresh.is_stale(ages[p.identity.digits], moment, cfg.settings.fresh_s)}
-               for p in rep.parties]
+               for p, handle in zip(rep.parties, handles)]
     context = {"rows": rows, "parties": parties, "fetching": len(fetching), "lookup_notices": lookup_notices(rep),
                "stale": sum(1 for p in parties if p["stale"]), "batch": across_refresh.BATCH}
     if poll:
