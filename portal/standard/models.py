@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from urllib.parse import urlsplit
 
 from . import tidpunkt as tidpunkt_mod
@@ -95,6 +94,25 @@ class Part:
         return self.kund is not None or self.arende is not None
 
 
+class _kept:
+    """A value derived from the fields, computed on first read and kept in the instance (as
+    ``functools.cached_property``, without its lock: two threads computing it at once get the same value)."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)  # frozen forbids setattr, not the instance's dict
+        return value
+
+
 @dataclass(frozen=True)
 class Event:
     """One kundhändelse. ``tidpunkt`` is always an aware datetime.
@@ -173,7 +191,7 @@ class Event:
     def event_type(self) -> EventType:
         return EventType(self.typ)
 
-    @cached_property
+    @_kept
     def ball_holder(self) -> BallHolder:
         return ball_holder(self.klart, self.kraver_kundatgard)
 
@@ -184,7 +202,7 @@ class Event:
         out.pop("taggar", None)
         return out
 
-    @cached_property
+    @_kept
     def case_key(self) -> str:
         """The producer case this event belongs to: the one place that decides which events make one case.
 
@@ -203,7 +221,7 @@ class Event:
             return f"Lank:{lank.strip()}"
         return f"Arendetyp:{self.event_type.case_type}"
 
-    @cached_property
+    @_kept
     def reference(self) -> str | None:
         """The case reference a user can quote: ``part.arende``, else ``referenser.diarienummer``."""
         if self.part.arende is not None:
@@ -212,7 +230,7 @@ class Event:
         value = refs.get("diarienummer")
         return value.strip() if isinstance(value, str) and value.strip() else None
 
-    @cached_property
+    @_kept
     def deadline(self) -> dt.date | None:
         """``utokadInformation.senastDatum`` as a date, or None when absent or malformed."""
         value = self.utokad_information.get("senastDatum") if isinstance(self.utokad_information, dict) else None
@@ -223,7 +241,7 @@ class Event:
         except ValueError:
             return None
 
-    @cached_property
+    @_kept
     def link(self) -> str | None:
         """``referenser.lank`` when it is an absolute http(s) URL; anything else is dropped."""
         value = self.referenser.get("lank") if isinstance(self.referenser, dict) else None
