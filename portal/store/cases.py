@@ -35,28 +35,47 @@ class CasesStore:
     def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
         """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
 
-        Reads only those cases' events (on the case index), grouped here.
+        The database does the work per case (on the case index): how many events, the newest arrival, and only
+        the newest and the oldest event's row come back, with the case's distinct types beside them. A case of a
+        long history has hundreds of events; reading every one of them (its JSON too) into Python for each answer
+        that touched the case was most of the time of storing an incremental answer.
         """
         if not keys:
             return
-        grouped: dict[str, list] = {}
+        grouped: dict[str, dict] = {}
         wanted = sorted(keys)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for row in self.db.execute(
-                    "select case_key, tidpunkt, typ, ball, deadline, data, first_stored_at from events"
-                    f" where party = ? and producer = ? and case_key in ({','.join('?' * len(chunk))})"
-                    " order by case_key, tidpunkt desc, kundhandelse_id desc", [party, producer, *chunk]):
-                grouped.setdefault(row[0], []).append(row)
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            for key, tidpunkt, typ, ball, deadline, data, count, last_arrival, newest, oldest in self.db.execute(
+                    "select case_key, tidpunkt, typ, ball, deadline, data, n, last_arrival, rn_desc, rn_asc from ("
+                    " select case_key, tidpunkt, typ, ball, deadline, data,"
+                    " count(*) over (partition by case_key) as n,"
+                    " max(first_stored_at) over (partition by case_key) as last_arrival,"
+                    " row_number() over (partition by case_key order by tidpunkt desc, kundhandelse_id desc) as rn_desc,"
+                    " row_number() over (partition by case_key order by tidpunkt, kundhandelse_id) as rn_asc"
+                    f" from events where party = ? and producer = ? and case_key in ({marks})"
+                    ") t where rn_desc = 1 or rn_asc = 1", [party, producer, *chunk]):
+                case = grouped.setdefault(key, {"types": set()})
+                case["count"], case["last_arrival"] = count, last_arrival
+                if newest == 1:
+                    case["latest"] = (tidpunkt, typ, ball, deadline, data)
+                if oldest == 1:
+                    case["first"] = data
+            for key, typ in self.db.execute(
+                    f"select case_key, typ from events where party = ? and producer = ? and case_key in ({marks})"
+                    " group by case_key, typ", [party, producer, *chunk]):
+                grouped[key]["types"].add(typ)
         gone = [(party, producer, k) for k in keys if k not in grouped]
         self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
         rows = []
-        for key, events in grouped.items():
-            latest, first = json.loads(events[0][5]), json.loads(events[-1][5])
-            rows.append([party, producer, key, events[0][1], events[0][2], events[0][3], events[0][4],
+        for key, case in grouped.items():
+            tidpunkt, typ, ball, deadline, data = case["latest"]
+            latest, first = json.loads(data), json.loads(case["first"])
+            rows.append([party, producer, key, tidpunkt, typ, ball, deadline,
                          first["rubrik"], first.get("sprak", "sv"), latest["rubrik"], latest.get("sprak", "sv"),
-                         Event.from_json(latest).reference, len(events), ",".join(sorted({e[2] for e in events})),
-                         max((e[6] or "") for e in events) or None])
+                         Event.from_json(latest).reference, case["count"], ",".join(sorted(case["types"])),
+                         case["last_arrival"] or None])
         self.db.executemany(
             "insert into cases (party, producer, case_key, latest_at, latest_typ, ball, deadline,"
             " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
