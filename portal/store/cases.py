@@ -35,10 +35,11 @@ class CasesStore:
     def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
         """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
 
-        The database does the work per case (on the case index): how many events, the newest arrival, and only
-        the newest and the oldest event's row come back, with the case's distinct types beside them. A case of a
-        long history has hundreds of events; reading every one of them (its JSON too) into Python for each answer
-        that touched the case was most of the time of storing an incremental answer.
+        The database does the work per case (on the case index): how many events, the newest arrival, its first
+        and last moment and its distinct types; then only the rows at those two moments are read whole. A case of
+        a long history has hundreds of events; reading every one of them (its JSON too) into Python for each answer
+        that touched the case was most of the time of storing an incremental answer (and window functions, which
+        sort every row, were slower still on SQLite).
         """
         if not keys:
             return
@@ -47,25 +48,31 @@ class CasesStore:
         for start in range(0, len(wanted), 400):
             chunk = wanted[start:start + 400]
             marks = ",".join("?" * len(chunk))
-            for key, tidpunkt, typ, ball, deadline, data, count, last_arrival, newest, oldest in self.db.execute(
-                    "select case_key, tidpunkt, typ, ball, deadline, data, n, last_arrival, rn_desc, rn_asc from ("
-                    " select case_key, tidpunkt, typ, ball, deadline, data,"
-                    " count(*) over (partition by case_key) as n,"
-                    " max(first_stored_at) over (partition by case_key) as last_arrival,"
-                    " row_number() over (partition by case_key order by tidpunkt desc, kundhandelse_id desc) as rn_desc,"
-                    " row_number() over (partition by case_key order by tidpunkt, kundhandelse_id) as rn_asc"
-                    f" from events where party = ? and producer = ? and case_key in ({marks})"
-                    ") t where rn_desc = 1 or rn_asc = 1", [party, producer, *chunk]):
-                case = grouped.setdefault(key, {"types": set()})
-                case["count"], case["last_arrival"] = count, last_arrival
-                if newest == 1:
-                    case["latest"] = (tidpunkt, typ, ball, deadline, data)
-                if oldest == 1:
-                    case["first"] = data
-            for key, typ in self.db.execute(
-                    f"select case_key, typ from events where party = ? and producer = ? and case_key in ({marks})"
-                    " group by case_key, typ", [party, producer, *chunk]):
+            where = f"from events where party = ? and producer = ? and case_key in ({marks})"
+            for key, count, last_arrival, newest_at, oldest_at in self.db.execute(
+                    f"select case_key, count(*), max(first_stored_at), max(tidpunkt), min(tidpunkt) {where}"
+                    " group by case_key", [party, producer, *chunk]):
+                grouped[key] = {"count": count, "last_arrival": last_arrival, "newest_at": newest_at,
+                                "oldest_at": oldest_at, "types": set()}
+            for key, typ in self.db.execute(f"select case_key, typ {where} group by case_key, typ",
+                                            [party, producer, *chunk]):
                 grouped[key]["types"].add(typ)
+        # The newest and the oldest event of each case: only the rows at its first and last moment are read, in the
+        # order the case page uses (so a tie in time is settled the same way, by the database's own ordering).
+        ends = [(k, c[t]) for k, c in grouped.items() for t in ("newest_at", "oldest_at")]
+        for start in range(0, len(ends), CHUNK // 2):
+            chunk = ends[start:start + CHUNK // 2]
+            for key, tidpunkt, typ, ball, deadline, data, _id in self.db.execute(
+                    f"with k(case_key, at) as (values {','.join(['(?, ?)'] * len(chunk))})"
+                    " select distinct e.case_key, e.tidpunkt, e.typ, e.ball, e.deadline, e.data, e.kundhandelse_id"
+                    " from k join events e on e.party = ? and e.producer = ? and e.case_key = k.case_key"
+                    " and e.tidpunkt = k.at order by e.case_key, e.tidpunkt desc, e.kundhandelse_id desc",
+                    [v for pair in chunk for v in pair] + [party, producer]).fetchall():
+                case = grouped[key]
+                if tidpunkt == case["newest_at"] and "latest" not in case:
+                    case["latest"] = (tidpunkt, typ, ball, deadline, data)
+                if tidpunkt == case["oldest_at"]:
+                    case["first"] = data  # the last row at the first moment: the oldest
         gone = [(party, producer, k) for k in keys if k not in grouped]
         self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
         rows = []
