@@ -223,8 +223,16 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
         # waits long for the write lock, and each step reads what it needs.
         short = len(granted) <= IN_PAGE_EVENTS
         with store.transaction() if short else contextlib.nullcontext():
-            known = store.stored_index(digits, producer.slug) if short or cap else None
-            granted, capped = within_cap(granted, set(known), cap) if cap else (granted, 0)
+            # A full answer may prove stored events gone: it needs all that is stored. An incremental one (most
+            # page loads of a long history) needs only its own events' rows and, for the cap, how many there are.
+            known, count = None, None
+            if short or cap:
+                if full or not short:
+                    known = store.stored_index(digits, producer.slug)
+                else:
+                    known = store.stored_index(digits, producer.slug, [e.kundhandelse_id for e in granted])
+                    count = store.stored_count(digits, producer.slug) if cap else None
+            granted, capped = within_cap(granted, set(known), cap, count) if cap else (granted, 0)
             if capped:
                 log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
                             producer.slug, capped, correlation_id)
@@ -250,14 +258,16 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
     return state
 
 
-def within_cap(events: list, stored: set[str], cap: int) -> tuple[list, int]:
+def within_cap(events: list, stored: set[str], cap: int, stored_count: int | None = None) -> tuple[list, int]:
     """What to store so the party's events from one producer stay within ``cap``, and how many are left out.
 
     Every event already stored is kept (it is only replaced); of the new ones, the
-    newest that still fit. Nothing stored is ever dropped to make room.
+    newest that still fit. Nothing stored is ever dropped to make room. ``stored`` holds
+    at least the ids of ``events`` that are stored; ``stored_count`` is how many events
+    are stored in all (default: ``len(stored)``, when ``stored`` is all of them).
     """
     new = [e for e in events if e.kundhandelse_id not in stored]
-    room = max(cap - len(stored), 0)
+    room = max(cap - (len(stored) if stored_count is None else stored_count), 0)
     if len(new) <= room:
         return events, 0
     fits = {id(e) for e in sorted(new, key=lambda e: e.tidpunkt, reverse=True)[:room]}

@@ -74,11 +74,24 @@ class EventsStore:
         """The ids of the events stored for this party from this producer."""
         return set(self.stored_index(party, producer))
 
-    def stored_index(self, party: str, producer: str) -> dict[str, tuple[str, str]]:
-        """id -> (type, case key) of every event stored for this party from this producer: one read that serves
-        the storage cap, :meth:`upsert_events` and :meth:`delete_missing` of one answer."""
-        return {i: (typ, key) for i, typ, key in self.db.execute(
-            "select kundhandelse_id, typ, case_key from events where party = ? and producer = ?", [party, producer])}
+    def stored_index(self, party: str, producer: str, ids: list[str] | None = None) -> dict[str, tuple[str, str]]:
+        """id -> (type, case key) of every event stored for this party from this producer (of those with ``ids``,
+        when given): one read that serves the storage cap, :meth:`upsert_events` and :meth:`delete_missing` of one
+        answer (an incremental answer needs only its own events' rows)."""
+        sql = "select kundhandelse_id, typ, case_key from events where party = ? and producer = ?"
+        if ids is None:
+            return {i: (typ, key) for i, typ, key in self.db.execute(sql, [party, producer])}
+        found: dict[str, tuple[str, str]] = {}
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            found.update({i: (typ, key) for i, typ, key in self.db.execute(
+                sql + f" and kundhandelse_id in ({','.join('?' * len(chunk))})", [party, producer, *chunk])})
+        return found
+
+    def stored_count(self, party: str, producer: str) -> int:
+        """How many events are stored for this party from this producer."""
+        return self.db.scalar("select count(*) from events where party = ? and producer = ?", [party, producer])
 
     def delete_missing(self, party: str, producer: str, keep_ids: set[str], in_scope,
                        known: dict[str, tuple[str, str]] | None = None) -> int:

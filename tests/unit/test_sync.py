@@ -566,5 +566,27 @@ def test_a_producer_cannot_store_more_than_the_cap_for_one_party_and_the_page_is
     assert statuses["skatteverket"].capped == 5
 
 
+def test_an_incremental_answer_fills_only_the_room_left_under_the_cap(store, clients):
+    # An incremental answer reads only its own events' rows and the count of what is stored, not every row.
+    cfg = sync_config(max_events_per_producer=5, fresh_s=0)
+    clients["skatteverket"].answer_with([E(f"s{d}", day=d) for d in range(1, 4)])
+    run(store, cfg, clients, own_party())  # the first answer is full: three stored, room for two
+    clients["skatteverket"].answer_with([E("s3", day=3, rubrik="Ny"), *(E(f"s{d}", day=d) for d in range(6, 9))])
+    statuses = run(store, cfg, clients, own_party())
+    assert clients["skatteverket"].calls[-1]["since"] is not None  # it was an incremental question
+    stored = store.events(ME.identifierare, ["skatteverket"])
+    assert ids(stored) == ["s8", "s7", "s3", "s2", "s1"]  # the two newest new ones fit; s3 was replaced
+    assert next(s for s in stored if s.event.kundhandelse_id == "s3").event.rubrik == "Ny"
+    assert statuses["skatteverket"].capped == 1
+
+
+def test_within_cap_counts_what_is_stored_when_told_how_many():
+    from portal.sync import within_cap
+    events = [E("a", day=1), E("b", day=2), E("c", day=3)]
+    # "a" is stored, among 9 others not in this answer: room for one new event under a cap of 11.
+    kept, left_out = within_cap(events, {"a"}, 11, stored_count=10)
+    assert [e.kundhandelse_id for e in kept] == ["a", "c"] and left_out == 1
+
+
 def test_the_cap_is_generous_by_default():
     assert sync_config().settings.max_events_per_producer >= 10_000
