@@ -269,3 +269,18 @@ def test_part_covers(query, event, expected):
 def test_part_json_round_trip():
     for raw in ({"kund": kund_json()}, {"arende": arende_json()}, {"kund": kund_json(tillagg="3"), "arende": arende_json()}):
         assert Part.from_json(raw).to_json() == raw
+
+
+def test_derived_values_kept_on_first_read_follow_a_replaced_event():
+    import dataclasses
+    first = make_event(referenser={"lank": "https://a.example/1", "diarienummer": "D-1"},
+                       utokad={"senastDatum": "2026-10-01"}, kraver=True)
+    assert (first.link, first.reference, first.deadline) == ("https://a.example/1", "D-1", dt.date(2026, 10, 1))
+    assert first.link == "https://a.example/1"  # read again: the kept value
+    assert first == make_event(referenser={"lank": "https://a.example/1", "diarienummer": "D-1"},
+                               utokad={"senastDatum": "2026-10-01"}, kraver=True)  # kept values are not fields
+    second = dataclasses.replace(first, referenser={"lank": "ftp://b.example/2"}, utokad_information=None,
+                                 klart=True)
+    assert (second.link, second.reference, second.deadline, second.ball_holder.value) == (None, None, None, "closed")
+    assert first.to_json() == make_event(referenser={"lank": "https://a.example/1", "diarienummer": "D-1"},
+                                         utokad={"senastDatum": "2026-10-01"}, kraver=True).to_json()
