@@ -5,20 +5,9 @@ The store is a real database (``testdb``: SQLite, or PostgreSQL with ``PORTAL_TE
 
 from __future__ import annotations
 
-import pytest
 from builders import PNR, PNR2, make_event
 
 from portal.standard.models import Arende, Kund
-from portal.store import Store, connect, ensure_schema
-
-
-@pytest.fixture()
-def store(database):
-    db = connect(database)
-    ensure_schema(db)
-    s = Store(db)
-    yield s
-    s.close()
 
 
 def _case(party: str, number: int, events: int) -> list:

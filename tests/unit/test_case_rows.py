@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from builders import PNR, make_event
 
 from portal.standard.models import Arende, Kund
-from portal.store import Store, connect, ensure_schema
 from portal.store import clock as store_clock
 
 ME = Kund(PNR, "Personnummer")
 CASE = Arende("BN 2026-17", "Producentarendereferens")
-
-
-@pytest.fixture()
-def store(database):
-    db = connect(database)
-    ensure_schema(db)
-    s = Store(db)
-    yield s
-    s.close()
 
 
 def _event(id_, minute, typ, rubrik, **kw):

@@ -37,15 +37,6 @@ SLUGS = ("skatteverket", "lansstyrelsen", "tanum")
 
 
 @pytest.fixture()
-def store(database):
-    db = connect(database)
-    ensure_schema(db)
-    s = Store(db)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
 def clients():
     return {slug: FakeClient() for slug in SLUGS}
 
