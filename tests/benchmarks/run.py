@@ -56,6 +56,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_SETTINGS = {"fresh_s": 3600, "login_rate_limit": "100000 per minute", "server_timing": True}
 CALIBRATION: dict = {}  # measured once at the start (calibration.measure); kept with every figure
 SPEEDS: list[float] = []  # the CPU loop (ms) before and after each scenario
+# A pause between repetitions of a warm page (P2, P9, P10): this machine's speed moves in phases of seconds, and
+# repetitions made back to back in half a second all fall in one phase; spread over several seconds, their median
+# is less a matter of which phase the scenario met.
+SPREAD_S = 0.25
 PG_SCENARIOS = ("P2-PG", "P6-PG", "P8-PG")
 DEMO_IDENTITIES = ["198504124564", "199206202344", "197803157895", "196601013458", "199511115678", "199106613343"]
 
@@ -277,6 +281,7 @@ class Bench:
         before = len(portal.access_times_ms())
         m = {k: [] for k in ("t_large", "t_small", "cpu_large", "cpu_small", "st_large", "st_small")}
         for _ in range(pairs):
+            time.sleep(SPREAD_S)
             cpu0 = portal.worker_cpu_s()
             seconds, r_large = large.overview(timeout=120)
             m["t_large"].append(seconds)
@@ -311,7 +316,7 @@ class Bench:
                    "the whole body over loopback; server_timing_ms_median is the portal's own per-stage time",
         }
 
-    def p2_p3(self, pairs: int = 15) -> None:
+    def p2_p3(self, pairs: int = 31) -> None:
         self.log(f"P2/P3: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs (SQLite)")
         m = self._warm_pairs(self.portal, pairs)
         t_large, t_small, s_small = m["t_large"], m["t_small"], m["s_small"]
@@ -339,7 +344,7 @@ class Bench:
                    "10,000-event page was served",
         })
 
-    def p2_pg(self, pairs: int = 15) -> None:
+    def p2_pg(self, pairs: int = 31) -> None:
         """P2 on the PostgreSQL portal: the same parties, the same alternating pairs."""
         self.log(f"P2-PG: warm overview, {LARGE_EVENTS} vs {SMALL_EVENTS} events, {pairs} alternating pairs "
                  f"(PostgreSQL)")
@@ -603,7 +608,7 @@ class Bench:
             self.results["P7"]["detail"]["after_P6_workers"] = mem
 
     # --- P9 ----------------------------------------------------------------------------------------------------
-    def p9(self, runs: int = 11) -> None:
+    def p9(self, runs: int = 21) -> None:
         """The other pages of the 10,000-event party, warm: a case, a situation, the calendar feed, the catalog."""
         import re
         self.log(f"P9: case page, situation page, calendar feed, catalog of the {LARGE_EVENTS}-event party, "
@@ -630,6 +635,7 @@ class Bench:
             u.get(path, timeout=120)  # warm: templates compiled, nothing asked of the agencies
             times, stages, size = [], [], 0
             for _ in range(runs):
+                time.sleep(SPREAD_S)
                 seconds, resp = u.get(path, timeout=120)
                 times.append(seconds)
                 stages.append(server_timing(resp))
@@ -646,7 +652,7 @@ class Bench:
         }, summary(list(figures.values()), 1000))
 
     # --- P10 ---------------------------------------------------------------------------------------------------
-    def p10(self, runs: int = 11) -> None:
+    def p10(self, runs: int = 21) -> None:
         """A representative who signs for 300 companies: the overview with its party switcher, cold and warm, and
         the cross-customer page "/alla" (everyone I represent: what waits for the user across all of them), warm.
         """
@@ -663,12 +669,14 @@ class Bench:
         u.overview()
         times, stages = [], []
         for _ in range(runs):
+            time.sleep(SPREAD_S)
             seconds, r = u.overview()
             times.append(seconds)
             stages.append(server_timing(r))
         u.get("/alla")  # not measured: its templates compiled, the counts' queries planned
         across, across_stages = [], []
         for _ in range(runs):
+            time.sleep(SPREAD_S)
             seconds, page = u.get("/alla")
             across.append(seconds)
             across_stages.append(server_timing(page))
