@@ -9,7 +9,7 @@ OIDC_PORT ?= 8082
 PORTAL_PORT ?= 8080
 MO_FILES := translations/sv/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install translations translations-update demo demo-oidc mock portal test test-postgresql test-any-date test-busy test-unit test-integration test-web screenshots bench loadtest chromium postgresql clean
+.PHONY: install translations translations-update demo demo-oidc mock portal test test-postgresql test-any-date test-busy test-unit test-integration test-web screenshots bench bench-instructions loadtest chromium postgresql clean
 
 install: $(STAMP)
 
@@ -120,6 +120,11 @@ test-web: install translations
 # Not part of `make test`. It starts a PostgreSQL cluster of its own (installed by the postgresql target).
 bench: install translations postgresql
 	$(BIN)/python -m tests.benchmarks
+
+# Instructions per warm request (valgrind's callgrind): the work, counted the same whatever the machine's speed.
+bench-instructions: install translations
+	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null)
+	$(BIN)/python -m tests.benchmarks.instructions
 
 # The full load test: 50 sessions x 200 requests against gunicorn on loopback (the test suite runs a reduced one).
 loadtest: install translations
