@@ -9,9 +9,7 @@ peer trickling its headers is cut off too), and the deadline is checked between
 reads of the body. Use a session from :func:`new_session`: its connections report
 their sockets to the watchdog.
 
-The watchdog is one long-lived thread per process (not a timer thread per call:
-starting a thread costs a call more CPU than the rest of its own work when many
-answers arrive at once). A session does not re-read the environment on every call
+The watchdog is one long-lived thread per process (``portal.watchdog``). A session does not re-read the environment on every call
 either: its proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) are resolved once per scheme
 and host, and its CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) is read
 when it is made.
@@ -21,11 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import heapq
-import itertools
 import os
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -35,6 +29,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from portal import watchdog
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -60,149 +56,10 @@ class Answer:
         return json.loads(self.body)
 
 
-class _Deadline:
-    """One call's (or scope's) deadline: the sockets to shut when it passes, unless cancelled first."""
-
-    __slots__ = ("end", "sockets", "state", "watchdog")
-
-    def __init__(self, watchdog: _Watchdog, end: float):
-        self.watchdog = watchdog
-        self.end = end
-        self.sockets: list = []
-        self.state = _WAITING
-
-    def add(self, sock) -> None:
-        """Watch ``sock`` too; shut it at once when the deadline has already passed."""
-        with self.watchdog.lock:
-            if self.state == _WAITING:
-                self.sockets.append(sock)
-                return
-            if self.state == _CANCELLED:
-                return
-        _shut([sock])  # fired (or firing): this socket is as late as the others
-
-    def discard(self, sock) -> None:
-        """``sock`` is no longer this deadline's to shut (its connection went back to the pool)."""
-        with self.watchdog.lock:
-            self.watchdog.settle(self)
-            with contextlib.suppress(ValueError):
-                self.sockets.remove(sock)
-
-    def cancel(self) -> None:
-        """The call is over: its deadline shuts nothing from now on."""
-        self.watchdog.cancel(self)
-
-
-_WAITING, _FIRING, _FIRED, _CANCELLED = range(4)
-
-
-class _Watchdog:
-    """The process's one watchdog thread: shuts the sockets of each deadline that passes uncancelled.
-
-    A heap of (end, seq, deadline) under one lock; a cancelled deadline stays in the heap, marked,
-    and is dropped when it reaches the top (or when dead entries outnumber live ones). Sockets are
-    shut outside the lock; until they are, cancelling or releasing that deadline waits, so a
-    deadline never shuts a socket after its call has ended and the connection may serve another.
-    """
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self._wake = threading.Condition(self.lock)  # the thread waits here for the next deadline
-        self._settled = threading.Condition(self.lock)  # cancel/discard wait here while one fires
-        self._heap: list = []
-        self._seq = itertools.count()
-        self._dead = 0
-        self.thread = threading.Thread(target=self._run, name="outbound-watchdog", daemon=True)
-        self.thread.start()
-
-    def watch(self, end: float) -> _Deadline:
-        deadline = _Deadline(self, end)
-        with self.lock:
-            heapq.heappush(self._heap, (end, next(self._seq), deadline))
-            if self._heap[0][2] is deadline:  # the earliest now: the thread must wake sooner
-                self._wake.notify()
-        return deadline
-
-    def cancel(self, deadline: _Deadline) -> None:
-        with self.lock:
-            self.settle(deadline)
-            if deadline.state == _WAITING:
-                deadline.state = _CANCELLED
-                deadline.sockets.clear()
-                self._dead += 1
-                if self._dead > 64 and self._dead * 2 > len(self._heap):
-                    self._heap = [entry for entry in self._heap if entry[2].state == _WAITING]
-                    heapq.heapify(self._heap)
-                    self._dead = 0
-
-    def settle(self, deadline: _Deadline) -> None:
-        """With the lock held: wait until ``deadline`` is not half-way through firing."""
-        while deadline.state == _FIRING:
-            self._settled.wait()
-
-    def _run(self) -> None:
-        while True:
-            with self.lock:
-                due = self._due()
-            for deadline, sockets in due:
-                _shut(sockets)
-            with self.lock:
-                for deadline, _ in due:
-                    deadline.state = _FIRED
-                self._settled.notify_all()
-
-    def _due(self) -> list:
-        """With the lock held: wait for deadlines to pass; those passed, marked firing, with their sockets."""
-        while True:
-            while self._heap and self._heap[0][2].state != _WAITING:
-                heapq.heappop(self._heap)
-                self._dead = max(self._dead - 1, 0)
-            if not self._heap:
-                self._wake.wait()
-                continue
-            now = time.monotonic()
-            if self._heap[0][0] > now:
-                self._wake.wait(self._heap[0][0] - now)
-                continue
-            due = []
-            while self._heap and self._heap[0][0] <= now:
-                deadline = heapq.heappop(self._heap)[2]
-                if deadline.state == _WAITING:
-                    deadline.state = _FIRING
-                    due.append((deadline, list(deadline.sockets)))
-                else:
-                    self._dead = max(self._dead - 1, 0)
-            return due
-
-
-_watchdog_instance: _Watchdog | None = None
-_watchdog_start = threading.Lock()
-
-
-def _watchdog() -> _Watchdog:
-    """This process's watchdog, started on first use (and again in a forked child, which has no threads)."""
-    global _watchdog_instance
-    instance = _watchdog_instance
-    if instance is None:
-        with _watchdog_start:
-            if _watchdog_instance is None:
-                _watchdog_instance = _Watchdog()
-            instance = _watchdog_instance
-    return instance
-
-
-def _forget_watchdog_after_fork() -> None:
-    # The child has none of the parent's threads, and the parent's lock may have been held at the fork.
-    global _watchdog_instance, _watchdog_start
-    _watchdog_instance = None
-    _watchdog_start = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_watchdog_after_fork)
 
 
 # The deadline of the call running in this context, for its connections to hand their sockets to.
-_sockets: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("outbound_sockets", default=None)
+_sockets: contextvars.ContextVar[watchdog.Deadline | None] = contextvars.ContextVar("outbound_sockets", default=None)
 
 
 # Called (perhaps more than once) when a request of the task running in this context has been sent: see
@@ -321,14 +178,6 @@ def new_session(pool_maxsize: int = 10) -> requests.Session:
     return session
 
 
-def _shut(sockets: list) -> None:
-    for sock in sockets:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
 # The end (monotonic) of the enclosing :func:`deadline` scope, if any.
 _scope_end: contextvars.ContextVar[float | None] = contextvars.ContextVar("outbound_scope_end", default=None)
 
@@ -344,7 +193,7 @@ def deadline(seconds: float):
     outer = _scope_end.get()
     if outer is not None:
         end = min(end, outer)
-    watch = _watchdog().watch(end)
+    watch = watchdog.watch(end)
     tokens = (_sockets.set(watch), _scope_end.set(end))
     try:
         yield
@@ -370,7 +219,7 @@ def call(session: requests.Session, method: str, url: str, *, deadline_s: float,
             raise OutboundFailed("timeout", "no time left before the deadline")
         deadline_s = min(deadline_s, left)
     end = time.monotonic() + deadline_s
-    watch = _watchdog().watch(end)
+    watch = watchdog.watch(end)
     token = _sockets.set(watch)
     try:
         return _call(session, method, url, end, deadline_s, max_bytes, kwargs)

@@ -42,24 +42,29 @@ def test_a_lease_whose_holder_died_runs_out(two):
     assert not a.take_fetch_lease("p", "lst", "*", "a", 60)
 
 
-def test_many_at_once_only_one_takes_the_lease(database):
+def _at_once(database: str, instances: int, work) -> dict:
+    """``work(store, i)`` in ``instances`` threads, each with a store of its own, released together: i -> result."""
     prepare_database(database)
-    stores = [Store(connect(database)) for _ in range(8)]
-    barrier, won = threading.Barrier(8), []
+    stores = [Store(connect(database)) for _ in range(instances)]
+    barrier, results = threading.Barrier(instances), {}
 
-    def take(i):
+    def run(i):
         barrier.wait()
-        if stores[i].take_fetch_lease("p", "lst", "*", f"h{i}", 60):
-            won.append(i)
+        results[i] = work(stores[i], i)
 
-    threads = [threading.Thread(target=take, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(instances)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     for s in stores:
         s.close()
-    assert len(won) == 1
+    return results
+
+
+def test_many_at_once_only_one_takes_the_lease(database):
+    won = _at_once(database, 8, lambda store, i: store.take_fetch_lease("p", "lst", "*", f"h{i}", 60))
+    assert list(won.values()).count(True) == 1 and len(won) == 8
 
 
 def test_the_rate_limit_counts_hits_from_every_instance_in_one_window(database):
@@ -116,21 +121,7 @@ def test_a_page_takes_every_free_lease_in_one_go_and_gives_them_back(two):
 
 
 def test_many_pages_at_once_share_out_the_leases_of_many_agencies(database):
-    prepare_database(database)
-    stores = [Store(connect(database)) for _ in range(6)]
-    barrier, won = threading.Barrier(6), {}
     wanted = [(f"agency{n}", "*") for n in range(8)]
-
-    def take(i):
-        barrier.wait()
-        won[i] = stores[i].take_fetch_leases("p", wanted, f"h{i}", 60)
-
-    threads = [threading.Thread(target=take, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.close()
+    won = _at_once(database, 6, lambda store, i: store.take_fetch_leases("p", wanted, f"h{i}", 60))
     taken = [lease for leases in won.values() for lease in leases]
     assert sorted(taken) == sorted(wanted)  # each agency's lease went to exactly one page
