@@ -3,6 +3,7 @@ use the proxies and the CA bundle the environment names (real sockets on loopbac
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -247,3 +248,70 @@ def test_the_ca_bundle_in_the_environment_is_trusted(monkeypatch, tmp_path):
         assert call(new_session(), "GET", url, deadline_s=10).body == b"answer to /cases"
     finally:
         agency.close()
+
+
+class _Recording:
+    """A loopback HTTP/1.1 server that records each request (line, headers, body); ``/moved`` answers 307 to
+    ``/here``, and every other answer is gzip-compressed."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, dict, bytes]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.requests.append((self.requestline, dict(self.headers), body))
+                if self.path == "/moved":
+                    self.send_response(307)
+                    self.send_header("Location", "/here")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                answer = gzip.compress(f"answer to {self.path}".encode())
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def test_a_question_goes_out_as_requests_would_send_it_and_a_compressed_answer_is_read():
+    # The portal's own calls skip requests' preparation (issue 16); what the agency receives must not change.
+    server = _Recording()
+    try:
+        answer = call(new_session(), "POST", server.url + "/ask?x=1", deadline_s=5, data='{"q": 1}',
+                      headers={"Content-Type": "application/json", "Accept": "application/json"})
+    finally:
+        server.close()
+    assert answer.status == 200 and answer.body == b"answer to /ask?x=1"
+    ((line, headers, body),) = server.requests
+    assert line == "POST /ask?x=1 HTTP/1.1" and body == b'{"q": 1}'
+    assert headers["Content-Length"] == "8" and headers["Content-Type"] == "application/json"
+    assert headers["Accept"] == "application/json"  # the caller's, not requests' default */*
+    assert headers["User-Agent"].startswith("python-requests/") and "gzip" in headers["Accept-Encoding"]
+
+
+def test_a_redirect_is_followed():
+    server = _Recording()
+    try:
+        answer = call(new_session(), "POST", server.url + "/moved", deadline_s=5, data="{}")
+    finally:
+        server.close()
+    assert answer.body == b"answer to /here"
+    assert [line for line, _, _ in server.requests] == ["POST /moved HTTP/1.1", "POST /moved HTTP/1.1",
+                                                       "POST /here HTTP/1.1"]

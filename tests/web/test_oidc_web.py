@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from oidcprovider import (LOA3, PNR_SCOPE, OpenIdProvider, authenticate, free_port, oidc_config, query,
                           registration)
 from webtools import assert_page_structure, create_app, page, portal_config, text_of
+from portal import outbound
 from portal.store import connect
 
 pytestmark = pytest.mark.integration
@@ -185,27 +186,28 @@ def test_an_expired_or_misaddressed_id_token_is_refused(oidc_app, client_id):
     assert_not_logged_in(app, client)
 
 
-def _record_calls(app) -> list[str]:
-    """The URLs the portal asks the provider for, from now on."""
+def _record_calls(app, monkeypatch) -> list[str]:
+    """The URLs the portal asks the provider for, from now on (every outbound call goes through outbound.call)."""
     http = app.extensions["oidc"].http
     calls: list[str] = []
-    original = http.request
+    original = outbound.call
 
-    def request(method, url, *args, **kwargs):
-        calls.append(urlsplit(url).path)
-        return original(method, url, *args, **kwargs)
+    def call(session, method, url, *args, **kwargs):
+        if session is http:
+            calls.append(urlsplit(url).path)
+        return original(session, method, url, *args, **kwargs)
 
-    http.request = request
+    monkeypatch.setattr(outbound, "call", call)
     return calls
 
 
-def test_an_unknown_key_is_refused_until_the_provider_publishes_it(tmp_path, demo_world):
+def test_an_unknown_key_is_refused_until_the_provider_publishes_it(tmp_path, demo_world, monkeypatch):
     # A provider of its own: publishing the key changes what it serves.
     provider = OpenIdProvider([registration("portal-unknown-kid", "http://localhost")])
     try:
         app = _app(tmp_path, demo_world, provider, "portal-unknown-kid")
         client = app.test_client()
-        calls = _record_calls(app)
+        calls = _record_calls(app, monkeypatch)
         assert_refusal(_log_in(client, "karin"), 502, "Inloggningen gick inte att kontrollera")
         assert_not_logged_in(app, client)
         # The keys were fetched, and once more for the unknown kid; then refused.
@@ -220,9 +222,9 @@ def test_an_unknown_key_is_refused_until_the_provider_publishes_it(tmp_path, dem
         provider.stop()
 
 
-def test_discovery_and_keys_are_cached_between_log_ins(oidc_app):
+def test_discovery_and_keys_are_cached_between_log_ins(oidc_app, monkeypatch):
     app = oidc_app()
-    calls = _record_calls(app)
+    calls = _record_calls(app, monkeypatch)
     for user in ("karin", "sara"):
         assert _log_in(app.test_client(), user).status_code == 302
     assert calls.count("/.well-known/openid-configuration") == 1 and calls.count("/jwks") == 1
