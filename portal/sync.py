@@ -236,7 +236,7 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
             if capped:
                 log.warning("storage cap reached producer=%s left_out=%d correlation_id=%s",
                             producer.slug, capped, correlation_id)
-            store.upsert_events(digits, producer.slug, granted, known if short else None)
+            store.upsert_events(digits, producer.slug, granted, known if short else None, known_all=short and full)
             # Only a complete full answer proves an event gone; after an incomplete one the next fetch is full again.
             full_done = full and result.complete
             if full_done:

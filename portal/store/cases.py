@@ -26,14 +26,30 @@ _CASE_VALUES = ("latest_at", "latest_typ", "ball", "deadline", "first_rubrik", "
                 "latest_sprak", "reference", "events", "types", "last_arrival")
 
 
+def _fresh_case_row(party: str, producer: str, key: str, events: list[Event], stamp: str) -> list | None:
+    """The case row of ``events``, all of a case's events, as :meth:`CasesStore._rebuild_cases` reads it from the
+    database; None when two events share its first or last moment (the database's order settles that tie)."""
+    moments = sorted(((_iso(e.tidpunkt), e) for e in events), key=lambda m: m[0])  # ISO text, as the database has it
+    if len(moments) > 1 and (moments[0][0] == moments[1][0] or moments[-1][0] == moments[-2][0]):
+        return None
+    (_, first), (newest_at, latest) = moments[0], moments[-1]
+    return [party, producer, key, newest_at, latest.typ, latest.ball_holder.value,
+            latest.deadline.isoformat() if latest.deadline else None, first.rubrik, first.sprak, latest.rubrik,
+            latest.sprak, latest.reference, len(events), ",".join(sorted({e.typ for e in events})), stamp]
+
+
 class CasesStore:
     """Case rows: the overview's read model, kept in step with the events."""
 
     db: Database
 
     # --- case rows: the overview's read model, kept in step with the events ------
-    def _rebuild_cases(self, party: str, producer: str, keys: set[str]) -> None:
+    def _rebuild_cases(self, party: str, producer: str, keys: set[str], fresh: dict[str, list[Event]] | None = None,
+                       stamp: str | None = None) -> None:
         """Recompute the case rows for ``keys`` from their events (inside the caller's transaction).
+
+        ``fresh``: cases whose every event is in hand (just stored at ``stamp``, none stored before): their rows
+        are built from those events, without reading them back (a new party's first page stores only such cases).
 
         The database does the work per case (on the case index): how many events, the newest arrival, its first
         and last moment and its distinct types; then only the rows at those two moments are read whole. A case of
@@ -43,6 +59,12 @@ class CasesStore:
         """
         if not keys:
             return
+        rows = []
+        for key, events in (fresh or {}).items():
+            row = _fresh_case_row(party, producer, key, events, stamp)
+            if row is not None:
+                rows.append(row)
+                keys = keys - {key}
         grouped: dict[str, dict] = {}
         wanted = sorted(keys)
         for start in range(0, len(wanted), 400):
@@ -74,8 +96,8 @@ class CasesStore:
                 if tidpunkt == case["oldest_at"]:
                     case["first"] = data  # the last row at the first moment: the oldest
         gone = [(party, producer, k) for k in keys if k not in grouped]
-        self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
-        rows = []
+        if gone:
+            self.db.executemany("delete from cases where party = ? and producer = ? and case_key = ?", gone)
         for key, case in grouped.items():
             tidpunkt, typ, ball, deadline, data = case["latest"]
             latest, first = json.loads(data), json.loads(case["first"])

@@ -28,23 +28,26 @@ class EventsStore:
     UPSERT_STEP = 250
 
     def upsert_events(self, party: str, producer: str, events: list[Event],
-                      known: dict[str, tuple[str, str]] | None = None) -> None:
+                      known: dict[str, tuple[str, str]] | None = None, known_all: bool = False) -> None:
         """Insert or replace events by (party, producer, kundhandelseId).
 
         ``first_stored_at`` keeps the moment we first got an event (unread marking
         compares it with the user's last visit); a replaced event keeps it. Written in
         steps of :attr:`UPSERT_STEP` events, a case's events together where they fit.
         ``known`` is :meth:`stored_index` of this party and producer when the caller
-        has just read it (inside the same transaction): then it is not read again.
+        has just read it (inside the same transaction): then it is not read again; ``known_all`` says it holds
+        every stored event, not only the answer's (then a case none of whose events is stored gets its row from
+        the events in hand).
         """
         stamp = _iso(now())
         last = {e.kundhandelse_id: e for e in events}  # an id sent twice: the later one counts, as before
         ordered = sorted(last.values(), key=lambda e: e.case_key)
         for start in range(0, len(ordered), self.UPSERT_STEP):
-            self._upsert_step(party, producer, ordered[start:start + self.UPSERT_STEP], stamp, known)
+            self._upsert_step(party, producer, ordered[start:start + self.UPSERT_STEP], stamp, known,
+                              whole=known_all and len(ordered) <= self.UPSERT_STEP)
 
     def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str,
-                     known: dict[str, tuple[str, str]] | None) -> None:
+                     known: dict[str, tuple[str, str]] | None, whole: bool = False) -> None:
         rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
                  e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
                  stamp, stamp, search_text(e.rubrik, e.beskrivning)) for e in events]
@@ -68,7 +71,16 @@ class EventsStore:
                 " typ = excluded.typ, tidpunkt = excluded.tidpunkt, ball = excluded.ball, deadline = excluded.deadline,"
                 " data = excluded.data, stored_at = excluded.stored_at, search_text = excluded.search_text",
                 rows)
-            self._rebuild_cases(party, producer, keys)
+            # A case none of whose events was stored before (``known`` holds all that was) is made of this step's
+            # events alone when the step is the whole answer (``whole``): its row is built from them, not read back.
+            fresh = None
+            if whole:
+                old_keys = {key for _, key in known.values()}
+                fresh = {}
+                for e in events:
+                    if e.case_key not in old_keys:
+                        fresh.setdefault(e.case_key, []).append(e)
+            self._rebuild_cases(party, producer, keys, fresh, stamp)
 
     def stored_ids(self, party: str, producer: str) -> set[str]:
         """The ids of the events stored for this party from this producer."""

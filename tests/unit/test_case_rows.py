@@ -7,6 +7,7 @@ ties in time, several types and events stored at different moments. SQLite or Po
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from builders import PNR, make_event
@@ -57,3 +58,31 @@ def test_a_case_whose_events_are_all_withdrawn_loses_its_row(store):
     assert store.case_rows_for(PNR, [("tanum", key)])
     store.delete_missing(PNR, "tanum", set(), lambda typ: True)
     assert store.case_rows_for(PNR, [("tanum", key)]) == {}
+
+
+def test_a_new_cases_row_built_from_the_events_in_hand_is_the_row_the_database_builds(store):
+    # A new party's first answer: every case is new, and its row is built from the events without reading them
+    # back (issue 16). It must be the row a rebuild from the stored events gives, ties in time included.
+    other = Arende("BN 2026-99", "Producentarendereferens")
+    when = dt.datetime(2026, 9, 14, 10, 0, tzinfo=dt.timezone.utc)
+    answer = [dataclasses.replace(_event("n1", 1, "TANUM.BYGGLOV.MOTTAGEN", "Ansökan mottagen"), sprak="en"),
+              _event("n2", 5, "TANUM.BYGGLOV.KOMPLETTERING", "Komplettera", kraver=True),
+              _event("n3", 3, "TANUM.BYGGLOV.STEG1", "Steg 1"),
+              # a case of one event, and a case whose newest moment two events share (the database settles it)
+              make_event("o1", kund=ME, arende=other, tidpunkt=when, typ="TANUM.BYGGLOV.BESLUT", rubrik="Beslut",
+                         klart=True),
+              make_event("t1", kund=ME, arende=Arende("BN 2026-98", "Producentarendereferens"), tidpunkt=when,
+                         typ="TANUM.BYGGLOV.STEG1", rubrik="Tie 1"),
+              make_event("t2", kund=ME, arende=Arende("BN 2026-98", "Producentarendereferens"), tidpunkt=when,
+                         typ="TANUM.BYGGLOV.STEG2", rubrik="Tie 2")]
+    with store.transaction():
+        store.upsert_events(PNR, "tanum", answer, store.stored_index(PNR, "tanum"), known_all=True)
+    keys = [("tanum", k) for k in sorted({e.case_key for e in answer})]
+    built = store.case_rows_for(PNR, keys)
+    assert len(built) == 3
+    with store.transaction():  # the same cases rebuilt from what is stored
+        store._rebuild_cases(PNR, "tanum", {k for _, k in keys})
+    assert store.case_rows_for(PNR, keys) == built
+    row = built[("tanum", answer[0].case_key)]
+    assert (row.events, row.latest_rubrik, row.first_rubrik, row.first_sprak) == (3, "Komplettera",
+                                                                                  "Ansökan mottagen", "en")
