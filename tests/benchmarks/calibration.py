@@ -33,6 +33,34 @@ def cpu_loop_ms(repeats: int = 5) -> float:
     return statistics.median(times) * 1000
 
 
+# The machine's speed at one moment: a slice of the CPU loop (about 2 ms at this kind of machine's quick speed),
+# taken before and after each repetition of a warm page. This kind of machine runs the whole loop in about 66 ms at
+# its quick moments (the calibration line of every quiet run so far: 63-67 ms) and in up to twice that at slow
+# ones. The repetitions that ran at a quick moment (the loop within QUICK_SLACK of QUICK_LOOP_MS) are measured values
+# that compare between runs: their median is given beside the figure, with how many there were.
+PROBE_ITERATIONS = 60_000
+QUICK_LOOP_MS = 66.0
+QUICK_SLACK = 1.15
+
+
+def probe_loop_ms(repeats: int = 3) -> float:
+    """The CPU loop's time right now, from a thirty-third of it (the median of ``repeats``), in ms."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(PROBE_ITERATIONS):
+            total += i * i
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000 * 2_000_000 / PROBE_ITERATIONS
+
+
+def at_quick_moments(values: list[float], loops_ms: list[float]) -> list[float]:
+    """The values measured while the machine ran at its quick speed (the loop beside them at most
+    QUICK_SLACK × QUICK_LOOP_MS)."""
+    return [v for v, loop in zip(values, loops_ms) if loop <= QUICK_SLACK * QUICK_LOOP_MS]
+
+
 def fsync_ms(folder: Path, repeats: int = 20) -> float:
     """Write 4 KiB and fsync it."""
     path = folder / "calibration-fsync.bin"

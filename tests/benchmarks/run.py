@@ -64,6 +64,22 @@ PG_SCENARIOS = ("P2-PG", "P6-PG", "P8-PG")
 DEMO_IDENTITIES = ["198504124564", "199206202344", "197803157895", "196601013458", "199511115678", "199106613343"]
 
 
+def at_probed_speed(request):
+    """``request()``'s result and the machine's speed around it: the CPU loop (ms) probed before and after."""
+    before = calibration.probe_loop_ms()
+    out = request()
+    return out, (before + calibration.probe_loop_ms()) / 2
+
+
+def at_speed(values: list[float], loops_ms: list[float], scale: float = 1000) -> dict:
+    """The speeds the repetitions ran at, and the median of those that ran at a quick moment of the machine
+    (``calibration.at_quick_moments``): measured values that compare between two runs of different speeds."""
+    quick = calibration.at_quick_moments(values, loops_ms)
+    return {"quick": summary(quick, scale) if quick else None, "quick_n": len(quick), "n": len(values),
+            "cpu_loop_ms": summary(loops_ms, 1, 0),
+            "quick_below_cpu_loop_ms": round(calibration.QUICK_SLACK * calibration.QUICK_LOOP_MS)}
+
+
 def result(figure, target, unit, comparison, detail, spread: dict | None = None) -> dict:
     """One figure. ``spread`` is the figure's own median/min/max/n over the repetitions it is the median of."""
     meets = figure <= target if comparison == "<=" else figure >= target
@@ -279,19 +295,25 @@ class Bench:
         for u in (large, small):  # one more load each: cache warm, worker warm
             u.overview(timeout=120)
         before = len(portal.access_times_ms())
-        m = {k: [] for k in ("t_large", "t_small", "cpu_large", "cpu_small", "st_large", "st_small")}
+        m = {k: [] for k in ("t_large", "t_small", "cpu_large", "cpu_small", "st_large", "st_small", "loop_large",
+                             "loop_small")}
         for _ in range(pairs):
             time.sleep(SPREAD_S)
+            probe0 = calibration.probe_loop_ms()
             cpu0 = portal.worker_cpu_s()
             seconds, r_large = large.overview(timeout=120)
             m["t_large"].append(seconds)
             m["st_large"].append(server_timing(r_large))
             cpu1 = portal.worker_cpu_s()
+            probe1 = calibration.probe_loop_ms()
             seconds, r_small = small.overview()
             m["t_small"].append(seconds)
             m["st_small"].append(server_timing(r_small))
             m["cpu_large"].append(cpu1 - cpu0)
             m["cpu_small"].append(portal.worker_cpu_s() - cpu1)
+            probe2 = calibration.probe_loop_ms()
+            m["loop_large"].append((probe0 + probe1) / 2)
+            m["loop_small"].append((probe1 + probe2) / 2)
         time.sleep(0.3)  # gunicorn writes the access log line after the response
         server = portal.access_times_ms()[before:]
         large.close()
@@ -311,6 +333,7 @@ class Bench:
             "server_ms_gunicorn": summary(s_large) if len(s_large) == pairs else "access log incomplete",
             "worker_cpu_ms": summary(m["cpu_large"], 1000, 0),
             "first_load_ms_full_fetch": round(m["first_large"] * 1000, 1),
+            "at_quick_moments": at_speed(m["t_large"], m["loop_large"]),
             "how": "GET / of a logged-in user whose cache is fresh (fresh_s=3600 in the bench), sequential, one "
                    "keep-alive connection, after every late answer was stored; client wall time includes reading "
                    "the whole body over loopback; server_timing_ms_median is the portal's own per-stage time",
@@ -540,12 +563,15 @@ class Bench:
         for u in users:  # warm: every party's cache filled
             u.overview()
         rates, p50s, p95s, cpu_share, all_errors, spread, server_cpu_ms = [], [], [], [], [], [], []
+        loops = []
         for _ in range(rounds):
             before = len(portal.access_entries())
+            probe = calibration.probe_loop_ms()
             server_cpu0 = portal.worker_cpu_s()
             cpu0 = time.process_time()
             wall, lat, errors = self._load(users, None, budget_s=round_s)
             cpu_share.append((time.process_time() - cpu0) / wall)
+            loops.append((probe + calibration.probe_loop_ms()) / 2)
             server_cpu_ms.append((portal.worker_cpu_s() - server_cpu0) * 1000 / max(1, len(lat)))
             rates.append(len(lat) / wall)
             p50s.append(statistics.median(lat))
@@ -580,6 +606,7 @@ class Bench:
             **(self.pg_detail() if pg else {"backend": "sqlite"}),
             "clients": clients, "round_s": round_s, "rounds": rounds,
             "req_per_s": summary(rates), "p50_ms": summary(p50s, 1000), "p95_ms": summary(p95s, 1000),
+            "at_quick_moments": at_speed(rates, loops, 1),
             "p95_ms_median_round": round(statistics.median(p95s) * 1000, 1),
             "errors": len(all_errors), "error_examples": sorted(set(all_errors))[:5],
             "requests_per_worker_each_round": spread,
@@ -633,20 +660,25 @@ class Bench:
                 details[name] = "not found on the page"
                 continue
             u.get(path, timeout=120)  # warm: templates compiled, nothing asked of the agencies
-            times, stages, size = [], [], 0
+            times, stages, size, loops = [], [], 0, []
             for _ in range(runs):
                 time.sleep(SPREAD_S)
-                seconds, resp = u.get(path, timeout=120)
+                (seconds, resp), loop = at_probed_speed(lambda: u.get(path, timeout=120))
                 times.append(seconds)
+                loops.append(loop)
                 stages.append(server_timing(resp))
                 size = len(resp.content)
             figures[name] = statistics.median(times)
             details[name] = {"client_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
-                             "bytes": size}
+                             "bytes": size, "at_quick_moments": at_speed(times, loops)}
         u.close()
         worst = max(figures.values()) if figures else float("nan")
         self.results["P9"] = result(round(worst * 1000, 1), 30, "ms (p50 of the slowest of the four pages)", "<=", {
             "pages": details, "p50_ms": {k: round(v * 1000, 1) for k, v in figures.items()},
+            "at_quick_moments": {"p50_ms": {k: (d["at_quick_moments"]["quick"] or {}).get("median")
+                                              for k, d in details.items() if isinstance(d, dict)},
+                                   "n": {k: f'{d["at_quick_moments"]["quick_n"]}/{d["at_quick_moments"]["n"]}'
+                                         for k, d in details.items() if isinstance(d, dict)}},
             "how": f"the {LARGE_EVENTS}-event party, cache warm (fresh_s=3600), each page requested {runs} times "
                    "after one warm-up, one keep-alive connection; the figure is the slowest page's p50",
         }, summary(list(figures.values()), 1000))
@@ -667,18 +699,20 @@ class Bench:
             admin(self.world, "DELETE", "/faults")
         options = r.text.count("<option")
         u.overview()
-        times, stages = [], []
+        times, stages, loops = [], [], []
         for _ in range(runs):
             time.sleep(SPREAD_S)
-            seconds, r = u.overview()
+            (seconds, r), loop = at_probed_speed(u.overview)
             times.append(seconds)
+            loops.append(loop)
             stages.append(server_timing(r))
         u.get("/alla")  # not measured: its templates compiled, the counts' queries planned
-        across, across_stages = [], []
+        across, across_stages, across_loops = [], [], []
         for _ in range(runs):
             time.sleep(SPREAD_S)
-            seconds, page = u.get("/alla")
+            (seconds, page), loop = at_probed_speed(lambda: u.get("/alla"))
             across.append(seconds)
+            across_loops.append(loop)
             across_stages.append(server_timing(page))
         u.close()
         across_p50 = round(statistics.median(across) * 1000, 1)
@@ -687,8 +721,10 @@ class Bench:
             "companies": REPRESENTED, "switcher_options": options, "html_bytes": len(r.content),
             "cold_ms": round(cold * 1000, 1), "cold_ratio_to_slowest_agency": round(cold / latency, 2),
             "client_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
+            "at_quick_moments": at_speed(times, loops),
             "across": {"page": "/alla", "p50_ms": across_p50, "target_ms": 50, "meets_target": across_p50 <= 50,
                        "client_ms": summary(across, 1000), "server_timing_ms_median": stage_summary(across_stages),
+                       "at_quick_moments": at_speed(across, across_loops),
                        "html_bytes": len(page.content)},
             "how": f"a person who signs for {REPRESENTED} companies (firmatecknare in the mock registry) logs in; "
                    "the first GET / asks the registry and the 8 agencies (at 200 ms) for the own party and lists "
@@ -770,6 +806,13 @@ SIDE_BY_SIDE = [("P2", "warm overview, 10,000 events, p50"), ("P6", "warm overvi
                 ("P8", "cold overview, 10,000 cached, 8 agencies")]
 
 
+def _quick(detail: dict, unit: str = "ms") -> str:
+    ref = detail["at_quick_moments"]
+    quick = f"{ref['quick']['median']} {unit}" if ref["quick"] else "none"
+    return (f"at quick moments (CPU loop <= {ref['quick_below_cpu_loop_ms']} ms) {quick}, {ref['quick_n']} of "
+            f"{ref['n']} (loop {ref['cpu_loop_ms']['min']:.0f}-{ref['cpu_loop_ms']['max']:.0f})")
+
+
 def _range(detail: dict, key: str) -> str:
     s = detail.get(key)
     return f"{s['min']}-{s['max']}" if isinstance(s, dict) and "min" in s else ""
@@ -783,7 +826,7 @@ def table(results: dict) -> str:
                          f"{d.get('server_timing_ms_median', {}).get('render', '?')}, sections "
                          f"{d.get('server_timing_ms_median', {}).get('sections', '?')}, audit "
                          f"{d.get('server_timing_ms_median', {}).get('audit', '?')}); {d['cases_on_page']} cases, "
-                         f"{d['html_bytes'] / 1e3:.0f} kB"),
+                         f"{d['html_bytes'] / 1e3:.0f} kB; {_quick(d)}"),
         "P3": lambda d: f"{d['p50_ms_10000_events']} ms vs {d['p50_ms_100_events']} ms ({_range(d, 'client_ms_100')})",
         "P4": lambda d: (f"range {_range(d, 'page_s')} s; seven producers' cases: {d['seven_producers_cases_on_page']};"
                          f" reload {d['reload_same_person_s']['median']} s"),
@@ -793,7 +836,7 @@ def table(results: dict) -> str:
                          f" per worker {d['requests_per_worker_each_round']}; no keep-alive "
                          f"{d['one_round_connection_close']['req_per_s']} req/s "
                          f"{d['one_round_connection_close']['requests_per_worker']}; 10,000-event party "
-                         f"{d['large_party']['req_per_s']} req/s"),
+                         f"{d['large_party']['req_per_s']} req/s; rounds {_quick(d, 'req/s')}"),
         "P8": lambda d: (f"{d['ratio_to_slowest_agency']}x the agencies' 200 ms; server "
                          f"{d['server_timing_ms_median'].get('total', '?')} ms (sync "
                          f"{d['server_timing_ms_median'].get('sync', '?')}, render "
@@ -802,12 +845,15 @@ def table(results: dict) -> str:
         "P12": lambda d: (f"{d['after_new_events']['seconds']} s, {d['after_new_events']['messages']} messages for "
                          f"{d['changed_parties']} changed parties; cold pass {d['cold']['seconds']} s; within the "
                          f"interval {d['within_interval']['agency_requests']} requests; peak RSS {d['peak_rss_mb']} MB"),
-        "P9": lambda d: "; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()),
+        "P9": lambda d: ("; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()) + "; at quick moments "
+                         + ", ".join(f"{k} {v} ms ({d['at_quick_moments']['n'][k]})"
+                                     for k, v in d["at_quick_moments"]["p50_ms"].items())),
         "P10": lambda d: (f"{d['switcher_options']} options; cold {d['cold_ms']} ms "
                           f"({d['cold_ratio_to_slowest_agency']}x the slowest agency); server "
                           f"{d['server_timing_ms_median'].get('total', '?')} ms; /alla (everyone I represent) "
                           f"p50 {d['across']['p50_ms']} ms ({_range(d['across'], 'client_ms')}, target <= 50), "
-                          f"server {d['across']['server_timing_ms_median'].get('total', '?')} ms"),
+                          f"server {d['across']['server_timing_ms_median'].get('total', '?')} ms; switcher "
+                          f"{_quick(d)}; /alla {_quick(d['across'])}"),
         "P11": lambda d: (f"first page {d['first_page_ms']} ms; worker peak RSS {d['worker_peak_rss_mb']} MB; "
                           f"{d['agency_requests']} agency requests"),
         "P7": lambda d: ("workers " + ", ".join(f"{v['VmHWM']}" for v in d["workers"].values()) + " MB"
