@@ -302,7 +302,9 @@ def _direct(session: requests.Session, method: str, url: str, deadline_s: float,
     """
     if not kwargs.keys() <= {"data", "headers"} or not isinstance(kwargs.get("data", b""), (str, bytes)):
         return None
-    if session.proxies or session.cert or session.auth or session.cookies or session.environ_proxies(url):
+    environ_proxies = getattr(session, "environ_proxies", None)  # a session not from new_session: requests' way
+    if environ_proxies is None or session.proxies or session.cert or session.auth or session.cookies \
+            or environ_proxies(url):
         return None
     verify = session.verify
     scheme = url[:url.find(":")].lower()
