@@ -11,7 +11,9 @@ child Python under ``valgrind --tool=callgrind --instr-atstart=no``, which logs 
 without valgrind, so no agency is asked while counting (``fresh_s`` = 1 h).
 
 Pages: the warm overview of the 10,000-event party (P2's page), its first case (P9's case page), Karin's overview
-(one of P6's pages), and "everyone I represent" (``/alla``) for the demo accountant.
+(one of P6's pages), "everyone I represent" (``/alla``) for the demo accountant, and P1's page: a cold overview, each
+request a person the portal has never seen (24 events over the eight agencies, answering at once), logged in with
+instrumentation off. The world is the bench's (``world.py``: demo data plus its generated persons).
 """
 
 from __future__ import annotations
@@ -29,18 +31,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = "199303032230"
 PAGES = [("P2 overview, 10,000 events", LARGE, "/"), ("P9 first case, 10,000-event party", LARGE, "first-case"),
-         ("P6 overview, Karin (demo)", "198504124564", "/"), ("P10 /alla, accountant (demo)", "196601013458", "/alla")]
+         ("P6 overview, Karin (demo)", "198504124564", "/"), ("P10 /alla, accountant (demo)", "196601013458", "/alla"),
+         ("P1 cold overview, a new person each", None, "cold")]
 
 CHILD = r'''
 import os, re, subprocess, sys, time, logging
 sys.path.insert(0, os.environ["CG_ROOT"])
 from portal import create_app
 app = create_app(); logging.getLogger().setLevel(logging.WARNING)
-c = app.test_client()
-form = c.get("/login")
-token = re.search(rb'name="csrf_token" value="([^"]+)"', form.data).group(1).decode()
-assert c.post("/login", data={"csrf_token": token, "personnummer": os.environ["CG_PNR"]}).status_code == 302
+def logged_in(pnr):
+    c = app.test_client()
+    form = c.get("/login")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', form.data).group(1).decode()
+    assert c.post("/login", data={"csrf_token": token, "personnummer": pnr}).status_code == 302
+    return c
+def instrument(on):
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())], check=True,
+                   capture_output=True)
 path = os.environ["CG_PATH"]
+if path == "cold":  # each load a person never seen: logged in with instrumentation off, then GET / counted
+    cold = os.environ["CG_COLD"].split(",")
+    for pnr in cold[:3]:
+        assert logged_in(pnr).get("/").status_code == 200
+    for pnr in cold[3:3 + int(os.environ["CG_N"])]:
+        c = logged_in(pnr)
+        instrument(True)
+        c.get("/")
+        instrument(False)
+    sys.exit(0)
+c = logged_in(os.environ["CG_PNR"])
 if path == "first-case":
     path = re.search(rb'href="(/arende/[A-Za-z0-9]+)"', c.get("/").data).group(1).decode()
 if os.environ.get("CG_FILL"):  # without valgrind: fill the cache and wait until every late answer is stored
@@ -55,10 +74,10 @@ if os.environ.get("CG_FILL"):  # without valgrind: fill the cache and wait until
     sys.exit(0)
 for _ in range(3):
     assert c.get(path).status_code == 200
-subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+instrument(True)
 for _ in range(int(os.environ["CG_N"])):
     c.get(path)
-subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
+instrument(False)
 '''
 
 
@@ -77,11 +96,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "instructions.json"))
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "tests"))
-    from mockworld import MockWorld
     from testconfig import portal_doc, write_toml
     from testdb import test_database
+    from tests.benchmarks.world import Persons, start_world, write_data_dir
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-instructions-"))
-    world = MockWorld("--scale-person", "10000")
+    persons = Persons()
+    world = start_world(write_data_dir(tmp / "data", persons))
     results = {}
     try:
         database = test_database(tmp)
@@ -91,9 +111,11 @@ def main(argv=None) -> int:
                 "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123", "PYTHONHASHSEED": "0",
                 "CG_ROOT": str(ROOT), "PYTHONPATH": str(ROOT)}
         for label, pnr, path in PAGES:
-            env = {**base, "CG_PNR": pnr, "CG_PATH": path, "CG_N": str(args.requests)}
-            subprocess.run([sys.executable, "-c", CHILD], env={**env, "CG_FILL": "1"}, check=True,
-                           capture_output=True, timeout=600)
+            env = {**base, "CG_PNR": pnr or "", "CG_PATH": path, "CG_N": str(args.requests),
+                   "CG_COLD": ",".join(persons.cold)}
+            if path != "cold":
+                subprocess.run([sys.executable, "-c", CHILD], env={**env, "CG_FILL": "1"}, check=True,
+                               capture_output=True, timeout=600)
             t0 = time.monotonic()
             total = _count(env, tmp / "callgrind.out")
             per = total / args.requests
