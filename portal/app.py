@@ -13,6 +13,7 @@ from flask import Flask, request
 from flask_login import AnonymousUserMixin, current_user
 
 from portal import config as config_mod
+from portal import heap
 from portal.config import ROOT, Config
 
 DEMO_SECRET = "demo-and-test-only-secret-key-not-for-production"
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # limiter and the logs see the real client, not the proxy. Without proxies these headers are ignored.
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    heap.freeze_once()  # the app, its modules and settings: out of every later full collection (portal/heap.py)
     return app
 
 
