@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -243,14 +244,12 @@ def _call(session, method, url, end, deadline_s, max_bytes, kwargs) -> Answer:
         if raw is None:
             with session.request(method, url, stream=True, timeout=(deadline_s, deadline_s), **kwargs) as r:
                 return _read(r.raw, r.status_code, r.headers, end, deadline_s, max_bytes)
-        done = False
         try:
-            answer = _read(raw, raw.status, raw.headers, end, deadline_s, max_bytes)
-            done = True
-            return answer
-        finally:  # as requests' Response.close: a half-read connection is closed, not pooled
-            if not done:
-                raw.close()
+            return _read(raw, raw.status, raw.headers, end, deadline_s, max_bytes)
+        except BaseException:  # as requests' Response.close: a half-read connection is closed, not pooled
+            raw.close()
+            raise
+        finally:
             raw.release_conn()
     except OutboundFailed:
         raise
@@ -311,7 +310,7 @@ def _direct(session: requests.Session, method: str, url: str, deadline_s: float,
     if scheme == "https":
         if verify is False or (isinstance(verify, str) and not os.path.isfile(verify)):
             return None  # a CA directory or no verification: as requests decides
-        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify if isinstance(verify, str) else _default_ca()}
+        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH}
     elif scheme == "http":
         tls = {}
     else:
@@ -342,11 +341,6 @@ def _direct(session: requests.Session, method: str, url: str, deadline_s: float,
         raw.release_conn()
         return None  # asked again the requests way, which follows it, as it always did
     return raw
-
-
-def _default_ca() -> str:
-    from requests.utils import DEFAULT_CA_BUNDLE_PATH
-    return DEFAULT_CA_BUNDLE_PATH
 
 
 def _set_read_timeout(raw, seconds: float) -> None:

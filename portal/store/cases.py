@@ -59,12 +59,9 @@ class CasesStore:
         """
         if not keys:
             return
-        rows = []
-        for key, events in (fresh or {}).items():
-            row = _fresh_case_row(party, producer, key, events, stamp)
-            if row is not None:
-                rows.append(row)
-                keys = keys - {key}
+        rows = [row for key, events in (fresh or {}).items()
+                if (row := _fresh_case_row(party, producer, key, events, stamp)) is not None]
+        keys = keys - {row[2] for row in rows}  # row[2]: the case key
         grouped: dict[str, dict] = {}
         wanted = sorted(keys)
         for start in range(0, len(wanted), 400):

@@ -310,8 +310,7 @@ class Bench:
         before = len(portal.access_times_ms())
         m = {k: [] for k in ("t_large", "t_small", "cpu_large", "cpu_small", "st_large", "st_small", "loop_large",
                              "loop_small")}
-        planned = pairs
-        while want_more(len(m["t_large"]), planned, m["loop_large"]):
+        while want_more(len(m["t_large"]), pairs, m["loop_large"]):
             time.sleep(SPREAD_S)
             probe0 = calibration.probe_loop_ms()
             cpu0 = portal.worker_cpu_s()

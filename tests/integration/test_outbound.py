@@ -89,7 +89,23 @@ def test_nobody_listening_is_down():
     assert failed.value.reason == "down"
 
 
-class _KeepAlive:
+class _Loopback:
+    """A threaded HTTP server on 127.0.0.1 (over TLS given ``tls``, an ``ssl.SSLContext``) serving ``handler``."""
+
+    def _serve(self, handler, tls=None) -> None:
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.http.daemon_threads = True
+        if tls is not None:
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+class _KeepAlive(_Loopback):
     """A loopback HTTP/1.1 server with keep-alive (over TLS given ``tls``, an ``ssl.SSLContext``): ``/held``
     answers once ``release`` is set; counts connections."""
 
@@ -119,17 +135,11 @@ class _KeepAlive:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        if tls is not None:
-            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http.server_port}"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        self._serve(Handler, tls)
 
     def close(self):
         self.release.set()
-        self.http.shutdown()
-        self.http.server_close()
+        super().close()
 
 
 def test_many_concurrent_calls_start_no_thread_per_call(monkeypatch):
@@ -185,7 +195,7 @@ def test_a_finished_calls_deadline_never_shuts_the_connection_reused_after_it():
     assert server.connections == 1  # the second call did reuse the first one's connection
 
 
-class _RecordingProxy:
+class _RecordingProxy(_Loopback):
     """A loopback HTTP proxy that records each request line and answers every request itself."""
 
     def __init__(self):
@@ -203,14 +213,7 @@ class _RecordingProxy:
                 self.end_headers()
                 self.wfile.write(b"via proxy")
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_port}"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
+        self._serve(Handler)
 
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -250,7 +253,7 @@ def test_the_ca_bundle_in_the_environment_is_trusted(monkeypatch, tmp_path):
         agency.close()
 
 
-class _Recording:
+class _Recording(_Loopback):
     """A loopback HTTP/1.1 server that records each request (line, headers, body); ``/moved`` answers 307 to
     ``/here``, and every other answer is gzip-compressed."""
 
@@ -280,14 +283,7 @@ class _Recording:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_port}"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
+        self._serve(Handler)
 
 
 def test_a_question_goes_out_as_requests_would_send_it_and_a_compressed_answer_is_read():
