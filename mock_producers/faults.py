@@ -137,14 +137,16 @@ class FaultBoard:
         with self._lock:
             return {slug: asdict(self._knobs.get(slug, Knob())) for slug in sorted(self._slugs)}
 
-    def wait(self, slug: str) -> Knob:
-        """Sleep for the producer's latency; return its knob for the fault to apply."""
-        knob, due = self.begin(slug)
+    def wait(self, slug: str, since: float | None = None) -> Knob:
+        """Sleep for the producer's latency (from ``since``, see :meth:`begin`); return its knob for the fault."""
+        knob, due = self.begin(slug, since)
         finish(due)
         return knob
 
-    def begin(self, slug: str) -> tuple[Knob, float]:
+    def begin(self, slug: str, since: float | None = None) -> tuple[Knob, float]:
         """The producer's knob and when (``time.monotonic()``) its answer is due; waits while it is held.
+
+        The latency runs from ``since`` (when the question came: ``server.asked_at``), else from now.
 
         The answer is built meanwhile and sent at ``due`` (:func:`finish`): an agency's latency is the time from
         the question to the answer, and a real agency's work on it is part of that time, on its own machine. Here
@@ -153,7 +155,7 @@ class FaultBoard:
         """
         knob = self.get(slug)
         with self._lock:
-            due = time.monotonic() + knob.delay_s(self._rng)
+            due = (time.monotonic() if since is None else since) + knob.delay_s(self._rng)
             gate = self._released.get(slug)
         if knob.held and gate is not None:
             gate.wait(knob.timeout_s)

@@ -17,6 +17,7 @@ from portal.standard.query import Query, QueryError, answer, parse_query, prefer
 from . import access
 from .data import Producer
 from .faults import Knob, finish
+from .server import asked_at, send_at
 from .state import MockState
 
 bp = Blueprint("producer", __name__)
@@ -96,10 +97,12 @@ def query(slug: str):
     # Logged so a consumer's log line can be matched with ours (never the customer or the user).
     current_app.logger.info("query producer=%s correlation_id=%s", slug,
                             request.headers.get("skv_client_correlation_id"))
-    # The answer is built while the latency runs and sent when it is due (FaultBoard.begin says why).
-    knob, due = state().board.begin(slug)
+    # The answer is built while the latency runs and sent when it is due (FaultBoard.begin says why), by the server
+    # when it can (``server.send_at``), so that the rest of the work on the answer is done by then too.
+    knob, due = state().board.begin(slug, asked_at(request.environ))
     response = _query_answer(slug, producer, knob, due)
-    finish(due)
+    if not send_at(request.environ, due):
+        finish(due)
     return response
 
 
@@ -254,7 +257,7 @@ def catalog(slug: str):
     producer = get_producer(slug)
     if producer is None:
         return problem(404, f"no producer at /{slug}")
-    state().board.wait(slug)
+    state().board.wait(slug, asked_at(request.environ))
     if not state().caller_ok(slug, request.headers):
         return problem(401, "missing or wrong credentials")
     if producer.katalog is None:

@@ -29,6 +29,7 @@ from portal.standard import schemas
 from portal.standard.mandates import find_mandate, find_permissions, signature
 
 from .producer import apply_outage, error, json_response, state
+from .server import asked_at
 
 bp = Blueprint("registry", __name__, url_prefix="/minaombud")
 BASE = "/dfm/formedlare/v1"
@@ -41,7 +42,7 @@ _tokens_lock = threading.Lock()
 
 
 def _knob_fault() -> Response | None:
-    knob = state().board.wait("minaombud")
+    knob = state().board.wait("minaombud", asked_at(request.environ))
     return apply_outage(knob) or (Response('{"fullmaktsgivare": [{"fullm', mimetype="application/json")
                                   if knob.fault == "malformed" else None)
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 from portal.standard.identity import InvalidIdentity, parse_person
 
 from .producer import apply_outage, error, json_response, state
+from .server import asked_at
 
 bp = Blueprint("signatories", __name__, url_prefix="/foretagsdata")
 SLUG = "foretagsdata"
@@ -24,7 +25,7 @@ SLUG = "foretagsdata"
 @bp.route("/firmatecknare", methods=["POST"])
 def firmatecknare():
     """The companies a person may sign for."""
-    knob = state().board.wait(SLUG)
+    knob = state().board.wait(SLUG, asked_at(request.environ))
     faulty = apply_outage(knob)
     if faulty is not None:
         return faulty
