@@ -52,8 +52,8 @@ def _arrival(conn: socket.socket) -> float | None:
     """The kernel's receive time of the first byte waiting on ``conn`` (peeked, not read), as time.monotonic()."""
     try:
         _, ancillary, _, _ = conn.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
-    except OSError:  # the read that follows meets the same problem and reports it
-        return None
+    except (OSError, NotImplementedError, ValueError):  # the read that follows meets a broken connection and says so;
+        return None  # a TLS socket does not peek like this: then the handler's start counts
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
             seconds, nanoseconds = struct.unpack("qq", payload[:16])
