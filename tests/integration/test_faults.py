@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ import ombudtools
 import pytest
 import requests
 
-from mock_producers.faults import Knob
+from mock_producers.faults import FaultBoard, Knob
 from mock_producers.state import DEMO_ADMIN_KEY, DEMO_API_KEY
 from portal.standard import schemas
 from portal.standard.models import safe_link
@@ -94,6 +95,39 @@ def test_latency(clean_world):
     assert r.status_code == 200 and event_ids(r) == ALFA_IDS
     # A floor, not a speed: the answer cannot come before the latency the knob adds, on any machine.
     assert elapsed >= knob["latency_ms"] / 1000
+
+
+def test_the_latency_runs_from_when_the_question_came():
+    board = FaultBoard(["alfa"])
+    board.set("alfa", {"latency_ms": 300})
+    asked = time.monotonic() - 0.2  # the question came 200 ms before its handler got to it
+    _, due = board.begin("alfa", asked)
+    assert due == pytest.approx(asked + 0.3)
+    _, due_now = board.begin("alfa")  # no time of arrival known: from now
+    assert due_now >= asked + 0.2 + 0.3
+
+
+def test_an_agency_counts_its_latency_from_the_first_byte_of_the_question(clean_world):
+    # The question comes in two parts 300 ms apart; the agency can only read it whole after the second. Counted from
+    # the first byte, the answer is due 1 s after it, 0.7 s after the second part; counted from the moment the
+    # question was read, it could not come before 1 s after the second part.
+    set_knob(clean_world, latency_ms=1000)
+    body = json.dumps(person_query()).encode()
+    head = (f"POST {Q} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {DEMO_API_KEY}\r\n"
+            f"skv_client_correlation_id: {uuid.uuid4()}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    host, port = clean_world.url.split("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        first = time.monotonic()
+        sock.sendall(head[:10])
+        time.sleep(0.3)
+        rest = time.monotonic()
+        sock.sendall(head[10:] + body)
+        answer = sock.recv(1 << 16)
+        answered = time.monotonic()
+        while chunk := sock.recv(1 << 16):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert first + 1.0 <= answered < rest + 1.0
 
 
 def test_jitter_stays_in_its_band():
