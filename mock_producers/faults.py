@@ -148,9 +148,9 @@ class FaultBoard:
 
         The latency runs from ``since`` (when the question came: ``server.asked_at``), else from now.
 
-        The answer is built meanwhile and sent at ``due`` (:func:`finish`): an agency's latency is the time from
-        the question to the answer, and a real agency's work on it is part of that time, on its own machine. Here
-        every agency shares the consumer's cores, so working *after* the latency would add the mock's own CPU
+        The answer is built meanwhile and sent at ``due`` (by the server, ``server.send_at``, else after
+        :func:`finish`): an agency's latency is the time from the question to the answer, and a real agency's work
+        on it is part of that time, on its own machine. Here every agency shares the consumer's cores, so working *after* the latency would add the mock's own CPU
         time to every answer (eight agencies answering at once, one after the other in one process).
         """
         knob = self.get(slug)

@@ -30,6 +30,8 @@ import time
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from .faults import finish
+
 CORRELATION_HEADER = "skv_client_correlation_id"
 # Headers of the standard's world that have underscores: the correlation id, and the client_id/client_secret
 # pair some producers authenticate consumers with.
@@ -95,9 +97,7 @@ class StandardHeadersHandler(WSGIRequestHandler):
     def send_response(self, code, message=None):
         # The answer's first write: the app has finished with it; it leaves when it is due, not before.
         if getattr(self, "due", None):
-            left = max(self.due) - time.monotonic()
-            if left > 0:
-                time.sleep(left)
+            finish(max(self.due))
         super().send_response(code, message)
 
     def log_request(self, code="-", size="-"):
