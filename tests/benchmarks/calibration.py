@@ -43,8 +43,7 @@ QUICK_LOOP_MS = 66.0
 QUICK_SLACK = 1.15
 
 
-def probe_loop_ms(repeats: int = 3) -> float:
-    """The CPU loop's time right now, from a thirty-third of it (the median of ``repeats``), in ms."""
+def _probe_here(repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -53,6 +52,38 @@ def probe_loop_ms(repeats: int = 3) -> float:
             total += i * i
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000 * 2_000_000 / PROBE_ITERATIONS
+
+
+def probe_loop_ms_per_cpu(repeats: int = 3) -> list[float]:
+    """The CPU loop's time right now on each CPU this process may use (the calling thread pinned to one after the
+    other, then let go), from a thirty-third of it (the median of ``repeats``), in ms. The two cores of this kind
+    of machine do not always run at the same speed at the same moment, and a page's work is spread over both (the
+    client in one process, the worker in another)."""
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if len(allowed) < 2:
+        return [_probe_here(repeats)]
+    speeds = []
+    try:
+        for cpu in sorted(allowed):
+            os.sched_setaffinity(0, {cpu})  # pid 0: the calling thread only
+            speeds.append(_probe_here(repeats))
+    finally:
+        os.sched_setaffinity(0, allowed)
+    return speeds
+
+
+def probe_loop_ms(repeats: int = 3) -> float:
+    """The CPU loop's time right now: the mean over the CPUs (:func:`probe_loop_ms_per_cpu`), in ms."""
+    speeds = probe_loop_ms_per_cpu(repeats)
+    return sum(speeds) / len(speeds)
+
+
+def at_reference_speed(values: list[float], loops_ms: list[float], rate: bool = False) -> list[float]:
+    """Each value as it would have been with the machine at its quick speed (the CPU loop at QUICK_LOOP_MS): a
+    time multiplied, a rate divided, by QUICK_LOOP_MS / the loop probed beside it. This assumes the work scales
+    with the CPU's speed, which holds for a warm page (CPU in the client, the worker and the database, no waits);
+    it is not applied to figures made of waits (P1's agencies, P12's interval)."""
+    return [v * (loop / QUICK_LOOP_MS if rate else QUICK_LOOP_MS / loop) for v, loop in zip(values, loops_ms)]
 
 
 def at_quick_moments(values: list[float], loops_ms: list[float]) -> list[float]:

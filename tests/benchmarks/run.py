@@ -84,13 +84,19 @@ def at_probed_speed(request):
     return out, (before + calibration.probe_loop_ms()) / 2
 
 
-def at_speed(values: list[float], loops_ms: list[float], scale: float = 1000) -> dict:
-    """The speeds the repetitions ran at, and the median of those that ran at a quick moment of the machine
-    (``calibration.at_quick_moments``): measured values that compare between two runs of different speeds."""
+def at_speed(values: list[float], loops_ms: list[float], scale: float = 1000, rate: bool = False) -> dict:
+    """The speeds the repetitions ran at; the median of those that ran at a quick moment of the machine
+    (``calibration.at_quick_moments``); and every repetition brought to the machine's quick speed
+    (``calibration.at_reference_speed``): measured values that compare between two runs of different speeds.
+    The repetitions themselves (value, loop) are kept too, for a later look."""
     quick = calibration.at_quick_moments(values, loops_ms)
+    digits = 1 if scale != 1 else 2
     return {"quick": summary(quick, scale) if quick else None, "quick_n": len(quick), "n": len(values),
             "cpu_loop_ms": summary(loops_ms, 1, 0),
-            "quick_below_cpu_loop_ms": round(calibration.QUICK_SLACK * calibration.QUICK_LOOP_MS)}
+            "quick_below_cpu_loop_ms": round(calibration.QUICK_SLACK * calibration.QUICK_LOOP_MS),
+            "at_reference_speed": summary(calibration.at_reference_speed(values, loops_ms, rate), scale, digits),
+            "reference_cpu_loop_ms": calibration.QUICK_LOOP_MS,
+            "repetitions": [[round(v * scale, digits), round(loop, 1)] for v, loop in zip(values, loops_ms)]}
 
 
 def result(figure, target, unit, comparison, detail, spread: dict | None = None) -> dict:
@@ -620,7 +626,7 @@ class Bench:
             **(self.pg_detail() if pg else {"backend": "sqlite"}),
             "clients": clients, "round_s": round_s, "rounds": len(rates),
             "req_per_s": summary(rates), "p50_ms": summary(p50s, 1000), "p95_ms": summary(p95s, 1000),
-            "at_quick_moments": at_speed(rates, loops, 1),
+            "at_quick_moments": at_speed(rates, loops, 1, rate=True),
             "p95_ms_median_round": round(statistics.median(p95s) * 1000, 1),
             "errors": len(all_errors), "error_examples": sorted(set(all_errors))[:5],
             "requests_per_worker_each_round": spread,
@@ -833,8 +839,11 @@ SIDE_BY_SIDE = [("P2", "warm overview, 10,000 events, p50"), ("P6", "warm overvi
 def _quick(detail: dict, unit: str = "ms") -> str:
     ref = detail["at_quick_moments"]
     quick = f"{ref['quick']['median']} {unit}" if ref["quick"] else "none"
+    at_ref = ref.get("at_reference_speed")
+    at_ref = (f"; at the reference speed (loop {ref['reference_cpu_loop_ms']:g} ms) {at_ref['median']} {unit} "
+              f"({at_ref['min']}-{at_ref['max']})") if at_ref else ""
     return (f"at quick moments (CPU loop <= {ref['quick_below_cpu_loop_ms']} ms) {quick}, {ref['quick_n']} of "
-            f"{ref['n']} (loop {ref['cpu_loop_ms']['min']:.0f}-{ref['cpu_loop_ms']['max']:.0f})")
+            f"{ref['n']} (loop {ref['cpu_loop_ms']['min']:.0f}-{ref['cpu_loop_ms']['max']:.0f}){at_ref}")
 
 
 def _range(detail: dict, key: str) -> str:
@@ -871,7 +880,11 @@ def table(results: dict) -> str:
                          f"interval {d['within_interval']['agency_requests']} requests; peak RSS {d['peak_rss_mb']} MB"),
         "P9": lambda d: ("; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()) + "; at quick moments "
                          + ", ".join(f"{k} {v} ms ({d['at_quick_moments']['n'][k]})"
-                                     for k, v in d["at_quick_moments"]["p50_ms"].items())),
+                                     for k, v in d["at_quick_moments"]["p50_ms"].items())
+                         + "; at the reference speed (loop 66 ms) "
+                         + ", ".join(f"{k} {p['at_quick_moments']['at_reference_speed']['median']} ms"
+                                     for k, p in d["pages"].items()
+                                     if isinstance(p, dict) and "at_reference_speed" in p["at_quick_moments"])),
         "P10": lambda d: (f"{d['switcher_options']} options; cold {d['cold_ms']} ms "
                           f"({d['cold_ratio_to_slowest_agency']}x the slowest agency); server "
                           f"{d['server_timing_ms_median'].get('total', '?')} ms; /alla (everyone I represent) "
