@@ -70,7 +70,8 @@ def base_query(config: Config, party: Party, filters: Filters, visible: list[str
 
 def overview_page(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], *,
                   handle_key: str, user_handle: str, page: int = 0, size: int = SECTION_SIZE,
-                  type_names: dict | None = None, locale: str = "sv") -> OverviewPage:
+                  type_names: dict | None = None, locale: str = "sv",
+                  seen: dict | None = None) -> OverviewPage:
     """The sections of one overview page, each at most ``size`` cases, ``page`` pages in.
 
     One light read of every matching case sorts them into sections (your turn, each situation in config
@@ -84,7 +85,8 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
     shown_keys = [(c[0], c[1]) for _, _, members in chosen for c in members[offset:offset + size]]
     rows = store.case_rows_for(digits, shown_keys)
     names = {p.slug: p.name for p in config.producers}
-    seen = store.seen_cases(user_handle, digits)
+    if seen is None:  # the page read it already (``seen``: the user's seen-log of this party)
+        seen = store.seen_cases(user_handle, digits)
     handles = {k: case_handle(k[0], k[1], handle_key) for k in rows}
     # New is measured per agency from the first page that showed its answer (case.new_since).
     since = {k: new_since(seen, handles[k], k[0]) for k in rows}

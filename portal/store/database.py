@@ -58,9 +58,19 @@ _KEEP_ENGINES = 8
 pool_settings = {"pool_size": 8, "max_overflow": 24}
 
 
+# database setting -> its SQLAlchemy URL, worked out once: every request opens a Database, and an SQLite path's
+# URL resolves the path on the file system (a few system calls each time).
+_urls: dict[str, str] = {}
+
+
 def engine(database: str) -> Engine:
     """This process's engine (connection pool) for the database, made on first use."""
-    url = url_for(database)
+    url = _urls.get(database)
+    if url is None:
+        url = url_for(database)
+        if len(_urls) >= 256:  # a process that opens many databases (the test suite) keeps the last ones
+            _urls.clear()
+        _urls[database] = url
     with _engines_lock:
         found = _engines.get(url)
         if found is not None:

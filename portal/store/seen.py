@@ -21,16 +21,18 @@ class SeenStore:
                                [user_handle, party]).fetchall()
         return {h: _from_iso(t) for h, t in rows}
 
-    def mark_seen(self, user_handle: str, party: str, *case_handles: str) -> None:
-        """The user has seen these cases (or baselines) now: one statement for all of them."""
+    def mark_seen(self, user_handle: str, party: str, *case_handles: str) -> dt.datetime | None:
+        """The user has seen these cases (or baselines) now: one statement for all of them. Returns the moment
+        stored (as :meth:`seen_cases` would read it back)."""
         if not case_handles:
-            return
+            return None
         stamp = _iso(now())
         with self.db.transaction():  # one commit for all of them
             self.db.executemany(
                 "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
                 " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
                 [(user_handle, party, handle, stamp) for handle in case_handles])
+        return _from_iso(stamp)
 
     def seen_for_parties(self, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
         """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""

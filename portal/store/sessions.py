@@ -60,6 +60,12 @@ class SessionsStore:
     def session(self, nonce: str) -> dict | None:
         return self.db.first("select * from sessions where nonce = ? and ended_at is null", [nonce])
 
+    def signed_in(self, nonce: str) -> dict | None:
+        """The open session with this nonce and its user (``pnr``, ``name``) in one read: every page asks."""
+        return self.db.first(
+            "select s.nonce, s.user_handle, s.created_at, s.last_seen, u.pnr, u.name from sessions s"
+            " join users u on u.handle = s.user_handle where s.nonce = ? and s.ended_at is null", [nonce])
+
     def touch_session(self, nonce: str) -> None:
         with self.db.transaction():
             self.db.execute("update sessions set last_seen = ? where nonce = ?", [_iso(now()), nonce])

@@ -52,7 +52,7 @@ def load_user(nonce: str) -> User | None:
 
 def _load_user(nonce: str) -> User | None:
     s = store()
-    row = s.session(nonce)
+    row = s.signed_in(nonce)
     if row is None:
         return None
     settings = config().settings
@@ -62,12 +62,9 @@ def _load_user(nonce: str) -> User | None:
             or moment - created > dt.timedelta(hours=settings.session_absolute_h)):
         s.end_session(nonce)
         return None
-    user = s.user(row["user_handle"])
-    if user is None:
-        return None
     if moment - seen > TOUCH_EVERY:
         s.touch_session(nonce)
-    return User(user["handle"], nonce, parse_person(user["pnr"]), user["name"])
+    return User(row["user_handle"], nonce, parse_person(row["pnr"]), row["name"])
 
 
 def provider() -> MockEid | None:

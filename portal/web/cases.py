@@ -39,11 +39,11 @@ def overview():
     reached = [p.slug for p in visible_producers(cfg, party)]
     chosen = filters_mod.parse_filters(request.args, reached, [s.slug for s in cfg.situations])
     page_no, page_ok = _page_number(request.args.get("sida"))
-    seen_log(party, statuses)
+    seen = seen_log(party, statuses)
     with stage("sections"):
         view = caselist.overview_page(store(), cfg, party, chosen, reached, handle_key=handle_key(party),
                                       user_handle=current_user.handle, page=page_no, type_names=catalog.type_names(),
-                                      locale=str(get_locale() or "sv"))
+                                      locale=str(get_locale() or "sv"), seen=seen)
     context = {
         "overview": view,
         "statuses": list(statuses.values()),

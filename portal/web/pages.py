@@ -48,8 +48,10 @@ def _seen_log(party, statuses: dict) -> dict:
     starts = [BASELINE] if BASELINE not in seen else []
     starts += [agency_baseline(s.slug) for s in statuses.values()
                if s.last_success_at is not None and agency_baseline(s.slug) not in seen]
-    store().mark_seen(current_user.handle, party.identity.digits, *starts)
-    return store().seen_cases(current_user.handle, party.identity.digits) if starts else seen
+    if not starts:
+        return seen
+    at = store().mark_seen(current_user.handle, party.identity.digits, *starts)
+    return {**seen, **dict.fromkeys(starts, at)}  # as a second read would give it, without that read
 
 
 def name(cases) -> dict:
