@@ -153,13 +153,20 @@ def refresh(store: Store, config: Config, clients: dict[str, ProducerClient], pa
         short = all(o.result is None or len(o.result.events) <= IN_PAGE_EVENTS for o in here)
         with stage("store"):
             try:
-                # Answers that came together are stored in one transaction (a BEGIN and a COMMIT for all).
+                # Answers that came together are stored in one transaction (a BEGIN and a COMMIT for all). What
+                # the full ones need of what is stored is read in one statement, and their writes go together
+                # (each statement once for all the agencies' rows: the events, the case rows, the sync states).
                 with store.transaction() if short else contextlib.nullcontext():
-                    for outcome in here:
-                        state, full = plans[outcome.slug]
-                        recorded[outcome.slug] = _record(store, party, orgnr[outcome.slug], state, full, outcome,
-                                                         moment, correlation_id, cap=settings.max_events_per_producer,
-                                                         language=language)
+                    indexes = store.stored_indexes(
+                        kund.identifierare, [o.slug for o in here if o.result is not None and plans[o.slug][1]]
+                    ) if short else {}
+                    with store.deferred_writes() if short else contextlib.nullcontext():
+                        for outcome in here:
+                            state, full = plans[outcome.slug]
+                            recorded[outcome.slug] = _record(
+                                store, party, orgnr[outcome.slug], state, full, outcome, moment, correlation_id,
+                                cap=settings.max_events_per_producer, language=language,
+                                known_index=indexes.get(outcome.slug))
             finally:  # stored or not, this page asks no more: the next one may
                 _done(store, kund.identifierare, [(o.slug, party.scope(orgnr[o.slug].orgnr)) for o in here], holder)
 
@@ -206,8 +213,12 @@ def _done(store: Store, party: str, held: list[tuple[str, str]], holder: str) ->
 
 
 def _record(store: Store, party: Party, producer, state: SyncState, full: bool, outcome: Outcome,
-            moment: dt.datetime, correlation_id: str, *, cap: int = 0, language: str | None = None) -> SyncState:
-    """Store one producer's answer (or its failure) and return the new sync state."""
+            moment: dt.datetime, correlation_id: str, *, cap: int = 0, language: str | None = None,
+            known_index: dict | None = None) -> SyncState:
+    """Store one producer's answer (or its failure) and return the new sync state.
+
+    ``known_index``: :meth:`Store.stored_index` of this party and producer, read by the caller in the same
+    transaction (for a full answer): not read again."""
     digits, scope = party.identity.digits, party.scope(producer.orgnr)
     if outcome.result is not None:
         result = outcome.result
@@ -227,7 +238,9 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
             # page loads of a long history) needs only its own events' rows and, for the cap, how many there are.
             known, count = None, None
             if short or cap:
-                if full or not short:
+                if full and short and known_index is not None:
+                    known = known_index
+                elif full or not short:
                     known = store.stored_index(digits, producer.slug)
                 else:
                     known = store.stored_index(digits, producer.slug, [e.kundhandelse_id for e in granted])

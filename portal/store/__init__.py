@@ -37,6 +37,11 @@ class Store(SessionsStore, EventsStore, CasesStore, SeenStore, SyncStateStore, A
         """One unit of work over several operations (``with store.transaction():``); nested ones join it."""
         return self.db.transaction()
 
+    def deferred_writes(self):
+        """Writes to several agencies' rows made together (``with store.deferred_writes():``, inside a
+        transaction): see :meth:`Database.deferred`."""
+        return self.db.deferred()
+
     def close(self) -> None:
         """Give the connection back to the pool."""
         self.db.close()

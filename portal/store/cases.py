@@ -107,8 +107,8 @@ class CasesStore:
             " first_rubrik, first_sprak, latest_rubrik, latest_sprak, reference, events, types, last_arrival)"
             " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (party, producer, case_key) do update set"
             + ", ".join(f" {c} = excluded.{c}" for c in _CASE_VALUES), rows)
-        self.db.execute("insert into case_versions (party, version) values (?, 1)"
-                             " on conflict (party) do update set version = case_versions.version + 1", [party])
+        self.db.executemany("insert into case_versions (party, version) values (?, 1)"  # many: may be deferred
+                            " on conflict (party) do update set version = case_versions.version + 1", [(party,)])
 
     def case_version(self, party: str) -> int:
         """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""

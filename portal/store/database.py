@@ -152,6 +152,7 @@ class Database:
         self.dialect = self.engine.dialect.name  # "sqlite" or "postgresql"
         self._conn: Connection | None = None
         self._depth = 0
+        self._deferred: dict[str, list[tuple]] | None = None  # see :meth:`deferred`
 
     @property
     def connection(self) -> Connection:
@@ -164,14 +165,46 @@ class Database:
 
     def execute(self, sql: str, params=()) -> CursorResult:
         """Run one statement with ``?`` placeholders; rows are tuples (``row[0]``) with names (``row._mapping``)."""
+        if self._deferred:
+            self._run_deferred()
         return self.connection.exec_driver_sql(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows) -> int:
-        """Run one statement for each parameter tuple; how many rows it changed in all."""
+        """Run one statement for each parameter tuple; how many rows it changed in all (inside :meth:`deferred`:
+        how many parameter tuples it was given)."""
         rows = [tuple(r) for r in rows]
         if not rows:
             return 0
+        if self._deferred is not None:
+            self._deferred.setdefault(sql, []).extend(rows)
+            return len(rows)
         return self.connection.exec_driver_sql(self._sql(sql), rows).rowcount
+
+    @contextlib.contextmanager
+    def deferred(self):
+        """Inside the block, :meth:`executemany` keeps its rows; they run, one call per statement for all the rows
+        it was given, before the next :meth:`execute` (a read sees every write made before it) and when the
+        block ends. For writes to rows no other of the block's writes touches (several agencies' answers of one
+        party, each to its own rows): the order between two statements' rows may change, their effect may not.
+        Used inside a transaction (a commit runs what is kept first); a block that raises drops what it kept."""
+        if self._deferred is not None:  # already deferring: one block
+            yield self
+            return
+        self._deferred = {}
+        try:
+            yield self
+        except BaseException:
+            self._deferred = None
+            raise
+        try:
+            self._run_deferred()
+        finally:
+            self._deferred = None
+
+    def _run_deferred(self) -> None:
+        pending, self._deferred = self._deferred, {}
+        for sql, rows in pending.items():
+            self.connection.exec_driver_sql(self._sql(sql), rows)
 
     def first(self, sql: str, params=()) -> dict | None:
         """The first row of a query as a dict (column -> value), or None."""
@@ -196,6 +229,8 @@ class Database:
         self._depth = 1
         try:
             yield self
+            if self._deferred:  # a deferred block that outlives the transaction: its writes belong to it
+                self._run_deferred()
         except BaseException:
             self._depth = 0
             with contextlib.suppress(Exception):
@@ -211,6 +246,7 @@ class Database:
     def close(self) -> None:
         """Give the connection back to the pool (a transaction left open is rolled back first)."""
         conn, self._conn = self._conn, None
+        self._deferred = None
         if conn is None:
             return
         if self._depth:

@@ -39,9 +39,10 @@ class SyncStateStore:
         }
         columns = ", ".join(f'"{c}"' for c in row)  # quoted: "foreign" is an SQL keyword
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("party", "producer", "scope"))
-        # One statement: atomic by itself, no transaction around it (each BEGIN and COMMIT is a round trip).
-        self.db.execute(f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
-                        f" on conflict (party, producer, scope) do update set {updates}", list(row.values()))
+        # One statement: atomic by itself, no transaction around it (each BEGIN and COMMIT is a round trip). Through
+        # executemany, so that several agencies' states are written together inside ``Database.deferred``.
+        self.db.executemany(f"insert into sync ({columns}) values ({', '.join('?' * len(row))})"
+                            f" on conflict (party, producer, scope) do update set {updates}", [list(row.values())])
 
     def sync_times(self, parties: list[str]) -> dict[tuple[str, str, str], tuple[dt.datetime | None, dt.datetime | None]]:
         """(party, producer, scope) -> (last success, last error) for every sync state of these parties."""
