@@ -755,7 +755,7 @@ class Bench:
         }, summary(times, 1000))
 
     # --- P11 ---------------------------------------------------------------------------------------------------
-    def p11(self, runs: int = 5) -> None:
+    def p11(self, runs: int = 9) -> None:
         """A 10,000-event party's first import from agencies that answer like the reference producer, ``runs``
         times, each into a new portal (its own database), so each is cold."""
         self.log(f"P11: cold import of {LARGE_EVENTS} events from reference-shaped agencies (no part, 500 per page), "
