@@ -13,8 +13,12 @@ The pages that switch and list parties are in ``portal.web.acting``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from types import SimpleNamespace
@@ -57,12 +61,32 @@ def representation_for(user) -> Representation:
     return _cached_representation(user) or _ask_registry(user)
 
 
+# The stored registry answer (its JSON text) -> the Representation made of it, per process: every request reads
+# the answer (an instance may have stored a newer one), but a representative of 300 companies made 300 parties
+# from it each time. Keyed by a digest of the text, so a changed answer is never served from here. Bounded.
+_parsed_representations: OrderedDict = OrderedDict()
+_PARSED_KEEP = 256
+_parsed_lock = threading.Lock()
+
+
 def _cached_representation(user) -> Representation | None:
     ttl = config().settings.representation_ttl_s
-    cached = store().cached_representation(user.handle) if ttl > 0 else None
-    if cached and now() - cached[0] < dt.timedelta(seconds=ttl):
-        return Representation(tuple(Party.from_json(p) for p in cached[1]["parties"]), tuple(cached[1]["problems"]))
-    return None
+    cached = store().cached_representation_text(user.handle) if ttl > 0 else None
+    if not cached or now() - cached[0] >= dt.timedelta(seconds=ttl):
+        return None
+    key = (config().settings.database, user.handle, hashlib.blake2b(cached[1].encode(), digest_size=16).digest())
+    with _parsed_lock:
+        made = _parsed_representations.get(key)
+        if made is not None:
+            _parsed_representations.move_to_end(key)
+            return made
+    data = json.loads(cached[1])
+    made = Representation(tuple(Party.from_json(p) for p in data["parties"]), tuple(data["problems"]))
+    with _parsed_lock:
+        _parsed_representations[key] = made
+        while len(_parsed_representations) > _PARSED_KEEP:
+            _parsed_representations.popitem(last=False)
+    return made
 
 
 def start_representation() -> Party | None:

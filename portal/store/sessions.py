@@ -78,11 +78,14 @@ class SessionsStore:
 
     # --- representation cache -----------------------------------------------
     def cached_representation(self, user_handle: str) -> tuple[dt.datetime, dict] | None:
+        found = self.cached_representation_text(user_handle)
+        return (found[0], json.loads(found[1])) if found else None
+
+    def cached_representation_text(self, user_handle: str) -> tuple[dt.datetime, str] | None:
+        """The registry's answer as stored (JSON text) and when it was fetched."""
         row = self.db.execute("select fetched_at, data from representation where user_handle = ?",
-                                   [user_handle]).fetchone()
-        if row is None:
-            return None
-        return _from_iso(row[0]), json.loads(row[1])
+                              [user_handle]).fetchone()
+        return (_from_iso(row[0]), row[1]) if row else None
 
     def save_representation(self, user_handle: str, data: dict) -> None:
         with self.db.transaction():

@@ -267,6 +267,29 @@ def test_a_failed_look_up_is_not_kept(private_world, make_private_app):
     assert "Kustbageriet AB" in {o.split(" – ")[0] for o in switcher_options(soup)}
 
 
+def test_a_registry_answer_stored_by_another_instance_counts_at_the_next_request(app, client):
+    """Who the user may act for is read from the stored registry answer on every request: when another instance
+    stores a newer one (here: without Kustbageriet, whose mandate ended), the next page uses it at once, though this
+    process made the parties of the earlier answer already (and keeps them while the answer stays the same)."""
+    from portal.store import Store
+
+    login(client, EVA)
+    names = lambda soup: {o.split(" – ")[0] for o in switcher_options(soup)}  # noqa: E731
+    assert "Kustbageriet AB" in names(_home(client))
+    assert "Kustbageriet AB" in names(_home(client))  # the same answer again: the same parties
+    store = Store(connect(app.extensions["portal"].config.settings.database))
+    try:
+        handle = store.db.scalar("select user_handle from representation")
+        data = store.cached_representation(handle)[1]
+        data["parties"] = [p for p in data["parties"] if p["digits"] != KUSTBAGERIET]
+        store.save_representation(handle, data)  # as another instance that asked the registry would
+    finally:
+        store.close()
+    soup = _home(client)
+    assert "Kustbageriet AB" not in names(soup)
+    assert {"Fjällbygg AB", "Bohusläns Ostron AB", "Karin Ström"} <= names(soup)
+
+
 def test_olle_sees_an_empty_state(client):
     login(client, OLLE)
     soup = _home(client)
