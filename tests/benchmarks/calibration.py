@@ -21,16 +21,24 @@ BUSY_LOAD = 0.5  # a 1-minute load average above this at the start makes the run
 SPEED_DRIFT = 1.2  # the CPU loop slower than this times the run's quickest: the figure came at a slow moment
 
 
-def cpu_loop_ms(repeats: int = 5) -> float:
-    """A fixed pure-Python loop (2 million additions and multiplications)."""
+LOOP_ITERATIONS = 2_000_000
+
+
+def _loop_ms(iterations: int, repeats: int) -> float:
+    """The median time of ``repeats`` runs of the loop's first ``iterations`` steps, scaled to the whole loop (ms)."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         total = 0
-        for i in range(2_000_000):
+        for i in range(iterations):
             total += i * i
         times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    return statistics.median(times) * 1000 * LOOP_ITERATIONS / iterations
+
+
+def cpu_loop_ms(repeats: int = 5) -> float:
+    """A fixed pure-Python loop (2 million additions and multiplications)."""
+    return _loop_ms(LOOP_ITERATIONS, repeats)
 
 
 # The machine's speed at one moment: a slice of the CPU loop (about 2 ms at this kind of machine's quick speed),
@@ -43,17 +51,6 @@ QUICK_LOOP_MS = 66.0
 QUICK_SLACK = 1.15
 
 
-def _probe_here(repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        total = 0
-        for i in range(PROBE_ITERATIONS):
-            total += i * i
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000 * 2_000_000 / PROBE_ITERATIONS
-
-
 def probe_loop_ms_per_cpu(repeats: int = 3) -> list[float]:
     """The CPU loop's time right now on each CPU this process may use (the calling thread pinned to one after the
     other, then let go), from a thirty-third of it (the median of ``repeats``), in ms. The two cores of this kind
@@ -61,12 +58,12 @@ def probe_loop_ms_per_cpu(repeats: int = 3) -> list[float]:
     client in one process, the worker in another)."""
     allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if len(allowed) < 2:
-        return [_probe_here(repeats)]
+        return [_loop_ms(PROBE_ITERATIONS, repeats)]
     speeds = []
     try:
         for cpu in sorted(allowed):
             os.sched_setaffinity(0, {cpu})  # pid 0: the calling thread only
-            speeds.append(_probe_here(repeats))
+            speeds.append(_loop_ms(PROBE_ITERATIONS, repeats))
     finally:
         os.sched_setaffinity(0, allowed)
     return speeds
@@ -82,7 +79,7 @@ def at_reference_speed(values: list[float], loops_ms: list[float], rate: bool = 
     """Each value as it would have been with the machine at its quick speed (the CPU loop at QUICK_LOOP_MS): a
     time multiplied, a rate divided, by QUICK_LOOP_MS / the loop probed beside it. This assumes the work scales
     with the CPU's speed, which holds for a warm page (CPU in the client, the worker and the database, no waits);
-    it is not applied to figures made of waits (P1's agencies, P12's interval)."""
+    it is not applied to figures made mostly of waiting (P1, P4, P8: the agencies' latency)."""
     return [v * (loop / QUICK_LOOP_MS if rate else QUICK_LOOP_MS / loop) for v, loop in zip(values, loops_ms)]
 
 

@@ -881,7 +881,7 @@ def table(results: dict) -> str:
         "P9": lambda d: ("; ".join(f"{k} {v} ms" for k, v in d["p50_ms"].items()) + "; at quick moments "
                          + ", ".join(f"{k} {v} ms ({d['at_quick_moments']['n'][k]})"
                                      for k, v in d["at_quick_moments"]["p50_ms"].items())
-                         + "; at the reference speed (loop 66 ms) "
+                         + f"; at the reference speed (loop {calibration.QUICK_LOOP_MS:g} ms) "
                          + ", ".join(f"{k} {p['at_quick_moments']['at_reference_speed']['median']} ms"
                                      for k, p in d["pages"].items()
                                      if isinstance(p, dict) and "at_reference_speed" in p["at_quick_moments"])),
