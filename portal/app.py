@@ -143,13 +143,14 @@ def _form_action(cfg: Config) -> str:
 
 def _register(app: Flask) -> None:
     from portal import errors, i18n
-    from portal.web import (acting, across, audit, auth, calendar, cases, catalog, health, language, migrations_cli,
-                            notifications, notifier, situations)
+    from portal.web import (acting, across, audit, auth, calendar, cases, catalog, health, language, links,
+                            migrations_cli, notifications, notifier, situations)
 
     for module in (auth, acting, across, cases, situations, catalog, calendar, language, audit, health,
                    notifications, notifier, migrations_cli):
         app.register_blueprint(module.bp)
 
+    links.install(app)
     app.jinja_env.filters.update(date=i18n.date, days=i18n.days_from_today, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
                                   isotime=i18n.iso_time)
 
@@ -157,8 +158,9 @@ def _register(app: Flask) -> None:
     def globals_():
         from flask_babel import get_locale
         # A page drawn because the database is unreachable shows nobody as signed in (errors.database_down).
+        # The user itself, not flask-login's proxy to it: each use in a template went through the proxy.
         return {"locale": str(get_locale() or "sv"),
-                "current_user": AnonymousUserMixin() if errors.database_down() else current_user}
+                "current_user": AnonymousUserMixin() if errors.database_down() else current_user._get_current_object()}
 
     errors.register(app)
 

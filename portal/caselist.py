@@ -79,11 +79,13 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
     """
     digits = party.identity.digits
     base = base_query(config, party, filters, visible)
-    your_turn, situation_members, rest, index_size, total = _sections(store, config, party, filters, visible, base)
+    version, (your_turn, situation_members, rest, index_size, total) = _sections(
+        store, config, party, filters, visible, base)
     offset = page * size
     chosen = [("your_turn", None, your_turn), *[("situation", s, m) for s, m in situation_members], ("other", None, rest)]
     shown_keys = [(c[0], c[1]) for _, _, members in chosen for c in members[offset:offset + size]]
-    rows = store.case_rows_for(digits, shown_keys)
+    kept = _kept(store.db.database, digits, version)
+    rows = kept.rows_for(store, digits, shown_keys)
     names = {p.slug: p.name for p in config.producers}
     if seen is None:  # the page read it already (``seen``: the user's seen-log of this party)
         seen = store.seen_cases(user_handle, digits)
@@ -97,7 +99,7 @@ def overview_page(store: Store, config: Config, party: Party, filters: Filters, 
         page_rows = [rows[(c[0], c[1])] for c in members[offset:offset + size] if (c[0], c[1]) in rows]
         sections.append(Section(kind, [_summary(r, names, handles, unread) for r in page_rows],
                                 len(members), situation))
-    _name(store, digits, [c for s in sections for c in s.cases], type_names or {}, locale)
+    _name(kept, store, digits, [c for s in sections for c in s.cases], type_names or {}, locale)
     return OverviewPage(sections[0], sections[1:-1], sections[-1], total=total, shown_total=index_size,
                         page=page, has_more=any(len(m) > offset + size for _, _, m in chosen), sections=sections)
 
@@ -110,15 +112,16 @@ _section_lock = threading.Lock()
 
 
 def _sections(store: Store, config: Config, party: Party, filters: Filters, visible: list[str], base: CaseQuery):
+    """-> (the party's case version, read first, and the sorting made at it)."""
     digits = party.identity.digits
-    key = (config.settings.database, config.situations, digits, party.basis, party.grants, tuple(visible),
+    key = (store.db.database, config.situations, digits, party.basis, party.grants, tuple(visible),
            tuple(sorted(filters.as_args().items())))
     version = store.case_version(digits)
     with _section_lock:
         hit = _SECTION_CACHE.get(key)
         if hit is not None and hit[0] == version:
             _SECTION_CACHE.move_to_end(key)
-            return hit[1]
+            return version, hit[1]
     index = store.case_index(digits, base)
     everything = index if not filters.active else store.case_index(
         digits, CaseQuery(producers=tuple(visible), gate=base.gate))
@@ -146,10 +149,64 @@ def _sections(store: Store, config: Config, party: Party, filters: Filters, visi
         _SECTION_CACHE[key] = (version, result)
         while len(_SECTION_CACHE) > _SECTION_CACHE_SIZE:
             _SECTION_CACHE.popitem(last=False)
-    return result
+    return version, result
 
 
-def _name(store: Store, digits: str, shown: list[CaseSummary], names: dict, locale: str) -> None:
+class _Kept:
+    """What this process has read of a party's case rows (full rows, case starts) at one case version.
+
+    A case row changes only with the party's case version (``CasesStore._rebuild_cases`` bumps it in the same
+    transaction), so what was read at a version serves every later page that reads the same version: a warm
+    overview reads the version, not its rows again. What is kept is read after the version was, so it is never
+    older than the version says (a write in between only makes the next page miss).
+    """
+
+    def __init__(self, version: int):
+        self.version = version
+        self.rows: dict[tuple[str, str], CaseRow] = {}
+        self.starts: dict[tuple[str, str], dt.datetime | None] = {}
+        self.lock = threading.Lock()
+
+    def rows_for(self, store: Store, digits: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRow]:
+        with self.lock:
+            missing = [k for k in keys if k not in self.rows]
+        if missing:
+            found = store.case_rows_for(digits, missing)
+            with self.lock:
+                self.rows.update(found)
+        with self.lock:
+            return {k: self.rows[k] for k in keys if k in self.rows}
+
+    def starts_for(self, store: Store, digits: str, keys: list[tuple[str, str]]) -> dict:
+        with self.lock:
+            missing = [k for k in keys if k not in self.starts]
+        if missing:
+            found = store.case_starts(digits, missing)
+            with self.lock:
+                self.starts.update({k: found.get(k) for k in missing})
+        with self.lock:
+            return {k: self.starts[k] for k in keys}
+
+
+# (database, party) -> what was read of its case rows at its latest case version seen here. Per process, bounded.
+_KEPT: OrderedDict = OrderedDict()
+_KEPT_SIZE = 256
+_KEPT_ROWS_MAX = 2000  # a party whose pages were read far: start over rather than keep its whole history
+
+
+def _kept(database: str, digits: str, version: int) -> _Kept:
+    key = (database, digits)
+    with _section_lock:
+        kept = _KEPT.get(key)
+        if kept is None or kept.version != version or len(kept.rows) > _KEPT_ROWS_MAX:
+            kept = _KEPT[key] = _Kept(version)
+        _KEPT.move_to_end(key)
+        while len(_KEPT) > _KEPT_SIZE:
+            _KEPT.popitem(last=False)
+        return kept
+
+
+def _name(kept: _Kept, store: Store, digits: str, shown: list[CaseSummary], names: dict, locale: str) -> None:
     """Title the shown cases by their type's catalog name; a twin without a reference gets its start date."""
     for c in shown:
         found = type_name(case_type_of(c.latest_typ), names, locale)
@@ -157,7 +214,7 @@ def _name(store: Store, digits: str, shown: list[CaseSummary], names: dict, loca
             c.title, c.title_lang = found
     mark_twins(shown)
     twins = [c for c in shown if c.twin and not c.reference]
-    starts = store.case_starts(digits, [(c.producer, c.key) for c in twins]) if twins else {}
+    starts = kept.starts_for(store, digits, [(c.producer, c.key) for c in twins]) if twins else {}
     for c in twins:
         c.started = starts.get((c.producer, c.key))
 

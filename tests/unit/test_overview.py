@@ -336,3 +336,50 @@ def test_a_case_never_prints_its_handle_key_nor_what_it_is_made_of():
     # Still a per-party key: another party's handle for the same case differs.
     other = Case("skatteverket", "Skatteverket", "SKV.MOMS", handle_key=party_handle_key(secret, "199206202344"))
     assert case.handle != other.handle
+
+
+def test_a_page_at_the_same_case_version_reads_no_case_rows_and_a_changed_case_shows_at_once(tmp_path):
+    """The rows read for one page serve the next while the party's case version stays (issue 16); a new event
+    in a shown case changes the version, and the next page shows the case as it is now."""
+    from portal import caselist
+    from portal.filters import Filters
+    from portal.store import Store, connect, ensure_schema
+    from portal_builders import own_party, sync_config
+    from testdb import test_database
+
+    db = connect(test_database(tmp_path, "kept"))
+    ensure_schema(db)
+    store = Store(db)
+    statements: list[str] = []
+    execute = db.execute
+
+    def logged(sql, *args, **kwargs):
+        statements.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    try:
+        party, cfg = own_party(), sync_config()
+        digits = party.identity.digits
+
+        def page():
+            statements.clear()
+            return Sections(caselist.overview_page(store, cfg, party, Filters(), [p.slug for p in cfg.producers],
+                                                   handle_key="k", user_handle="u"))
+
+        store.upsert_events(digits, "lansstyrelsen", [ev(LST, "first", T(1), "LST.STRANDSKYDD.MOTTAGEN",
+                                                         arende="551-1")[2]])
+        db.execute = logged
+        assert page().other == ["first"]
+        assert any("join cases c" in s for s in statements)  # the shown rows, read once
+        assert page().other == ["first"]
+        assert not any("join cases c" in s for s in statements)  # the same version: nothing read again
+        db.execute = execute
+        store.upsert_events(digits, "lansstyrelsen", [ev(LST, "second", T(2), "LST.STRANDSKYDD.BESLUT",
+                                                         arende="551-1", klart=True)[2]])
+        db.execute = logged
+        changed = page()
+        assert changed.other == ["second"]  # the case's latest event is the new one
+        assert changed.page.other.cases[0].ball_holder is BallHolder.CLOSED
+    finally:
+        db.execute = execute
+        store.close()
