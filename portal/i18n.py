@@ -173,13 +173,41 @@ def datetime(value: dt.datetime | None) -> str:
     return text
 
 
+_AGO_THRESHOLD = 0.85
+_agos: dict[tuple, str] = {}
+
+
+def _ago_key(seconds: float) -> tuple[str, int, bool]:
+    """(unit, whole number, future) that babel's ``format_timedelta`` (granularity "second") words ``seconds`` by:
+    its text is made from these alone, so one babel call per key serves every delta with the same key."""
+    for unit, per_unit in babel_dates.TIMEDELTA_UNITS:
+        value = abs(seconds) / per_unit
+        if value >= _AGO_THRESHOLD or unit == "second":
+            if unit == "second" and value > 0:
+                value = max(1, value)
+            return unit, int(round(value)), seconds >= 0
+    raise AssertionError("babel's units end with the second")
+
+
 def time_ago(value: dt.datetime | None) -> str:
-    """Relative time: "3 dagar sedan" / "3 days ago"."""
+    """Relative time: "3 dagar sedan" / "3 days ago".
+
+    Worded by babel once per locale and (unit, number, direction), then kept: a list of cases words one per case,
+    and babel's call (locale data, plural rules, patterns) was the dearest thing in drawing a case card.
+    """
     if value is None:
         return ""
-    locale, _zone, _names = _locale_and_zone()
-    return babel_dates.format_timedelta(value - clock.now(), "second", threshold=0.85, add_direction=True,
-                                        locale=locale)
+    locale, _zone, names = _locale_and_zone()
+    delta = value - clock.now()
+    key = (names[0], *_ago_key(delta.total_seconds()))
+    text = _agos.get(key)
+    if text is None:
+        text = babel_dates.format_timedelta(delta, "second", threshold=_AGO_THRESHOLD, add_direction=True,
+                                            locale=locale)
+        if len(_agos) >= _FORMATTED_MAX:
+            _agos.clear()
+        _agos[key] = text
+    return text
 
 
 def iso_date(value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from builders import make_event
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,3 +35,28 @@ def test_no_unsafe_character_survives(text):
     cleaned = clean_text(text)
     assert not any(ch in cleaned for ch in "\x00\x1b\x7f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
     assert clean_text(cleaned) == cleaned
+
+
+@pytest.mark.parametrize("where", ["rubrik", "beskrivning", "arende", "utokad key", "utokad list", "referenser"])
+def test_one_unsafe_character_anywhere_in_the_event_is_found(where):
+    """Each place alone: the check that finds what to clean looks at every string, keys and nested lists too."""
+    bad = "x\u202ey"
+    fields = {"rubrik": "Beslut", "beskrivning": "Text", "arende": Arende("551-1", "Diarienummer"),
+              "utokad": {"senastDatum": "2026-12-01", "lista": ["a", "b"]}, "referenser": {"lank": "https://a.example/"}}
+    if where == "rubrik":
+        fields["rubrik"] = bad
+    elif where == "beskrivning":
+        fields["beskrivning"] = bad
+    elif where == "arende":
+        fields["arende"] = Arende(bad, "Diarienummer")
+    elif where == "utokad key":
+        fields["utokad"] = {**fields["utokad"], bad: "1"}
+    elif where == "utokad list":
+        fields["utokad"] = {**fields["utokad"], "lista": ["a", ["b", bad]]}
+    else:
+        fields["referenser"] = {"lank": "https://a.example/", "diarienummer": bad}
+    event = make_event(**fields)
+    clean = clean_event(event)
+    assert clean is not event
+    assert "\u202e" not in str(clean.to_json())
+    assert "xy" in str(clean.to_json())
