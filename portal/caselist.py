@@ -10,7 +10,6 @@ an unread count.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -253,10 +252,39 @@ def deadline_cases(store: Store, config: Config, party: Party, visible: list[str
 
 
 def find_case_key(store: Store, party: Party, visible: list[str], handle: str, handle_key: str):
-    """(producer, case key) whose handle this is, among the party's visible cases; None otherwise."""
+    """(producer, case key) whose handle this is, among the party's visible cases; None otherwise.
+
+    A handle is a keyed hash of its case, so finding one means hashing the party's cases: ten thousand of them
+    for a long history, most of a case page's time (issue 16). The handles of a party's cases are made once per
+    case version (the set of cases changes only with it) and kept per process, for the few parties seen last.
+    """
     if len(handle) != 20 or not handle.isascii():
         return None
-    for producer, key in store.case_keys(party.identity.digits, visible):
-        if hmac.compare_digest(case_handle(producer, key, handle_key), handle):
-            return producer, key
-    return None
+    digits = party.identity.digits
+    handles = _handles(store, digits, handle_key)
+    found = handles.get(handle)
+    if found is None or found[0] not in visible:
+        return None
+    return found
+
+
+_HANDLES: OrderedDict = OrderedDict()  # (database, party, handle key) -> (case version, {handle: (producer, key)})
+_HANDLES_PARTIES = 16  # a long history's map is about a megabyte: only the parties seen last are kept
+
+
+def _handles(store: Store, digits: str, handle_key: str) -> dict[str, tuple[str, str]]:
+    key = (store.db.database, digits, handle_key)
+    version = store.case_version(digits)  # read before the keys: what is kept is never older than its version
+    with _section_lock:
+        hit = _HANDLES.get(key)
+        if hit is not None and hit[0] == version:
+            _HANDLES.move_to_end(key)
+            return hit[1]
+    handles = {case_handle(producer, case_key, handle_key): (producer, case_key)
+               for producer, case_key in store.case_keys(digits)}
+    with _section_lock:
+        _HANDLES[key] = (version, handles)
+        _HANDLES.move_to_end(key)
+        while len(_HANDLES) > _HANDLES_PARTIES:
+            _HANDLES.popitem(last=False)
+    return handles

@@ -178,7 +178,10 @@ class CasesStore:
                 out[(r[0], r[1])] = _case_row(r)
         return out
 
-    def case_keys(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
+    def case_keys(self, party: str, producers: list[str] | None = None) -> list[tuple[str, str]]:
+        """(producer, case key) of the party's cases at these producers (None: at every producer)."""
+        if producers is None:
+            return self.db.execute("select producer, case_key from cases where party = ?", [party]).fetchall()
         if not producers:
             return []
         return self.db.execute(

@@ -383,3 +383,30 @@ def test_a_page_at_the_same_case_version_reads_no_case_rows_and_a_changed_case_s
     finally:
         db.execute = execute
         store.close()
+
+
+def test_a_case_handle_is_found_also_for_a_case_that_came_after_the_handles_were_made(tmp_path):
+    """The handles of a party's cases are kept per case version (issue 16): a case that arrives later is found
+    at once, and a case at an agency this basis may not see is not found at all."""
+    from portal import caselist
+    from portal.store import Store, connect, ensure_schema
+    from portal_builders import own_party
+    from testdb import test_database
+
+    db = connect(test_database(tmp_path, "handles"))
+    ensure_schema(db)
+    store = Store(db)
+    try:
+        party = own_party()
+        digits = party.identity.digits
+        store.upsert_events(digits, "lansstyrelsen", [ev(LST, "a", T(1), "LST.STRANDSKYDD.MOTTAGEN", arende="1")[2]])
+        first = case_handle("lansstyrelsen", "Diarienummer:1", "k")
+        assert caselist.find_case_key(store, party, ["lansstyrelsen"], first, "k") == ("lansstyrelsen", "Diarienummer:1")
+        store.upsert_events(digits, "tanum", [ev(TANUM, "b", T(2), "TANUM.BYGGLOV.MOTTAGEN", arende="2")[2]])
+        later = case_handle("tanum", "Diarienummer:2", "k")
+        assert caselist.find_case_key(store, party, ["lansstyrelsen", "tanum"], later, "k") == ("tanum", "Diarienummer:2")
+        assert caselist.find_case_key(store, party, ["lansstyrelsen"], later, "k") is None  # tanum not visible
+        assert caselist.find_case_key(store, party, ["lansstyrelsen", "tanum"], later, "other key") is None
+        assert caselist.find_case_key(store, party, ["lansstyrelsen", "tanum"], "x" * 20, "k") is None
+    finally:
+        store.close()
