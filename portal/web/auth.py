@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from portal.eid import InvalidIdentity, MockEid
 from portal.errors import database_down
@@ -135,6 +136,12 @@ def _start_session(person: Identity, name: str, id_token: str | None = None):
     session.clear()  # a new session at every log-in: nothing from before carries over
     if lang:
         session["lang"] = lang
+    # The new session's CSRF secret now, so that the cookie set here already holds it: otherwise the first page
+    # adds it and signs and sends the whole cookie again (and a client that keeps the log-in's cookie, as the
+    # bench's load generator did, has that done on every page). A token made earlier in this request belongs to
+    # the session just cleared.
+    g.pop("csrf_token", None)
+    generate_csrf()
     nonce = s.start_session(handle, id_token)
     session.permanent = True
     login_user(User(handle, nonce, person, name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import http.client
+import http.cookies
 import math
 import re
 import statistics
@@ -98,8 +99,23 @@ class LightClient:
     def __init__(self, base_url: str, cookie: str):
         parsed = urllib.parse.urlsplit(base_url)
         self.host, self.port = parsed.hostname, parsed.port
+        self.cookies = dict(part.split("=", 1) for part in cookie.split("; ") if "=" in part)
         self.headers = {"Cookie": cookie, "Accept": "text/html"}
         self.conn: http.client.HTTPConnection | None = None
+
+    def _take_cookies(self, headers: http.client.HTTPMessage) -> None:
+        """Keep what ``Set-Cookie`` sets, as a browser does (a client that sent its log-in's cookie for ever would
+        have the portal sign and send a new one on every page, work no browser causes)."""
+        set_cookie = headers.get_all("Set-Cookie")
+        if not set_cookie:
+            return
+        for line in set_cookie:
+            for name, morsel in http.cookies.SimpleCookie(line).items():
+                if morsel["max-age"] == "0" or (morsel["expires"] and not morsel.value):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.coded_value
+        self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
     def get(self, path: str = "/", timeout: float = 120, *, close: bool = False) -> float:
         """GET ``path``, body read in full: client-side seconds. A non-200 answer raises."""
@@ -123,6 +139,7 @@ class LightClient:
                 if attempt:
                     raise
         elapsed = time.perf_counter() - t0
+        self._take_cookies(response.headers)
         if close or response.will_close:
             self.close()
         if response.status != 200:

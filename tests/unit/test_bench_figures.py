@@ -58,3 +58,19 @@ def test_two_runs_compare_at_the_reference_speed_where_the_bench_gives_one():
                                                   (0.0, 1.0, None)])
 def test_the_difference_is_a_share_of_the_smaller_figure(a, b, expected):
     assert agreement.difference(a, b) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_the_load_generator_keeps_the_cookies_a_page_sets_as_a_browser_does():
+    import email.parser
+    import http.client
+
+    from tests.benchmarks.client import LightClient
+
+    light = LightClient("http://127.0.0.1:1", "portal_session=old; lang=sv")
+    headers = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
+        "Set-Cookie: portal_session=new.v-al_ue; HttpOnly; Path=/; SameSite=Lax\r\n"
+        "Set-Cookie: lang=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/\r\n\r\n")
+    light._take_cookies(headers)
+    assert light.headers["Cookie"] == "portal_session=new.v-al_ue"
+    light._take_cookies(email.parser.Parser(_class=http.client.HTTPMessage).parsestr("Server: x\r\n\r\n"))
+    assert light.headers["Cookie"] == "portal_session=new.v-al_ue"
