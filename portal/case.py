@@ -201,6 +201,19 @@ def is_new(case: Case, event: Event, since: dt.datetime | None) -> bool:
     return arrived_after(case.arrived.get(event.kundhandelse_id), since)
 
 
+FIRST_EVENTS = 50  # a long case's page shows its latest events; the rest are one link away
+
+
+def events_first_shown(events: list[Event], new_ids: set[str] | frozenset[str], first: int = FIRST_EVENTS) -> int:
+    """How many of a case's events (newest first) its page shows before "Show all": the latest ``first``, and
+    more when a new event is further down (what is new is never behind the link)."""
+    shown = min(first, len(events))
+    for index in range(len(events) - 1, shown - 1, -1):
+        if events[index].kundhandelse_id in new_ids:
+            return index + 1
+    return shown
+
+
 def mark_unread(cases: list[Case], seen: dict[str, dt.datetime]) -> None:
     """Set ``unread`` on each case from the user's seen-log (see ``new_since``)."""
     for case in cases:

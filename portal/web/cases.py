@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from portal import audit, caselist, catalog
 from portal import filters as filters_mod
 from portal.acting import acting_party, ask_registry_now, start_representation
-from portal.case import build_cases, is_new, new_since
+from portal.case import build_cases, events_first_shown, is_new, new_since
 from portal.case_names import type_name
 from portal.runtime import config, store
 from portal.sync import visible_producers
@@ -90,7 +90,10 @@ def case(handle: str):
     since = new_since(seen, found.handle, found.producer)
     new_ids = {e.kundhandelse_id for e in found.events if is_new(found, e, since)}
     store().mark_seen(current_user.handle, party.identity.digits, found.handle)
+    # A long case (hundreds of events) shows its latest events first and the rest behind a link: a page a phone can
+    # scroll, that is drawn in a moment. ?alla=1 shows every event.
+    shown = len(found.events) if request.args.get("alla") == "1" else events_first_shown(found.events, new_ids)
     with stage("render"):
         body = render_template("pages/case.html", case=found, status=statuses.get(found.producer), new_ids=new_ids,
-                               **page_context(party))
+                               events=found.events[:shown], **page_context(party))
     return respond(body)

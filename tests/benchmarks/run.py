@@ -673,7 +673,10 @@ class Bench:
         from portal import config as config_mod
         situation = config_mod.load(self.tmp / "portal" / "portal.toml", env={"PORTAL_DEMO": "1"}).situations[0].slug
         pages = {"case": case.group(1) if case else None, "situation": f"/livssituationer/{situation}",
-                 "calendar_feed": feed.group(1) if feed else None, "catalog": "/katalog"}
+                 "calendar_feed": feed.group(1) if feed else None, "catalog": "/katalog",
+                 # Shown beside the figure, not in it: the case page shows a long case's latest 50 events and
+                 # links to all of them (?alla=1); this is that page with all 178.
+                 "case_all_events": case.group(1) + "?alla=1" if case else None}
         figures, details = {}, {}
         for name, path in pages.items():
             if path is None:
@@ -692,9 +695,11 @@ class Bench:
             details[name] = {"client_ms": summary(times, 1000), "server_timing_ms_median": stage_summary(stages),
                              "bytes": size, "at_quick_moments": at_speed(times, loops)}
         u.close()
+        figures_all = figures
+        figures = {k: v for k, v in figures.items() if k != "case_all_events"}
         worst = max(figures.values()) if figures else float("nan")
         self.results["P9"] = result(round(worst * 1000, 1), 30, "ms (p50 of the slowest of the four pages)", "<=", {
-            "pages": details, "p50_ms": {k: round(v * 1000, 1) for k, v in figures.items()},
+            "pages": details, "p50_ms": {k: round(v * 1000, 1) for k, v in figures_all.items()},
             "at_quick_moments": {"p50_ms": {k: (d["at_quick_moments"]["quick"] or {}).get("median")
                                               for k, d in details.items() if isinstance(d, dict)},
                                    "n": {k: f'{d["at_quick_moments"]["quick_n"]}/{d["at_quick_moments"]["n"]}'

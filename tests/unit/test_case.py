@@ -103,3 +103,20 @@ def test_new_means_arrived_after_the_last_look():
     assert not arrived_after(look, look)
     assert not arrived_after(None, look)  # we never had it
     assert not arrived_after(look, None)  # nothing of the case counts as new yet
+
+
+def _newest_first(n: int):
+    return [_event(f"e{i}", "SKV.MOMS.BESLUT", "SKV-9", 28 - i // 24) for i in range(n)]
+
+
+def test_a_long_case_shows_its_latest_events_and_more_only_where_a_new_one_is_further_down():
+    from portal.case import FIRST_EVENTS, events_first_shown
+
+    assert FIRST_EVENTS == 50
+    assert events_first_shown(_newest_first(12), set()) == 12  # a short case: all of it
+    events = _newest_first(178)
+    assert events_first_shown(events, set()) == 50
+    assert events_first_shown(events, {"e3", "e10"}) == 50  # the new ones are among the latest 50 anyway
+    assert events_first_shown(events, {"e3", "e71"}) == 72  # down to the last new one, never behind the link
+    assert events_first_shown(events, {"e177"}) == 178
+    assert events_first_shown(events, set(), first=5) == 5

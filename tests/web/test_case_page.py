@@ -131,3 +131,46 @@ def test_unknown_case_handle_is_404(client):
         r = client.get(f"/arende/{handle}")
         assert r.status_code == 404, handle
         assert_page_structure(page(r))
+
+
+def _long_case(world, arende: str, count: int, *, first: int = 0, hours_back_from: int = 0) -> None:
+    from notifytools import put_event, your_turn_event
+
+    from portal.standard import clock
+
+    now = clock.now().replace(microsecond=0)
+    for i in range(first, first + count):
+        event = your_turn_event(f"skv-long-{i}", arende, deadline_days=None)
+        event["tidpunkt"] = (now - dt.timedelta(minutes=hours_back_from * 60 + (first + count - i))).isoformat()
+        event["rubrik"] = f"Händelse nummer {i}"
+        put_event(world, event)
+
+
+def test_a_long_case_shows_its_latest_fifty_events_and_one_link_shows_them_all(make_private_app, private_world):
+    arende = "131 777777-26/160"
+    _long_case(private_world, arende, 60, hours_back_from=2)
+    client = make_private_app(fresh_s=0).test_client()  # each page asks the agency again
+    login(client, KARIN)
+    card = next(c for c in case_cards(_home(client)) if card_fact(c, "Senast").startswith("Händelse nummer 59 "))
+    href = card.select_one(".case-card__title a")["href"]
+
+    soup = _case_page(client, href)
+    titles = [text_of(producer_text(li.select_one(".timeline__title")))
+              for li in soup.select("ol.timeline > li.timeline__item")]
+    assert titles == [f"Händelse nummer {i}" for i in range(59, 9, -1)]  # the latest 50, newest first
+    assert soup.select_one("ol.timeline")["start"] == "60"  # numbered as in the whole case
+    assert text_of(soup.select_one(".timeline__count")) == "De senaste 50 av 60 händelser."
+    more = soup.select_one(".timeline__more a")
+    assert text_of(more) == "Visa alla 60 händelser"
+    assert "alla=1" in more["href"] and more["href"].startswith(href)
+
+    every = _case_page(client, more["href"])  # works without JavaScript: a plain link
+    assert len(every.select("ol.timeline > li.timeline__item")) == 60
+    assert every.select_one(".timeline__more") is None and every.select_one(".timeline__count") is None
+
+    # New events further down than the latest 50 are never behind the link: the page shows down to the last one.
+    _long_case(private_world, arende, 55, first=60)
+    soup = _case_page(client, href)
+    items = soup.select("ol.timeline > li.timeline__item")
+    assert len(items) == 55 and all(li.select_one(".new-badge") for li in items)
+    assert text_of(soup.select_one(".timeline__more a")) == "Visa alla 115 händelser"
