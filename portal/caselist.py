@@ -258,23 +258,58 @@ def find_case_key(store: Store, party: Party, visible: list[str], handle: str, h
     for a long history, most of a case page's time (issue 16). The handles of a party's cases are made once per
     case version (the set of cases changes only with it) and kept per process, for the few parties seen last.
     """
+    found = _find(store, party, visible, handle, handle_key)
+    return None if found is None else found[0]
+
+
+def find_case_events(store: Store, party: Party, visible: list[str], handle: str, handle_key: str) -> list:
+    """The stored events (newest first) of the party's visible case with this handle; [] when there is none.
+
+    Read and parsed once per case version and kept per process for the cases seen last (a case page that is
+    opened again, or polled, does not parse a long case's events anew); a changed case is read again at once.
+    """
+    found = _find(store, party, visible, handle, handle_key)
+    if found is None:
+        return []
+    (producer, case_key), version = found
+    key = (store.db.database, party.identity.digits, producer, case_key)
+    with _section_lock:
+        hit = _EVENTS.get(key)
+        if hit is not None and hit[0] == version:
+            _EVENTS.move_to_end(key)
+            return list(hit[1])
+    stored = store.case_events(party.identity.digits, producer, case_key)
+    if len(stored) <= _EVENTS_KEPT_MAX:
+        with _section_lock:
+            _EVENTS[key] = (version, tuple(stored))
+            _EVENTS.move_to_end(key)
+            while sum(len(v[1]) for v in _EVENTS.values()) > _EVENTS_KEPT_MAX:
+                _EVENTS.popitem(last=False)
+    return stored
+
+
+_EVENTS: OrderedDict = OrderedDict()  # (database, party, producer, case key) -> (case version, stored events)
+_EVENTS_KEPT_MAX = 5000  # events kept in all (a few megabytes): the cases seen last
+
+
+def _find(store: Store, party: Party, visible: list[str], handle: str, handle_key: str):
+    """((producer, case key), case version) of the visible case with this handle, or None."""
     if len(handle) != 20 or not handle.isascii():
         return None
     digits = party.identity.digits
-    handles = _handles(store, digits, handle_key)
-    found = handles.get(handle)
+    version = store.case_version(digits)  # read before the keys and events: what is kept is never older than it
+    found = _handles(store, digits, handle_key, version).get(handle)
     if found is None or found[0] not in visible:
         return None
-    return found
+    return found, version
 
 
 _HANDLES: OrderedDict = OrderedDict()  # (database, party, handle key) -> (case version, {handle: (producer, key)})
 _HANDLES_PARTIES = 16  # a long history's map is about a megabyte: only the parties seen last are kept
 
 
-def _handles(store: Store, digits: str, handle_key: str) -> dict[str, tuple[str, str]]:
+def _handles(store: Store, digits: str, handle_key: str, version: int) -> dict[str, tuple[str, str]]:
     key = (store.db.database, digits, handle_key)
-    version = store.case_version(digits)  # read before the keys: what is kept is never older than its version
     with _section_lock:
         hit = _HANDLES.get(key)
         if hit is not None and hit[0] == version:

@@ -96,8 +96,7 @@ def find_case(party, handle: str) -> list:
     cfg = config()
     reached = [p.slug for p in visible_producers(cfg, party)]
     with stage("case_query"):
-        found_key = caselist.find_case_key(store(), party, reached, handle, handle_key(party))
-        stored = store().case_events(party.identity.digits, *found_key) if found_key else []
+        stored = caselist.find_case_events(store(), party, reached, handle, handle_key(party))
     orgnr = {p.slug: p.orgnr for p in cfg.producers}
     # The same rule as the list: a case is shown only if every one of its events is one this basis may see.
     if not stored or not visible(party, orgnr, stored[0].producer, [s.event.typ for s in stored]):

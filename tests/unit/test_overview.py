@@ -410,3 +410,40 @@ def test_a_case_handle_is_found_also_for_a_case_that_came_after_the_handles_were
         assert caselist.find_case_key(store, party, ["lansstyrelsen", "tanum"], "x" * 20, "k") is None
     finally:
         store.close()
+
+
+def test_a_case_page_parses_its_events_once_per_case_version_and_a_changed_case_shows_at_once(tmp_path):
+    """The case page's events are kept per case version (issue 16): opened again, the case is not read again; a
+    new event, a corrected text and another party's or database's case are never served from what was kept."""
+    from portal import caselist
+    from portal.store import Store, connect, ensure_schema
+    from portal_builders import own_party
+    from testdb import test_database
+
+    db = connect(test_database(tmp_path, "case-events"))
+    ensure_schema(db)
+    store = Store(db)
+    reads = []
+    real = store.case_events
+    store.case_events = lambda *a: reads.append(a) or real(*a)
+    try:
+        party = own_party()
+        digits = party.identity.digits
+        handle = case_handle("lansstyrelsen", "Diarienummer:1", "k")
+
+        def titles():
+            return [s.event.rubrik for s in caselist.find_case_events(store, party, ["lansstyrelsen"], handle, "k")]
+
+        store.upsert_events(digits, "lansstyrelsen",
+                            [ev(LST, "a", T(1), "LST.STRANDSKYDD.MOTTAGEN", arende="1", rubrik="Mottagen")[2]])
+        assert titles() == ["Mottagen"] and len(reads) == 1
+        assert titles() == ["Mottagen"] and len(reads) == 1  # opened again: nothing read
+        store.upsert_events(digits, "lansstyrelsen",
+                            [ev(LST, "b", T(2), "LST.STRANDSKYDD.BESLUT", arende="1", rubrik="Beslut")[2]])
+        assert titles() == ["Beslut", "Mottagen"] and len(reads) == 2
+        store.upsert_events(digits, "lansstyrelsen",  # the agency corrects a text: the same event, new words
+                            [ev(LST, "a", T(1), "LST.STRANDSKYDD.MOTTAGEN", arende="1", rubrik="Ansökan mottagen")[2]])
+        assert titles() == ["Beslut", "Ansökan mottagen"] and len(reads) == 3
+        assert caselist.find_case_events(store, party, ["tanum"], handle, "k") == []  # not visible: nothing
+    finally:
+        store.close()
