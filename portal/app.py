@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise config_mod.ConfigError(config_mod.NO_EID)  # the mock e-ID alone: only in demo and test mode
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
+    from portal import templating
+
+    app.jinja_environment = templating.Environment  # before anything makes app.jinja_env (portal/templating.py)
     settings = cfg.settings
     app.config.update(
         SECRET_KEY=settings.secret_key or DEMO_SECRET,

@@ -153,7 +153,16 @@ def date(value: dt.date | dt.datetime | None) -> str:
         return ""
     locale, zone, names = _locale_and_zone()
     if isinstance(value, dt.datetime):
-        value = _local(value, zone).date()
+        # A moment's day is kept per zone, as datetime() keeps the moment: the zone conversion (pytz) cost more
+        # than the formatting it saves.
+        key = (names, value, "day")
+        text = _moments.get(key)
+        if text is None:
+            text = _day(locale, _local(value, zone).date(), names[0])
+            if len(_moments) >= _FORMATTED_MAX:
+                _moments.clear()
+            _moments[key] = text
+        return text
     return _day(locale, value, names[0])
 
 

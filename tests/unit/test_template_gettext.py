@@ -46,3 +46,24 @@ def test_plural_forms_offer_num_and_escape_variables(app):
 def test_inside_a_loop_that_sets_a_variable(app):
     source = '{% for x in xs %}{% set y = x %}{{ _("Agency") }}:{{ y }};{% endfor %}'
     assert render(app, "sv", source, xs=["<a>", "b"]) == "Myndighet:&lt;a&gt;;Myndighet:b;"
+
+
+def test_a_moments_day_reads_as_flask_babel_writes_it_in_each_language_also_when_kept(app):
+    """``|date`` of a moment keeps its text per language and zone: the kept text is the day flask-babel gives in
+    Stockholm (across midnight and the clock changes), naive moments being UTC, in each request's language."""
+    import datetime as dt
+
+    from flask_babel import format_date
+
+    utc = dt.timezone.utc
+    moments = [dt.datetime(2026, 3, 28, 21, 0, tzinfo=utc) + dt.timedelta(minutes=37 * i) for i in range(120)]
+    moments += [dt.datetime(2026, 10, 24, 21, 0, tzinfo=utc) + dt.timedelta(minutes=37 * i) for i in range(120)]
+    moments += [dt.datetime(2026, 11, 30, 22, 59), dt.datetime(2026, 11, 30, 23, 0)]  # naive: UTC
+    for language in ("sv", "en", "sv"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            source = "{% for m in moments %}{{ m|date }};{% endfor %}"
+            expected = "".join(format_date(m if m.tzinfo else m.replace(tzinfo=utc)) + ";" for m in moments)
+            assert render_template_string(source, moments=moments) == expected
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert render_template_string("{{ a|date }}|{{ b|date }}", a=moments[-2], b=moments[-1]) == \
+            "30 nov. 2026|1 dec. 2026"
