@@ -69,3 +69,63 @@ def test_an_answer_that_comes_while_another_is_handled_is_stored_later_not_in_th
     assert outcomes["second-agency"].failure == "pending"
     assert done.wait(30)
     assert late_threads and late_threads[0] is not caller
+
+
+def test_answers_that_come_one_right_after_another_are_handed_over_together():
+    """Each task finishes just after the one before it (it waits for it): one hand-over for all, not one each."""
+    lists = []
+    finished = [threading.Event() for _ in range(4)]
+
+    def task(n):
+        def run():
+            if n:
+                finished[n - 1].wait(30)
+            finished[n].set()
+            return FetchResult(pages=n)
+        return run
+
+    outcomes = fanout.fan_out({f"agency-{n}": task(n) for n in range(4)}, 60, each=lists.append,
+                              gather_s=5, gather_max_s=30)
+    assert [sorted(o.slug for o in group) for group in lists] == [[f"agency-{n}" for n in range(4)]]
+    assert {slug: o.result.pages for slug, o in outcomes.items()} == {f"agency-{n}": n for n in range(4)}
+
+
+def test_an_answer_that_comes_later_than_the_gathering_allows_is_handed_over_on_its_own():
+    """The first answer is not held for a slow agency: it is handed over once nothing more came for ``gather_s``,
+    while the slow one is still out (it waits until the first list has been handed over)."""
+    lists = []
+    first_handed = threading.Event()
+
+    def each(group):
+        lists.append(sorted(o.slug for o in group))
+        first_handed.set()
+
+    def slow():
+        assert first_handed.wait(30)
+        return FetchResult()
+
+    t0 = time.monotonic()
+    fanout.fan_out({"quick-agency": lambda: FetchResult(), "slow-agency": slow}, 60, each=each,
+                   gather_s=0.01, gather_max_s=30)
+    assert lists == [["quick-agency"], ["slow-agency"]]
+    assert time.monotonic() - t0 < 20  # not held until the cap
+
+
+def test_gathering_stops_at_its_cap_even_while_answers_keep_coming():
+    """``gather_max_s`` bounds how long the first answers are held for more, whatever ``gather_s`` allows."""
+    lists = []
+    first_handed = threading.Event()
+
+    def each(group):
+        lists.append(sorted(o.slug for o in group))
+        first_handed.set()
+
+    def trickle():  # answers only once the first list has been handed over
+        assert first_handed.wait(60)
+        return FetchResult()
+
+    tasks = {"first-agency": lambda: FetchResult(), "last-agency": trickle}
+    t0 = time.monotonic()
+    fanout.fan_out(tasks, 60, each=each, gather_s=30, gather_max_s=0.05)
+    assert lists[0] == ["first-agency"] and lists[-1] == ["last-agency"]
+    assert time.monotonic() - t0 < 30  # handed over at the cap, not after gather_s
