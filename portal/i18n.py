@@ -125,14 +125,19 @@ _FORMATTED_MAX = 20000
 _moments: dict[tuple, str] = {}
 
 
+def _keep(table: dict, key: tuple, text: str) -> str:
+    """Keep ``text`` under ``key`` (the whole table is let go when it is full); returns ``text``."""
+    if len(table) >= _FORMATTED_MAX:
+        table.clear()
+    table[key] = text
+    return text
+
+
 def _day(locale, day: dt.date, name: str) -> str:
     key = (name, day)
     text = _formatted.get(key)
     if text is None:
-        text = babel_dates.format_date(day, "medium", locale=locale)
-        if len(_formatted) >= _FORMATTED_MAX:
-            _formatted.clear()
-        _formatted[key] = text
+        text = _keep(_formatted, key, babel_dates.format_date(day, "medium", locale=locale))
     return text
 
 
@@ -140,10 +145,8 @@ def _clock(locale, moment: dt.datetime, name: str) -> str:
     key = (name, moment.hour, moment.minute)
     text = _formatted.get(key)
     if text is None:
-        text = babel_dates.format_time(dt.time(moment.hour, moment.minute), "short", locale=locale)
-        if len(_formatted) >= _FORMATTED_MAX:
-            _formatted.clear()
-        _formatted[key] = text
+        text = _keep(_formatted, key, babel_dates.format_time(dt.time(moment.hour, moment.minute), "short",
+                                                              locale=locale))
     return text
 
 
@@ -158,10 +161,7 @@ def date(value: dt.date | dt.datetime | None) -> str:
         key = (names, value, "day")
         text = _moments.get(key)
         if text is None:
-            text = _day(locale, _local(value, zone).date(), names[0])
-            if len(_moments) >= _FORMATTED_MAX:
-                _moments.clear()
-            _moments[key] = text
+            text = _keep(_moments, key, _day(locale, _local(value, zone).date(), names[0]))
         return text
     return _day(locale, value, names[0])
 
@@ -175,10 +175,7 @@ def datetime(value: dt.datetime | None) -> str:
     text = _moments.get(key)
     if text is None:
         local = _local(value, zone)
-        text = f"{_day(locale, local.date(), names[0])} {_clock(locale, local, names[0])}"
-        if len(_moments) >= _FORMATTED_MAX:
-            _moments.clear()
-        _moments[key] = text
+        text = _keep(_moments, key, f"{_day(locale, local.date(), names[0])} {_clock(locale, local, names[0])}")
     return text
 
 
@@ -211,11 +208,8 @@ def time_ago(value: dt.datetime | None) -> str:
     key = (names[0], *_ago_key(delta.total_seconds()))
     text = _agos.get(key)
     if text is None:
-        text = babel_dates.format_timedelta(delta, "second", threshold=_AGO_THRESHOLD, add_direction=True,
-                                            locale=locale)
-        if len(_agos) >= _FORMATTED_MAX:
-            _agos.clear()
-        _agos[key] = text
+        text = _keep(_agos, key, babel_dates.format_timedelta(delta, "second", threshold=_AGO_THRESHOLD,
+                                                              add_direction=True, locale=locale))
     return text
 
 

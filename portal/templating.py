@@ -3,8 +3,8 @@
 Every ``{% from "components/macros.html" import ... %}`` asks Jinja whether the importing render has globals the
 imported template lacks (``Template._get_default_module``): ``ctx.globals_keys - self.globals.keys()``. The right
 side is a view of a ``ChainMap`` (the template's globals over the environment's), so the difference runs in
-Python, a ``ChainMap`` look-up per global: about 30 µs per import, and a warm overview imports a dozen times (the
-case list is included once per section). That was a sixth of the overview's render (issue 16). The same difference
+Python, a ``ChainMap`` look-up per global: about 30 µs per import, and a warm overview imported a dozen times.
+That was a sixth of the overview's render (issue 16). The same difference
 is taken here against each of the chain's dicts in C, with the same result; the rest is Jinja's.
 """
 

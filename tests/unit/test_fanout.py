@@ -111,7 +111,7 @@ def test_an_answer_that_comes_later_than_the_gathering_allows_is_handed_over_on_
     assert time.monotonic() - t0 < 20  # not held until the cap
 
 
-def test_gathering_stops_at_its_cap_even_while_answers_keep_coming():
+def test_the_first_answers_are_handed_over_at_the_cap_however_long_gather_s_would_wait():
     """``gather_max_s`` bounds how long the first answers are held for more, whatever ``gather_s`` allows."""
     lists = []
     first_handed = threading.Event()
