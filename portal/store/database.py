@@ -158,6 +158,13 @@ class Database:
     def connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect()
+        elif self._conn.invalidated and not self._depth:
+            # A statement found the connection dead (the database went away or restarted) and its error was
+            # handled, e.g. leases left to run out by themselves. SQLAlchemy keeps the dead connection's
+            # transaction, and refuses every later statement (PendingRollbackError: a 500, not the 503 page), until
+            # it is rolled back; outside a transaction of ours nothing is lost by that. The next statement then
+            # connects anew, or fails as the database being down does.
+            self._conn.rollback()
         return self._conn
 
     def _sql(self, sql: str) -> str:
