@@ -6,12 +6,15 @@ the cases that have any, however many customers an accountant has. The same rule
 only if the party's basis may see all of it (``case.visible``), and "new" is measured as the overview's
 badges are (``case.new_since``, ``case.arrived_after``), so a party's "2 new" is the sum of its cards' badges.
 
-The reads are the store's (``case_facts``, ``seen_for_parties``, ``new_events_per_party``).
+The reads are the store's (``case_facts``, ``seen_for_parties``, ``new_events_per_party``); the counts are kept
+per process until a party's case rows or the user's seen-log change (``count_versions``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask_babel import ngettext
@@ -19,7 +22,6 @@ from flask_babel import ngettext
 from portal.case import agency_baseline, arrived_after, case_handle, new_since, party_handle_key, visible
 from portal.representation import Party
 from portal.standard.ballholder import BallHolder
-
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,32 @@ def party_counts(store, parties, user_handle: str, secret: str, producers,
     parties = list(parties)
     digits = [p.identity.digits for p in parties]
     orgnr = {p.slug: p.orgnr for p in producers}
+    key = (store.db.database, user_handle, secret, tuple(parties), tuple(sorted(orgnr.items())))
+    version = store.count_versions(user_handle, digits)  # read first: what is kept is never older than it
+    with _lock:
+        hit = _KEPT.get(key)
+        if hit is not None and hit[0] == version:
+            _KEPT.move_to_end(key)
+            return dict(hit[1])
+    counts = _count(store, parties, digits, orgnr, user_handle, secret, facts)
+    with _lock:
+        _KEPT[key] = (version, counts)
+        _KEPT.move_to_end(key)
+        while len(_KEPT) > _KEPT_SIZE:
+            _KEPT.popitem(last=False)
+    return dict(counts)
+
+
+# (database, user, the parties with their bases, the agencies) -> ((seen-log version, case versions), counts): the
+# counts, shown on every page of a user who acts for several parties, are made anew only when one of the parties'
+# case rows or the user's seen-log changed (in any instance: the versions are in the database). Per process, bounded.
+_KEPT: OrderedDict = OrderedDict()
+_KEPT_SIZE = 256
+_lock = threading.Lock()
+
+
+def _count(store, parties: list[Party], digits: list[str], orgnr: dict[str, str], user_handle: str, secret: str,
+           facts: list[CaseFact] | None) -> dict[str, PartyCounts]:
     if facts is None:
         facts = read_case_facts(store, digits)
     seen = store.seen_for_parties(user_handle, digits)

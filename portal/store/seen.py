@@ -32,7 +32,26 @@ class SeenStore:
                 "insert into seen (user_handle, party, case_handle, seen_at) values (?, ?, ?, ?)"
                 " on conflict (user_handle, party, case_handle) do update set seen_at = excluded.seen_at",
                 [(user_handle, party, handle, stamp) for handle in case_handles])
+            self.db.executemany("insert into seen_versions (user_handle, version) values (?, 1)"
+                                " on conflict (user_handle) do update set version = seen_versions.version + 1",
+                                [(user_handle,)])
         return _from_iso(stamp)
+
+    def count_versions(self, user_handle: str, parties: list[str]) -> tuple[int, tuple[tuple[str, int], ...]]:
+        """(the user's seen-log version, (party, case version) of those of the parties that have cases), in one
+        statement: what counts made from the parties' case rows and the user's seen-log were made at."""
+        wanted = sorted(set(parties))
+        rows = []
+        for start in range(0, max(len(wanted), 1), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            parts = [f"select party, version from case_versions where party in ({','.join('?' * len(chunk))})"
+                     ] if chunk else []
+            if start == 0:  # a party's digits are never empty: '' marks the seen-log's version
+                parts.insert(0, "select '', version from seen_versions where user_handle = ?")
+            rows += self.db.execute(" union all ".join(parts), [user_handle, *chunk] if start == 0 else chunk
+                                    ).fetchall()
+        seen = next((v for p, v in rows if p == ""), 0)
+        return seen, tuple(sorted((p, v) for p, v in rows if p != ""))
 
     def seen_for_parties(self, user_handle: str, parties: list[str]) -> dict[str, dict[str, dt.datetime]]:
         """The user's seen-log for each of these parties: party -> (case handle or baseline -> when)."""

@@ -61,6 +61,8 @@ case_versions = _table("case_versions", Column("party", Text, primary_key=True),
 catalogs = _table("catalogs", Column("producer", Text, primary_key=True), "fetched_at", "data")
 
 seen = _table("seen", "user_handle", "party", "case_handle", "seen_at", pk=("user_handle", "party", "case_handle"))
+# Grows whenever the user's seen-log changes (with case_versions: what the party switcher's counts were made at).
+seen_versions = _table("seen_versions", Column("user_handle", Text, primary_key=True), Column("version", Integer))
 
 sync = _table("sync", "party", "producer", "scope", "last_success_at", "last_full_at", "last_error_at",
               "failing_since", "last_error", Column("invalid", Integer), Column("foreign", Integer), "incomplete",

@@ -12,6 +12,7 @@ from portal_builders import SECRET, SKV_ORGNR, mandate_party, own_party, person,
 from testdb import test_database
 
 from portal import across_refresh
+from portal import party_counts as party_counts_module
 from portal.across_refresh import Age, age_of, is_stale, stalest
 from portal.case import BASELINE, agency_baseline, case_handle, party_handle_key
 from portal.party_counts import CaseFact, PartyCounts, party_counts, visible_facts, with_news
@@ -91,6 +92,36 @@ def test_counts_for_every_party_from_the_store(store):
     assert party_counts(store, [vat_only], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=2, new=0)
     # Another user's looks are not hers: nothing is new to someone who never looked.
     assert party_counts(store, [own], "user-2", SECRET, cfg.producers)[PNR] == PartyCounts(waiting=3, new=0)
+
+
+def test_counts_are_kept_until_a_partys_cases_or_the_users_looks_change_in_any_instance(store, monkeypatch):
+    cfg = sync_config()
+    user, own = "user-1", own_party()
+    store.upsert_events(PNR, "skatteverket", [_event("e1", "moms-1", "SKV.MOMS.KOMPLETTERING", kraver=True)])
+    for key in (BASELINE, agency_baseline("skatteverket")):
+        store.mark_seen(user, PNR, key)
+    assert party_counts(store, [own], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=1, new=0)
+    real_read = party_counts_module.read_case_facts
+    reads = []
+    monkeypatch.setattr(party_counts_module, "read_case_facts", lambda *a: reads.append(1) or real_read(*a))
+    assert party_counts(store, [own], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=1, new=0)
+    assert reads == []  # nothing changed: the counts were kept, no case row read
+    # Another instance (a connection of its own) stores an agency's news: this one counts anew.
+    other = Store(connect(store.db.database))
+    try:
+        other.upsert_events(PNR, "skatteverket", [_event("e2", "dekl-1", "SKV.INKOMSTDEKLARATION.FORFRAGAN",
+                                                         kraver=True)])
+        assert party_counts(store, [own], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=2, new=1)
+        assert reads == [1]
+        # The user opens the new case there: its "new" ends here too.
+        other.mark_seen(user, PNR, case_handle("skatteverket", "Diarienummer:dekl-1", party_handle_key(SECRET, PNR)))
+        assert party_counts(store, [own], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=2, new=0)
+        assert reads == [1, 1]
+    finally:
+        other.close()
+    # What is kept is the user's and the basis's: another basis for the same party is counted for itself.
+    vat_only = mandate_party(identity=person(PNR), name="Som ombud")
+    assert party_counts(store, [vat_only], user, SECRET, cfg.producers)[PNR] == PartyCounts(waiting=1, new=0)
 
 
 # --- which customers to fetch first ---------------------------------------------------------------------------
