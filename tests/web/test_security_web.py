@@ -17,6 +17,7 @@ def test_security_headers_on_every_page(client):
         r = client.get(path)
         csp = r.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "'nonce-" not in csp  # no inline script at all: not even one carrying this page's nonce may run
         assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
