@@ -39,7 +39,7 @@ class SeenStore:
 
     def count_versions(self, user_handle: str, parties: list[str]) -> tuple[int, tuple[tuple[str, int], ...]]:
         """(the user's seen-log version, (party, case version) of those of the parties that have cases), in one
-        statement: what counts made from the parties' case rows and the user's seen-log were made at."""
+        statement per 400 parties: what counts made from the parties' case rows and the user's seen-log were made at."""
         wanted = sorted(set(parties))
         rows = []
         for start in range(0, max(len(wanted), 1), CHUNK):

@@ -67,4 +67,4 @@ def _state(r) -> SyncState:
     success, full, error, failing, last_error, invalid, foreign, capped, incomplete, behind, language = r[:11]
     return SyncState(_from_iso(success), _from_iso(full), _from_iso(error), _from_iso(failing), last_error,
                      invalid or 0, foreign or 0, capped or 0, incomplete,
-                     tuple(json.loads(behind)) if behind and behind != "[]" else (), language)
+                     tuple(json.loads(behind)) if behind else (), language)
