@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal import templating
 
     app.jinja_environment = templating.Environment  # before anything makes app.jinja_env (portal/templating.py)
+    app.jinja_options = {**app.jinja_options, **templating.OPTIONS}
     settings = cfg.settings
     app.config.update(
         SECRET_KEY=settings.secret_key or DEMO_SECRET,
@@ -161,7 +162,7 @@ def _form_action(cfg: Config) -> str:
 
 
 def _register(app: Flask) -> None:
-    from portal import errors, i18n
+    from portal import cards, errors, i18n
     from portal.web import (acting, across, audit, auth, calendar, cases, catalog, health, language, links,
                             migrations_cli, notifications, notifier, situations)
 
@@ -170,6 +171,7 @@ def _register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     links.install(app)
+    app.jinja_env.globals["case_list"] = cards.case_list
     app.jinja_env.filters.update(date=i18n.date, days=i18n.days_from_today, datetime=i18n.datetime, ago=i18n.time_ago, isodate=i18n.iso_date,
                                   isotime=i18n.iso_time)
 

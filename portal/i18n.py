@@ -95,7 +95,7 @@ def _template_ngettext(__eval_ctx, __singular: str, __plural: str, __num: int, *
     return rv % variables
 
 
-def _locale_and_zone():
+def locale_and_zone():
     """This request's babel locale, time zone and their names, looked up once per locale in force (as
     :func:`translations`)."""
     ctx = g.get("_flask_babel")
@@ -154,7 +154,7 @@ def date(value: dt.date | dt.datetime | None) -> str:
     """A date as the locale writes it ("14 sep. 2026" / "14 Sep 2026")."""
     if value is None:
         return ""
-    locale, zone, names = _locale_and_zone()
+    locale, zone, names = locale_and_zone()
     if isinstance(value, dt.datetime):
         # A moment's day is kept per zone, as datetime() keeps the moment: the zone conversion (pytz) cost more
         # than the formatting it saves.
@@ -170,7 +170,7 @@ def datetime(value: dt.datetime | None) -> str:
     """Date and time to the minute, in Swedish local time ("10 nov. 2026 11:00")."""
     if value is None:
         return ""
-    locale, zone, names = _locale_and_zone()
+    locale, zone, names = locale_and_zone()
     key = (names, value)  # equal moments (the same instant, both aware or both naive) read the same in one zone
     text = _moments.get(key)
     if text is None:
@@ -183,7 +183,7 @@ _AGO_THRESHOLD = 0.85
 _agos: dict[tuple, str] = {}
 
 
-def _ago_key(seconds: float) -> tuple[str, int, bool]:
+def ago_key(seconds: float) -> tuple[str, int, bool]:
     """(unit, whole number, future) that babel's ``format_timedelta`` (granularity "second") words ``seconds`` by:
     its text is made from these alone, so one babel call per key serves every delta with the same key."""
     for unit, per_unit in babel_dates.TIMEDELTA_UNITS:
@@ -203,9 +203,9 @@ def time_ago(value: dt.datetime | None) -> str:
     """
     if value is None:
         return ""
-    locale, _zone, names = _locale_and_zone()
+    locale, _zone, names = locale_and_zone()
     delta = value - clock.now()
-    key = (names[0], *_ago_key(delta.total_seconds()))
+    key = (names[0], *ago_key(delta.total_seconds()))
     text = _agos.get(key)
     if text is None:
         text = _keep(_agos, key, babel_dates.format_timedelta(delta, "second", threshold=_AGO_THRESHOLD,

@@ -16,6 +16,12 @@ import jinja2
 from flask.templating import Environment as FlaskEnvironment
 
 
+# The portal's templates are a few dozen files, all used: each is kept for the life of the process in a plain dict.
+# Jinja's default keeps 400 in an LRU whose look-up takes a lock and moves the name to the end of a deque, and a
+# page looks templates up for every include and import (a dozen on a warm overview).
+OPTIONS = {"cache_size": -1}
+
+
 class Template(jinja2.Template):
     """A template whose imports find "no new globals" without walking a ``ChainMap`` in Python."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from babel import dates as babel_dates
 
-from portal.i18n import _AGO_THRESHOLD, _ago_key
+from portal.i18n import _AGO_THRESHOLD, ago_key
 
 
 def _seconds_to_try() -> list[float]:
@@ -33,6 +33,6 @@ def test_one_key_one_text_as_babel_words_it():
         for s in seconds:
             text = babel_dates.format_timedelta(s, "second", threshold=_AGO_THRESHOLD, add_direction=True,
                                                 locale=locale)
-            first = seen.setdefault(_ago_key(s), (s, text))
+            first = seen.setdefault(ago_key(s), (s, text))
             assert first[1] == text, f"{name}: {first[0]} s and {s} s share a key but read {first[1]!r} and {text!r}"
         assert len(seen) > 150  # seconds, minutes, hours, days, weeks, months and years, both ways
