@@ -19,7 +19,8 @@ from flask.templating import Environment as FlaskEnvironment
 # The portal's templates are a few dozen files, all used: each is kept for the life of the process in a plain dict.
 # Jinja's default keeps 400 in an LRU whose look-up takes a lock and moves the name to the end of a deque, and a
 # page looks templates up for every include and import (a dozen on a warm overview).
-OPTIONS = {"cache_size": -1}
+# ``{% keep %}``: portal/fragments.py.
+OPTIONS = {"cache_size": -1, "extensions": ["portal.fragments.KeepExtension"]}
 
 
 class Template(jinja2.Template):
