@@ -1,15 +1,15 @@
 """Kept fragments of pages: ``{% keep a, b, ... %}...{% endkeep %}`` draws its body once for the values it names,
 then gives the kept HTML for as long as those values are equal (issue 16).
 
-A fragment is kept under: which tag it is (template, line and a number of its own), the language and time zone, the path the portal is
-mounted at, and the values the tag names. The values must be everything the body reads besides those; the templates
-name them beside the tag, and ``tests/unit/test_fragments.py`` draws each kept fragment again, unkept, for changed
-values. Values are compared, not trusted: a dataclass counts by all its fields, a list by its items. A value that
-cannot be compared (an object of no known kind) leaves the body drawn every time, as without the tag.
+A fragment is kept under: which tag it is (template, line and a number of its own), the language and time zone, the
+path the portal is mounted at, and the values the tag names. The values must be everything the body reads besides
+those; the templates name them beside the tag, and ``tests/unit/test_fragments.py`` draws kept fragments again for
+changed values. Values are compared, not trusted: a dataclass counts by all its fields, a list by its items. A value
+that cannot be compared (an object of no known kind) leaves the body drawn every time, as without the tag.
 
-Nothing is ever invalidated: a changed value is another key. The table is per process and bounded, let go all at
-once when full (as ``cards`` and ``i18n``'s formatted dates are). Only for fragments that read no session or user
-state other than what they name: a kept fragment is shown to whoever has equal values.
+Nothing is ever invalidated: a changed value is another key. The table is per process and bounded in entries and in
+characters, let go all at once when full (as ``cards`` and ``i18n``'s formatted dates are). Only for fragments that
+read no session or user state other than what they name: a kept fragment is shown to whoever has equal values.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import itertools
 import operator
+import threading
 
 from flask import request
 from jinja2 import nodes
@@ -28,7 +29,10 @@ from markupsafe import Markup
 from portal import i18n
 
 _MAX = 5000
+_MAX_CHARS = 8_000_000  # about 8-30 MB per process, whatever the fragments' sizes
 _kept: dict[tuple, Markup] = {}
+_chars = 0
+_lock = threading.Lock()
 _serial = itertools.count()
 _PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime, enum.Enum)
 
@@ -101,12 +105,26 @@ class KeepExtension(Extension):
         html = _kept.get(key)
         if html is None:
             html = caller()
-            if len(_kept) >= _MAX:
-                _kept.clear()
-            _kept[key] = html
+            _keep(key, html)
         return html
+
+
+def _keep(key: tuple, html: Markup) -> None:
+    """Keep ``html``; the table is let go first when it would hold more than ``_MAX`` fragments or ``_MAX_CHARS``
+    characters (a representative's switcher of 300 customers is some 60,000)."""
+    global _chars
+    with _lock:
+        if len(_kept) >= _MAX or _chars + len(html) > _MAX_CHARS:
+            _kept.clear()
+            _chars = 0
+        if key not in _kept:
+            _chars += len(html)
+        _kept[key] = html
 
 
 def forget() -> None:
     """Let every kept fragment go (tests)."""
-    _kept.clear()
+    global _chars
+    with _lock:
+        _kept.clear()
+        _chars = 0

@@ -158,3 +158,21 @@ def test_the_filter_form_shows_the_filters_in_force(app):
     assert f'value="{cfg.producers[1].slug}" selected' in chosen
     assert 'value="&lt;tillstånd&gt;"' in chosen and "Rensa filter" in chosen and "Rensa filter" not in plain
     assert form(Filters()) == plain
+
+
+def test_the_table_is_bounded_by_entries_and_by_size(app, monkeypatch):
+    source = "{% keep v %}{{ v }}{% endkeep %}"
+    monkeypatch.setattr(fragments, "_MAX", 3)
+    for v in ("a", "b", "c"):
+        render(app, source, v=v)
+    assert len(fragments._kept) == 3
+    render(app, source, v="d")
+    assert list(fragments._kept.values()) == ["d"]
+    fragments.forget()
+    monkeypatch.setattr(fragments, "_MAX", 5000)
+    monkeypatch.setattr(fragments, "_MAX_CHARS", 25)
+    render(app, source, v="x" * 10)
+    render(app, source, v="y" * 10)
+    assert len(fragments._kept) == 2
+    assert render(app, source, v="z" * 10) == "z" * 10  # 30 characters would be too many: the table starts over
+    assert list(fragments._kept.values()) == ["z" * 10]
