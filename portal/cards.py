@@ -27,14 +27,16 @@ from portal.standard import clock
 _FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(CaseSummary)))
 _MAX = 5000  # cards kept per process
 _kept: dict[tuple, Markup] = {}
+_MARK = "<!--card-->"
 
 
 def case_list(cases: list[CaseSummary]) -> Markup:
-    """The ``<ul>`` of case cards for ``cases``, each card from the table or drawn by the ``case_card`` macro."""
+    """The ``<ul>`` of case cards for ``cases``: each card from the table, or drawn (all missing ones in one call of
+    the ``case_cards`` macro) and kept."""
     _locale, _zone, names = i18n.locale_and_zone()
     now, today, root = clock.now(), clock.today(), request.script_root
-    draw = None
-    parts = ['<ul class="case-list">']
+    cards: list[Markup | None] = []
+    missing: list[tuple[int, tuple, CaseSummary]] = []
     for case in cases:
         latest = case.latest.tidpunkt
         key = (names, root, _FIELDS(case),
@@ -42,15 +44,18 @@ def case_list(cases: list[CaseSummary]) -> Markup:
                (case.deadline - today).days if case.deadline else None)
         card = _kept.get(key)
         if card is None:
-            if draw is None:
-                draw = current_app.jinja_env.get_template("components/case.html").module.case_card
-            card = Markup(draw(case))
-            if len(_kept) >= _MAX:
-                _kept.clear()
-            _kept[key] = card
-        parts.append(card)
-    parts.append("</ul>")
-    return Markup("\n  ".join(parts[:-1]) + "\n" + parts[-1])
+            missing.append((len(cards), key, case))
+        cards.append(card)
+    if missing:
+        draw = current_app.jinja_env.get_template("components/case.html").module.case_cards
+        drawn = str(draw([case for _, _, case in missing])).split(_MARK)[1:]
+        if len(drawn) != len(missing):  # a marker inside a card: the template changed; never a wrong card
+            raise RuntimeError(f"case_cards drew {len(drawn)} cards for {len(missing)} cases")
+        if len(_kept) + len(missing) > _MAX:
+            _kept.clear()
+        for (at, key, _case), html in zip(missing, drawn):
+            cards[at] = _kept[key] = Markup(html.strip())
+    return Markup('<ul class="case-list">\n  ' + "\n  ".join(cards) + "\n</ul>")
 
 
 def forget() -> None:

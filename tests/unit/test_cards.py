@@ -45,7 +45,9 @@ def listed(app, cases, language="sv") -> str:
 def drawn(app, case, language="sv") -> str:
     """The card drawn by the macro itself, nothing kept."""
     with app.test_request_context("/", headers={"Accept-Language": language}):
-        return str(app.jinja_env.get_template("components/case.html").module.case_card(case))
+        out = str(app.jinja_env.get_template("components/case.html").module.case_cards([case]))
+    assert out.count("<!--card-->") == 1
+    return out.split("<!--card-->")[1].strip()
 
 
 def card_texts(html: str) -> list[str]:
@@ -113,11 +115,21 @@ def test_each_language_gets_its_own_card(app):
 
 def test_producer_text_stays_escaped_in_a_kept_card(app):
     case = summary(title='<script>alert("x")</script>', latest=EventLine("<b>Beslut</b>", "sv", clock.now()),
-                   reference="<i>R</i>")
+                   reference="<!--card--><i>R</i>")
     for _ in range(2):  # drawn, then from the table
-        html = listed(app, [case])
-        assert "<script>" not in html and "<b>" not in html and "<i>" not in html
-        assert "&lt;script&gt;" in html and "&lt;b&gt;Beslut&lt;/b&gt;" in html
+        html = listed(app, [case, summary(key="K-2", handle="h4ndle2")])
+        assert "<script>" not in html and "<b>" not in html and "<i>" not in html and "<!--card-->" not in html
+        assert "&lt;script&gt;" in html and "&lt;b&gt;Beslut&lt;/b&gt;" in html and "&lt;!--card--&gt;" in html
+        assert len(card_texts(html)) == 2
+
+
+def test_cards_kept_and_drawn_in_one_list_keep_their_order(app):
+    """Some cards from the table, the rest drawn in one call: each in its place."""
+    cases = [summary(key=f"K-{i}", handle=f"h4ndle{i}", title=f"Ärende {i}") for i in range(5)]
+    listed(app, [cases[1], cases[3]])
+    html = listed(app, cases)
+    assert [re.search(r"Ärende \d", c).group(0) for c in card_texts(html)] == [f"Ärende {i}" for i in range(5)]
+    assert card_texts(html) == [drawn(app, c) for c in cases]
 
 
 def test_the_table_is_let_go_when_full(app, monkeypatch):
