@@ -36,13 +36,16 @@ def case_list(cases: list[CaseSummary]) -> Markup:
     _locale, _zone, names = i18n.locale_and_zone()
     now, today, root = clock.now(), clock.today(), request.script_root
     cards: list[Markup | None] = []
-    missing: list[tuple[int, tuple, CaseSummary]] = []
+    missing: list[tuple[int, tuple | None, CaseSummary]] = []
     for case in cases:
         latest = case.latest.tidpunkt
         key = (names, root, _FIELDS(case),
                i18n.ago_key((latest - now).total_seconds()) if latest is not None else None,
                (case.deadline - today).days if case.deadline else None)
-        card = _kept.get(key)
+        try:
+            card = _kept.get(key)
+        except TypeError:  # a field that cannot be a key (a list, say): drawn every time, never kept
+            card, key = None, None
         if card is None:
             missing.append((len(cards), key, case))
         cards.append(card)
@@ -54,7 +57,9 @@ def case_list(cases: list[CaseSummary]) -> Markup:
         if len(_kept) + len(missing) > _MAX:
             _kept.clear()
         for (at, key, _case), html in zip(missing, drawn):
-            cards[at] = _kept[key] = Markup(html.strip())
+            cards[at] = Markup(html.strip())
+            if key is not None:
+                _kept[key] = cards[at]
     return Markup('<ul class="case-list">\n  ' + "\n  ".join(cards) + "\n</ul>")
 
 

@@ -138,3 +138,13 @@ def test_the_table_is_let_go_when_full(app, monkeypatch):
     assert len(cards._kept) == 3
     listed(app, [summary(key="K-new", handle="hnew")])
     assert len(cards._kept) == 1
+
+
+def test_a_case_summary_field_that_cannot_be_a_key_leaves_the_card_drawn_every_time(app):
+    """A field that is a list (not hashable) must not break the page: the card is drawn, not kept."""
+    case = summary()
+    object.__setattr__(case, "reference", ["SKV", "1-2"])  # as a later field of a list would be
+    first = listed(app, [case, summary(key="K-2", handle="h4ndle2")])
+    assert len(card_texts(first)) == 2 and len(cards._kept) == 1
+    case.reference.append("3")
+    assert "3" in card_texts(listed(app, [case]))[0].split("Referens")[1]
