@@ -8,7 +8,7 @@ summary itself carries the case's handle, which differs per user and party).
 
 A warm overview draws the same twenty-odd cards on every load, and drawing them (a link, two dates, a badge and a
 few words each, through Jinja's macro and call machinery) was the largest share of its render. The cards are kept
-per process in a bounded table, let go all at once when full, as ``i18n``'s formatted dates are.
+per process in the kept fragments' bounded table (``fragments.keep``), under keys of their own.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import operator
 from flask import current_app, request
 from markupsafe import Markup
 
-from portal import i18n
+from portal import fragments, i18n
 from portal.case import CaseSummary
 from portal.standard import clock
 
 # Every field of a case summary, read in C: a field added to CaseSummary is in the key without anyone remembering.
 _FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(CaseSummary)))
-_MAX = 5000  # cards kept per process
-_kept: dict[tuple, Markup] = {}
 _MARK = "<!--card-->"
 
 
@@ -39,11 +37,11 @@ def case_list(cases: list[CaseSummary]) -> Markup:
     missing: list[tuple[int, tuple | None, CaseSummary]] = []
     for case in cases:
         latest = case.latest.tidpunkt
-        key = (names, root, _FIELDS(case),
+        key = ("card", names, root, _FIELDS(case),
                i18n.ago_key((latest - now).total_seconds()) if latest is not None else None,
                (case.deadline - today).days if case.deadline else None)
         try:
-            card = _kept.get(key)
+            card = fragments.kept(key)
         except TypeError:  # a field that cannot be a key (a list, say): drawn every time, never kept
             card, key = None, None
         if card is None:
@@ -54,15 +52,8 @@ def case_list(cases: list[CaseSummary]) -> Markup:
         drawn = str(draw([case for _, _, case in missing])).split(_MARK)[1:]
         if len(drawn) != len(missing):  # a marker inside a card: the template changed; never a wrong card
             raise RuntimeError(f"case_cards drew {len(drawn)} cards for {len(missing)} cases")
-        if len(_kept) + len(missing) > _MAX:
-            _kept.clear()
         for (at, key, _case), html in zip(missing, drawn):
             cards[at] = Markup(html.strip())
             if key is not None:
-                _kept[key] = cards[at]
+                fragments.keep(key, cards[at])
     return Markup('<ul class="case-list">\n  ' + "\n  ".join(cards) + "\n</ul>")
-
-
-def forget() -> None:
-    """Let every kept card go (tests)."""
-    _kept.clear()

@@ -105,12 +105,17 @@ class KeepExtension(Extension):
         html = _kept.get(key)
         if html is None:
             html = caller()
-            _keep(key, html)
+            keep(key, html)
         return html
 
 
-def _keep(key: tuple, html: Markup) -> None:
-    """Keep ``html``; the table is let go first when it would hold more than ``_MAX`` fragments or ``_MAX_CHARS``
+def kept(key: tuple) -> Markup | None:
+    """The HTML kept under ``key`` (``portal/cards.py`` keeps its cards in this table too), or None."""
+    return _kept.get(key)
+
+
+def keep(key: tuple, html: Markup) -> None:
+    """Keep ``html``; the table is let go first when it would hold more than ``_MAX`` entries or ``_MAX_CHARS``
     characters (a representative's switcher of 300 customers is some 60,000)."""
     global _chars
     with _lock:
@@ -123,7 +128,7 @@ def _keep(key: tuple, html: Markup) -> None:
 
 
 def forget() -> None:
-    """Let every kept fragment go (tests)."""
+    """Let every kept fragment and card go (tests)."""
     global _chars
     with _lock:
         _kept.clear()

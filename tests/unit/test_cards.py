@@ -10,7 +10,7 @@ import re
 import pytest
 from flask import render_template_string
 
-from portal import cards
+from portal import fragments
 from portal.case import CaseSummary, EventLine
 from portal.standard import clock
 from portal.standard.ballholder import BallHolder
@@ -21,9 +21,9 @@ def app(empty_database):
     from portal import create_app
     from portal.config import load
 
-    cards.forget()
+    fragments.forget()
     yield create_app({"TESTING": True, "PORTAL": load(env={"PORTAL_DATABASE": empty_database}, testing=True)})
-    cards.forget()
+    fragments.forget()
 
 
 def summary(**changes) -> CaseSummary:
@@ -86,13 +86,13 @@ def test_every_field_of_a_case_summary_is_part_of_what_a_card_is_kept_under(app)
     """A field added to CaseSummary later is in the key by itself: two summaries that differ in any one field are
     two table entries, so a card is never taken for a case it was not drawn for."""
     listed(app, [summary()])
-    assert len(cards._kept) == 1
+    assert len(fragments._kept) == 1
     other = {"producer": "bolagsverket", "key": "K-9", "latest_typ": "annat", "twin": True,
              "first": EventLine("Annat", "en"), "started": clock.now()}
     for f in dataclasses.fields(CaseSummary):
         if f.name in other:
             listed(app, [summary(**{f.name: other[f.name]})])
-    assert len(cards._kept) == 1 + len(other)
+    assert len(fragments._kept) == 1 + len(other)
 
 
 def test_a_card_says_how_long_ago_and_how_many_days_are_left_as_of_the_day_it_is_shown(app, monkeypatch):
@@ -133,18 +133,18 @@ def test_cards_kept_and_drawn_in_one_list_keep_their_order(app):
 
 
 def test_the_table_is_let_go_when_full(app, monkeypatch):
-    monkeypatch.setattr(cards, "_MAX", 3)
+    monkeypatch.setattr(fragments, "_MAX", 3)
     listed(app, [summary(key=f"K-{i}", handle=f"h{i}") for i in range(3)])
-    assert len(cards._kept) == 3
+    assert len(fragments._kept) == 3
     listed(app, [summary(key="K-new", handle="hnew")])
-    assert len(cards._kept) == 1
+    assert len(fragments._kept) == 1
 
 
 def test_a_case_summary_field_that_cannot_be_a_key_leaves_the_card_drawn_every_time(app):
     """A field that is a list (not hashable) must not break the page: the card is drawn, not kept."""
     case = summary()
-    object.__setattr__(case, "reference", ["SKV", "1-2"])  # as a later field of a list would be
+    case.reference = ["SKV", "1-2"]  # as a later field of a list would be
     first = listed(app, [case, summary(key="K-2", handle="h4ndle2")])
-    assert len(card_texts(first)) == 2 and len(cards._kept) == 1
+    assert len(card_texts(first)) == 2 and len(fragments._kept) == 1
     case.reference.append("3")
     assert "3" in card_texts(listed(app, [case]))[0].split("Referens")[1]
