@@ -82,7 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask, cfg: Config) -> None:
-    from portal import i18n
+    from portal import csrf_token, i18n
     from portal.eid import MockEid
     from portal.extensions import babel, csrf, limiter, login_manager, talisman
     from portal.runtime import Runtime, close_store
@@ -114,6 +114,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     # absolute lifetimes, ended for real at log-out (README: "Sessions").
     login_manager.session_protection = None
     csrf.init_app(app)
+    csrf_token.install(app)  # the same signed token for a session's pages (portal/csrf_token.py)
     # The log-in rate limit's counters in the database (web/auth.py declares the limits).
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database": cfg.settings.database}
     limiter.init_app(app)
