@@ -27,26 +27,26 @@ class AuditStore:
 
     def last_audit_action(self, user_handle: str, party: str) -> str | None:
         """The action of this user's latest audit row for this party (None: none yet)."""
-        row = self.db.execute("select action from audit where user_handle = ? and party = ? order by id desc"
-                                   " limit 1", [user_handle, party]).fetchone()
+        row = self.db.row("select action from audit where user_handle = ? and party = ? order by id desc"
+                                   " limit 1", [user_handle, party])
         return row[0] if row else None
 
     def audit_for_party(self, party: str, limit: int = 200, without: tuple[str, ...] = ()) -> list[dict]:
         """Who looked at this party's cases, newest first, with the viewer's name (``without`` those actions)."""
         skip = "".join(" and a.action != ?" for _ in without)
-        rows = self.db.execute(
+        rows = self.db.rows(
             "select a.at, a.user_handle, u.name, a.basis, a.action, a.outcome, a.subject from audit a"
             " left join users u on u.handle = a.user_handle where a.party = ?" + skip + " order by a.id desc limit ?",
-            [party, *without, limit]).fetchall()
+            [party, *without, limit])
         return [{"at": _from_iso(at), "user_handle": uh, "name": name or "", "basis": basis, "action": action,
                  "outcome": outcome, "subject": subject} for at, uh, name, basis, action, outcome, subject in rows]
 
     def audit_counts(self, party: str, action: str) -> list[dict]:
         """Per user: how often ``action`` was recorded for this party, and when last (e.g. calendar feed polls)."""
-        rows = self.db.execute(
+        rows = self.db.rows(
             "select a.user_handle, u.name, count(*), max(a.at) from audit a"
             " left join users u on u.handle = a.user_handle where a.party = ? and a.action = ?"
-            " group by a.user_handle, u.name order by max(a.at) desc", [party, action]).fetchall()
+            " group by a.user_handle, u.name order by max(a.at) desc", [party, action])
         return [{"user_handle": uh, "name": name or "", "count": n, "last": _from_iso(last)}
                 for uh, name, n, last in rows]
 

@@ -30,13 +30,13 @@ class CalendarLinksStore:
                                  " and revoked_at is null", [_iso(now()), user_handle, party])
 
     def has_calendar_link(self, user_handle: str, party: str) -> bool:
-        return self.db.execute("select 1 from calendar_links where user_handle = ? and party = ? and revoked_at is null",
-                               [user_handle, party]).fetchone() is not None
+        return self.db.row("select 1 from calendar_links where user_handle = ? and party = ? and revoked_at is null",
+                           [user_handle, party]) is not None
 
     def calendar_link(self, token: str) -> dict | None:
         """(user, party) of a live link; the token itself is never stored, only its hash."""
-        row = self.db.execute("select user_handle, party from calendar_links where token_hash = ? and revoked_at is null",
-                              [_token_hash(token)]).fetchone()
+        row = self.db.row("select user_handle, party from calendar_links where token_hash = ? and revoked_at is null",
+                          [_token_hash(token)])
         return {"user_handle": row[0], "party": row[1]} if row else None
 
 

@@ -68,13 +68,13 @@ class CasesStore:
             chunk = wanted[start:start + 400]
             marks = ",".join("?" * len(chunk))
             where = f"from events where party = ? and producer = ? and case_key in ({marks})"
-            for key, count, last_arrival, newest_at, oldest_at in self.db.execute(
+            for key, count, last_arrival, newest_at, oldest_at in self.db.rows(
                     f"select case_key, count(*), max(first_stored_at), max(tidpunkt), min(tidpunkt) {where}"
                     " group by case_key", [party, producer, *chunk]):
                 grouped[key] = {"count": count, "last_arrival": last_arrival, "newest_at": newest_at,
                                 "oldest_at": oldest_at, "types": set()}
-            for key, typ in self.db.execute(f"select case_key, typ {where} group by case_key, typ",
-                                            [party, producer, *chunk]):
+            for key, typ in self.db.rows(f"select case_key, typ {where} group by case_key, typ",
+                                         [party, producer, *chunk]):
                 grouped[key]["types"].add(typ)
         # The newest and the oldest event of each case: only the rows at its first and last moment are read, in the
         # order the case page uses (so a tie in time is settled the same way, by the database's own ordering).
@@ -112,7 +112,7 @@ class CasesStore:
 
     def case_version(self, party: str) -> int:
         """Grows whenever any of the party's case rows change: lets a reader keep what it built from them."""
-        row = self.db.execute("select version from case_versions where party = ?", [party]).fetchone()
+        row = self.db.row("select version from case_versions where party = ?", [party])
         return row[0] if row else 0
 
     def _case_where(self, party: str, q: CaseQuery) -> tuple[str, list]:
@@ -157,9 +157,9 @@ class CasesStore:
         full rows only for the page it shows.
         """
         where, params = self._case_where(party, q)
-        rows = self.db.execute(
+        rows = self.db.rows(
             f"select c.producer, c.case_key, c.latest_typ, c.ball, c.deadline, c.latest_at, c.types from cases c"
-            f" where {where} order by c.latest_at desc, c.producer, c.case_key", params).fetchall()
+            f" where {where} order by c.latest_at desc, c.producer, c.case_key", params)
         # The gate (what a mandate lets one see) is the one visibility rule in Python, applied to the light rows.
         return [tuple(r[:6]) for r in rows if q.gate is None or q.gate(r[0], r[6])]
 
@@ -181,20 +181,20 @@ class CasesStore:
     def case_keys(self, party: str, producers: list[str] | None = None) -> list[tuple[str, str]]:
         """(producer, case key) of the party's cases at these producers (None: at every producer)."""
         if producers is None:
-            return self.db.execute("select producer, case_key from cases where party = ?", [party]).fetchall()
+            return self.db.rows("select producer, case_key from cases where party = ?", [party])
         if not producers:
             return []
-        return self.db.execute(
+        return self.db.rows(
             f"select producer, case_key from cases where party = ? and producer in ({','.join('?' * len(producers))})",
-            [party, *producers]).fetchall()
+            [party, *producers])
 
     def case_events(self, party: str, producer: str, case_key: str) -> list[StoredEvent]:
         """One case's events, newest first."""
-        rows = self.db.execute(
+        rows = self.db.rows(
             "select data, first_stored_at from events where party = ? and producer = ? and case_key = ?"
             # "tidpunkt || ''": sorting the case's few rows beats walking the party's whole history in time order,
             # which SQLite otherwise picks (the (party, tidpunkt) index) to avoid that sort.
-            " order by tidpunkt || '' desc, kundhandelse_id desc", [party, producer, case_key]).fetchall()
+            " order by tidpunkt || '' desc, kundhandelse_id desc", [party, producer, case_key])
         return [StoredEvent(producer, Event.from_json(json.loads(d)), _from_iso(f)) for d, f in rows]
 
     def events_of_cases(self, party: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[StoredEvent]]:
@@ -256,8 +256,8 @@ class CasesStore:
         wanted = sorted(set(parties))
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            out += self.db.execute("select party, producer, case_key, ball, types, last_arrival from cases"
-                                   f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall()
+            out += self.db.rows("select party, producer, case_key, ball, types, last_arrival from cases"
+                                f" where party in ({','.join('?' * len(chunk))})", chunk)
         return out
 
     def new_events_per_party(self, cases: list[tuple[str, str, str, dt.datetime]]) -> dict[str, int]:

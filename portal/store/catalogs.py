@@ -26,7 +26,7 @@ class CatalogsStore:
 
     def catalogs(self) -> dict[str, tuple[dt.datetime, dict | None]]:
         """Cached catalogs by producer: (fetched at, document or None for "publishes none")."""
-        stamps = self.db.execute("select producer, fetched_at from catalogs").fetchall()
+        stamps = self.db.rows("select producer, fetched_at from catalogs")
         out, changed, keep = {}, [], {}
         with _parsed_lock:
             known = _parsed.get(self.db.database, {})
@@ -37,8 +37,8 @@ class CatalogsStore:
                 else:
                     changed.append(producer)
         if changed:
-            rows = self.db.execute(f"select producer, fetched_at, data from catalogs where producer in"
-                                   f" ({','.join('?' * len(changed))})", changed).fetchall()
+            rows = self.db.rows(f"select producer, fetched_at, data from catalogs where producer in"
+                                f" ({','.join('?' * len(changed))})", changed)
             for producer, fetched_at, data in rows:
                 out[producer] = (_from_iso(fetched_at), json.loads(data) if data else None)
                 keep[producer] = (fetched_at, out[producer])

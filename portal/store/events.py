@@ -61,7 +61,7 @@ class EventsStore:
                 keys |= {known[i][1] for i in ids if i in known}
             for start in range(0, len(ids) if known is None else 0, 500):
                 chunk = ids[start:start + 500]
-                keys |= {k for (k,) in self.db.execute(
+                keys |= {k for (k,) in self.db.rows(
                     f"select distinct case_key from events where party = ? and producer = ?"
                     f" and kundhandelse_id in ({','.join('?' * len(chunk))})", [party, producer, *chunk])}
             self.db.executemany(
@@ -107,7 +107,7 @@ class EventsStore:
         found: dict[str, dict[str, tuple[str, str]]] = {p: {} for p in producers}
         if not producers:
             return found
-        for producer, i, typ, key in self.db.execute(
+        for producer, i, typ, key in self.db.rows(
                 "select producer, kundhandelse_id, typ, case_key from events where party = ?"
                 f" and producer in ({','.join('?' * len(producers))})", [party, *producers]):
             found[producer][i] = (typ, key)
@@ -157,7 +157,7 @@ class EventsStore:
         if not producers:
             return []
         found: set[tuple[str, str]] = set()
-        for producer, types in self.db.execute(
+        for producer, types in self.db.rows(
                 f"select producer, types from cases where party = ? and producer in ({','.join('?' * len(producers))})",
                 [party, *producers]):
             found.update((producer, t) for t in (types or "").split(",") if t)

@@ -30,9 +30,9 @@ class NoticesStore:
 
     # --- subscriptions ------------------------------------------------------
     def subscription(self, user_handle: str) -> dict | None:
-        row = self.db.execute(
+        row = self.db.row(
             "select user_handle, address, address_state, mode, parties, language, active, confirmed_at, refused_at"
-            " from notice_subscriptions where user_handle = ?", [user_handle]).fetchone()
+            " from notice_subscriptions where user_handle = ?", [user_handle])
         if row is None:
             return None
         names = ("user_handle", "address", "address_state", "mode", "parties", "language", "active", "confirmed_at",
@@ -89,14 +89,14 @@ class NoticesStore:
 
     def notice_subscribers(self) -> list[dict]:
         """Subscriptions that may be sent to: confirmed, active, with at least one party."""
-        handles = [h for (h,) in self.db.execute(
+        handles = [h for (h,) in self.db.rows(
             "select user_handle from notice_subscriptions where active = 1 and address_state = ?"
             " and parties != '[]' order by user_handle", [CONFIRMED])]
         return [s for s in (self.subscription(h) for h in handles) if s is not None]
 
     # --- triggers (idempotency keys) ----------------------------------------
     def baselined_producers(self, user_handle: str, party: str) -> set[str]:
-        return {p for (p,) in self.db.execute(
+        return {p for (p,) in self.db.rows(
             "select producer from notice_baselines where user_handle = ? and party = ?", [user_handle, party])}
 
     def record_triggers(self, user_handle: str, party: str, party_name: str, keyed: list[tuple[str, str]], *,
@@ -150,8 +150,8 @@ class NoticesStore:
 
     def message_triggers(self, key: str) -> list[tuple[str, str, str]]:
         """(party, party name, kind) of every trigger in a message."""
-        return self.db.execute("select party, party_name, kind from notice_triggers where message_key = ?"
-                                    " order by party, kind", [key]).fetchall()
+        return self.db.rows("select party, party_name, kind from notice_triggers where message_key = ?"
+                                    " order by party, kind", [key])
 
     # --- the outbox ---------------------------------------------------------
     def queue_confirmation(self, user_handle: str, address: str, language: str, link: str) -> str:
@@ -167,7 +167,7 @@ class NoticesStore:
     def due_messages(self, moment: dt.datetime, lease_s: float) -> list[str]:
         """Messages to try now: pending and due, or claimed by a notifier whose lease ran out."""
         stale = _iso(moment - dt.timedelta(seconds=lease_s))
-        return [k for (k,) in self.db.execute(
+        return [k for (k,) in self.db.rows(
             "select key from notice_messages where (state = 'pending' and next_attempt_at <= ?)"
             " or (state = 'sending' and claimed_at <= ?) order by created_at", [_iso(moment), stale])]
 
@@ -181,8 +181,8 @@ class NoticesStore:
                 " or (state = 'sending' and claimed_at <= ?))", [worker, _iso(moment), key, _iso(moment), stale])
         if cur.rowcount != 1:
             return None
-        row = self.db.execute("select key, user_handle, address, kind, language, link, attempts"
-                                   " from notice_messages where key = ?", [key]).fetchone()
+        row = self.db.row("select key, user_handle, address, kind, language, link, attempts"
+                                   " from notice_messages where key = ?", [key])
         return dict(zip(("key", "user_handle", "address", "kind", "language", "link", "attempts"), row))
 
     def finish_message(self, key: str, worker: str, state: str, *, error: str | None = None,
@@ -197,26 +197,26 @@ class NoticesStore:
 
     def message_states(self, user_handle: str) -> dict[str, int]:
         """How many of the user's messages are in each state (the settings page tells of failures)."""
-        return dict(self.db.execute("select state, count(*) from notice_messages where user_handle = ?"
-                                         " group by state", [user_handle]).fetchall())
+        return dict(self.db.rows("select state, count(*) from notice_messages where user_handle = ?"
+                                         " group by state", [user_handle]))
 
     def last_sent_at(self, user_handle: str) -> dt.datetime | None:
-        row = self.db.execute("select max(sent_at) from notice_messages where user_handle = ? and state = 'sent'"
-                                   " and kind != 'confirm'", [user_handle]).fetchone()
+        row = self.db.row("select max(sent_at) from notice_messages where user_handle = ? and state = 'sent'"
+                                   " and kind != 'confirm'", [user_handle])
         return _from_iso(row[0]) if row else None
 
     # --- what the notifier reads of a party's cache -------------------------
     def notice_event_rows(self, party: str, producer: str) -> list[tuple[str, str, str]]:
         """(kundhandelse id, type, ball) of the stored events that put the ball with the customer or close a case."""
-        return self.db.execute(
+        return self.db.rows(
             "select kundhandelse_id, typ, ball from events where party = ? and producer = ?"
-            " and ball in ('customer', 'closed')", [party, producer]).fetchall()
+            " and ball in ('customer', 'closed')", [party, producer])
 
     def notice_deadline_rows(self, party: str, producer: str) -> list[tuple[str, str, str, str]]:
         """(case key, latest type, ball, deadline) of the cases waiting for the customer with a last day."""
-        return self.db.execute(
+        return self.db.rows(
             "select case_key, latest_typ, ball, deadline from cases where party = ? and producer = ?"
-            " and ball = 'customer' and deadline is not null", [party, producer]).fetchall()
+            " and ball = 'customer' and deadline is not null", [party, producer])
 
 
 class _NothingToSend(Exception):

@@ -17,8 +17,8 @@ class SeenStore:
 
     def seen_cases(self, user_handle: str, party: str) -> dict[str, dt.datetime]:
         """When this user last opened each of this party's cases (case handle -> time)."""
-        rows = self.db.execute("select case_handle, seen_at from seen where user_handle = ? and party = ?",
-                               [user_handle, party]).fetchall()
+        rows = self.db.rows("select case_handle, seen_at from seen where user_handle = ? and party = ?",
+                            [user_handle, party])
         return {h: _from_iso(t) for h, t in rows}
 
     def mark_seen(self, user_handle: str, party: str, *case_handles: str) -> dt.datetime | None:
@@ -59,8 +59,8 @@ class SeenStore:
         wanted = sorted(set(parties))
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            rows = self.db.execute("select party, case_handle, seen_at from seen where user_handle = ?"
-                                   f" and party in ({','.join('?' * len(chunk))})", [user_handle, *chunk]).fetchall()
+            rows = self.db.rows("select party, case_handle, seen_at from seen where user_handle = ?"
+                                f" and party in ({','.join('?' * len(chunk))})", [user_handle, *chunk])
             for party, handle, at in rows:
                 if at:
                     out.setdefault(party, {})[handle] = _from_iso(at)

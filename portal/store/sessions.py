@@ -28,7 +28,7 @@ class SessionsStore:
                 "insert into users (handle, pnr, name, created_at) values (?, ?, ?, ?)"
                 " on conflict (pnr) do update set name = excluded.name",
                 [secrets.token_urlsafe(16), pnr, name, _iso(now())])
-        return self.db.execute("select handle from users where pnr = ?", [pnr]).fetchone()[0]
+        return self.db.row("select handle from users where pnr = ?", [pnr])[0]
 
     def user(self, handle: str) -> dict | None:
         return self.db.first("select * from users where handle = ?", [handle])
@@ -83,8 +83,8 @@ class SessionsStore:
 
     def cached_representation_text(self, user_handle: str) -> tuple[dt.datetime, str] | None:
         """The registry's answer as stored (JSON text) and when it was fetched."""
-        row = self.db.execute("select fetched_at, data from representation where user_handle = ?",
-                              [user_handle]).fetchone()
+        row = self.db.row("select fetched_at, data from representation where user_handle = ?",
+                          [user_handle])
         return (_from_iso(row[0]), row[1]) if row else None
 
     def save_representation(self, user_handle: str, data: dict) -> None:

@@ -40,7 +40,7 @@ class SituationsStore:
         return {"id": row[0], "name": row[1], "created_at": _from_iso(row[2]), "cases": self.own_situation_cases(row[0])}
 
     def own_situation_cases(self, situation_id: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
+        return [r[0] for r in self.db.rows(
             "select case_handle from own_situation_cases where situation_id = ? order by added_at", [situation_id])]
 
     def create_own_situation(self, party: str, name: str, created_by: str) -> str:

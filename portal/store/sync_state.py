@@ -18,14 +18,14 @@ class SyncStateStore:
     db: Database
 
     def sync_state(self, party: str, producer: str, scope: str) -> SyncState:
-        r = self.db.execute(f"select {_STATE_COLUMNS} from sync where party = ? and producer = ? and scope = ?",
-                            [party, producer, scope]).fetchone()
+        r = self.db.row(f"select {_STATE_COLUMNS} from sync where party = ? and producer = ? and scope = ?",
+                        [party, producer, scope])
         return SyncState() if r is None else _state(r)
 
     def sync_states(self, party: str) -> dict[tuple[str, str], SyncState]:
         """Every sync state of the party by (producer, scope): one statement for all its agencies."""
-        return {(r[-2], r[-1]): _state(r) for r in self.db.execute(
-            f"select {_STATE_COLUMNS}, producer, scope from sync where party = ?", [party]).fetchall()}
+        return {(r[-2], r[-1]): _state(r) for r in self.db.rows(
+            f"select {_STATE_COLUMNS}, producer, scope from sync where party = ?", [party])}
 
     def save_sync_state(self, party: str, producer: str, scope: str, state: SyncState) -> None:
         row = {
@@ -50,9 +50,9 @@ class SyncStateStore:
         wanted = sorted(set(parties))
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            for party, producer, scope, success, error in self.db.execute(
+            for party, producer, scope, success, error in self.db.rows(
                     "select party, producer, scope, last_success_at, last_error_at from sync"
-                    f" where party in ({','.join('?' * len(chunk))})", chunk).fetchall():
+                    f" where party in ({','.join('?' * len(chunk))})", chunk):
                 out[(party, producer, scope)] = (_from_iso(success), _from_iso(error))
         return out
 
