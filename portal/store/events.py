@@ -16,6 +16,23 @@ def search_text(rubrik: str | None, beskrivning: str | None) -> str:
     return "\n".join([rubrik or "", beskrivning or ""]).casefold()
 
 
+def event_columns(e: Event) -> tuple:
+    """What the events table holds of an event besides its keys and stamps: (case key, type, moment, ball, deadline,
+    JSON, search text), in that order. All of it follows from the event, so an event whose columns are these is
+    stored as sent."""
+    return (e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value, e.deadline.isoformat() if e.deadline else None,
+            json.dumps(e.to_json(), ensure_ascii=False), search_text(e.rubrik, e.beskrivning))
+
+
+def changed_events(events: list[Event], stored: dict[str, tuple]) -> list[Event]:
+    """The events to write: of each id the last one sent, unless it is stored exactly so (``stored``: id -> the
+    columns of :meth:`EventsStore.stored_rows`). An incremental answer mostly repeats what is stored (it overlaps
+    the last one by a day); rewriting those events rebuilt their cases and bumped the party's case version, which
+    let go of every warm page kept for the party (issue 16, P8)."""
+    last = {e.kundhandelse_id: e for e in events}
+    return [e for i, e in last.items() if stored.get(i) != event_columns(e)]
+
+
 class EventsStore:
     """Events: stored, replaced, withdrawn; their case rows are rebuilt as they change (``cases.py``)."""
 
@@ -48,9 +65,11 @@ class EventsStore:
 
     def _upsert_step(self, party: str, producer: str, events: list[Event], stamp: str,
                      known: dict[str, tuple[str, str]] | None, whole: bool = False) -> None:
-        rows = [(party, producer, e.kundhandelse_id, e.case_key, e.typ, _iso(e.tidpunkt), e.ball_holder.value,
-                 e.deadline.isoformat() if e.deadline else None, json.dumps(e.to_json(), ensure_ascii=False),
-                 stamp, stamp, search_text(e.rubrik, e.beskrivning)) for e in events]
+        rows = []
+        for e in events:
+            case_key, typ, tidpunkt, ball, deadline, data, text = event_columns(e)
+            rows.append((party, producer, e.kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data, stamp, stamp,
+                         text))
         if not rows:
             return
         keys = {e.case_key for e in events}
@@ -86,19 +105,24 @@ class EventsStore:
         """The ids of the events stored for this party from this producer."""
         return set(self.stored_index(party, producer))
 
-    def stored_index(self, party: str, producer: str, ids: list[str] | None = None) -> dict[str, tuple[str, str]]:
-        """id -> (type, case key) of every event stored for this party from this producer (of those with ``ids``,
-        when given): one read that serves the storage cap, :meth:`upsert_events` and :meth:`delete_missing` of one
-        answer (an incremental answer needs only its own events' rows)."""
-        sql = "select kundhandelse_id, typ, case_key from events where party = ? and producer = ?"
-        if ids is None:
-            return {i: (typ, key) for i, typ, key in self.db.execute(sql, [party, producer])}
-        found: dict[str, tuple[str, str]] = {}
+    def stored_index(self, party: str, producer: str) -> dict[str, tuple[str, str]]:
+        """id -> (type, case key) of every event stored for this party from this producer: one read that serves the
+        storage cap, :meth:`upsert_events` and :meth:`delete_missing` of one full answer."""
+        return {i: (typ, key) for i, typ, key in self.db.rows(
+            "select kundhandelse_id, typ, case_key from events where party = ? and producer = ?", [party, producer])}
+
+    def stored_rows(self, party: str, producer: str, ids: list[str]) -> dict[str, tuple]:
+        """id -> :func:`event_columns` as stored, of those of ``ids`` stored for this party from this producer: what
+        an incremental answer needs (its events' cases, for the cap which are new, and which are sent unchanged)."""
+        found: dict[str, tuple] = {}
         wanted = sorted(set(ids))
         for start in range(0, len(wanted), 400):
             chunk = wanted[start:start + 400]
-            found.update({i: (typ, key) for i, typ, key in self.db.execute(
-                sql + f" and kundhandelse_id in ({','.join('?' * len(chunk))})", [party, producer, *chunk])})
+            for i, *columns in self.db.rows(
+                    "select kundhandelse_id, case_key, typ, tidpunkt, ball, deadline, data, search_text from events"
+                    f" where party = ? and producer = ? and kundhandelse_id in ({','.join('?' * len(chunk))})",
+                    [party, producer, *chunk]):
+                found[i] = tuple(columns)
         return found
 
     def stored_indexes(self, party: str, producers: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
