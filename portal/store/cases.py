@@ -81,12 +81,12 @@ class CasesStore:
         ends = [(k, c[t]) for k, c in grouped.items() for t in ("newest_at", "oldest_at")]
         for start in range(0, len(ends), CHUNK // 2):
             chunk = ends[start:start + CHUNK // 2]
-            for key, tidpunkt, typ, ball, deadline, data, _id in self.db.execute(
+            for key, tidpunkt, typ, ball, deadline, data, _id in self.db.rows(
                     f"with k(case_key, at) as (values {','.join(['(?, ?)'] * len(chunk))})"
                     " select distinct e.case_key, e.tidpunkt, e.typ, e.ball, e.deadline, e.data, e.kundhandelse_id"
                     " from k join events e on e.party = ? and e.producer = ? and e.case_key = k.case_key"
                     " and e.tidpunkt = k.at order by e.case_key, e.tidpunkt desc, e.kundhandelse_id desc",
-                    [v for pair in chunk for v in pair] + [party, producer]).fetchall():
+                    [v for pair in chunk for v in pair] + [party, producer]):
                 case = grouped[key]
                 if tidpunkt == case["newest_at"] and "latest" not in case:
                     case["latest"] = (tidpunkt, typ, ball, deadline, data)
@@ -171,7 +171,7 @@ class CasesStore:
         for start in range(0, len(wanted), CHUNK // 2):
             chunk = wanted[start:start + CHUNK // 2]
             values = ",".join(["(?, ?)"] * len(chunk))
-            for r in self.db.execute(
+            for r in self.db.rows(
                     f"with k(producer, case_key) as (values {values}) select {_CASE_COLUMNS_OF_C} from k"
                     " join cases c on c.party = ? and c.producer = k.producer and c.case_key = k.case_key",
                     [v for pair in chunk for v in pair] + [party]):
@@ -205,7 +205,7 @@ class CasesStore:
         for start in range(0, len(wanted), CHUNK // 2):
             chunk = wanted[start:start + CHUNK // 2]
             values = ",".join(["(?, ?)"] * len(chunk))
-            for producer, key, data, first in self.db.execute(
+            for producer, key, data, first in self.db.rows(
                     f"with k(producer, case_key) as (values {values}) select k.producer, k.case_key, e.data,"
                     " e.first_stored_at from k join events e on e.party = ? and e.producer = k.producer"
                     " and e.case_key = k.case_key order by k.producer, k.case_key, e.tidpunkt desc,"
@@ -225,7 +225,7 @@ class CasesStore:
             chunk = cases[start:start + CHUNK // 3]
             values = ",".join(["(?, ?, ?)"] * len(chunk))
             params = [v for producer, key, since in chunk for v in (producer, key, _iso(since) or "")]
-            for producer, key, n in self.db.execute(
+            for producer, key, n in self.db.rows(
                     f"with c(producer, case_key, since) as (values {values})"
                     " select c.producer, c.case_key, count(*) from c join events e on e.party = ?"
                     " and e.producer = c.producer and e.case_key = c.case_key"
@@ -241,7 +241,7 @@ class CasesStore:
         for start in range(0, len(wanted), CHUNK // 2):
             chunk = wanted[start:start + CHUNK // 2]
             values = ",".join(["(?, ?)"] * len(chunk))
-            for producer, key, first in self.db.execute(
+            for producer, key, first in self.db.rows(
                     f"with k(producer, case_key) as (values {values}) select k.producer, k.case_key,"
                     " min(e.tidpunkt) from k join events e on e.party = ? and e.producer = k.producer"
                     " and e.case_key = k.case_key group by k.producer, k.case_key",
@@ -267,11 +267,11 @@ class CasesStore:
             chunk = cases[start:start + CHUNK // 4]
             values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
             params = [v for party, producer, key, since in chunk for v in (party, producer, key, _iso(since))]
-            for party, n in self.db.execute(
+            for party, n in self.db.rows(
                     f"with c(party, producer, case_key, since) as (values {values})"
                     " select c.party, count(*) from c join events e on e.party = c.party and e.producer = c.producer"
                     " and e.case_key = c.case_key where e.first_stored_at is not null and e.first_stored_at > c.since"
-                    " group by c.party", params).fetchall():
+                    " group by c.party", params):
                 out[party] = out.get(party, 0) + n
         return out
 

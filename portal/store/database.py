@@ -16,6 +16,7 @@ read outside a transaction holds no snapshot and no lock between requests.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -143,6 +144,14 @@ def _pyformat(sql: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
+def _is_read(statement: str) -> bool:
+    """A ``select``, or a ``with ... select`` that writes nothing (the portal's own SQL: values are parameters)."""
+    text = statement.lstrip().lower()
+    return text.startswith("select") or (text.startswith("with")
+                                         and not re.search(r"\b(insert|update|delete|merge)\b", text))
+
+
 class Database:
     """One borrowed connection and the transaction on it; not shared between threads."""
 
@@ -231,9 +240,10 @@ class Database:
         """(column names, rows) of a read, straight on the driver's cursor where that is safe.
 
         SQLAlchemy's execution context and result object cost 20-65 µs of CPU per statement (SQLite-PostgreSQL): more
-        than most of a warm page's reads themselves, and a page makes eight to a dozen of them (issue 16). A
-        ``select`` outside a transaction, with nothing listening to statements (the tests that count them), runs on
-        the connection's DB-API cursor instead. Should the driver raise there, the read runs once more the usual way:
+        than most of a warm page's reads themselves, and a page makes eight to a dozen of them (issue 16). A read
+        (``select``, or ``with`` ... ``select``) outside a transaction, with nothing listening to statements (the tests
+        that count them), runs on the connection's DB-API cursor instead. Should the driver raise there, the read runs
+        once more the usual way:
         its error, and what a dead connection sets off (that connection and the pool's older ones replaced), are
         SQLAlchemy's, as for every other statement; a read has no effect to repeat. Writes, and reads inside a
         transaction (where a failed statement may have ended it), always go through SQLAlchemy.
@@ -242,7 +252,7 @@ class Database:
             self._run_deferred()
         statement, params = self._sql(sql), tuple(params)
         conn = self.connection
-        if not self._depth and statement[:6].lower() == "select" and not (
+        if not self._depth and _is_read(statement) and not (
                 conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute):
             try:
                 cursor = conn.connection.cursor()

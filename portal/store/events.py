@@ -171,7 +171,7 @@ class EventsStore:
             params += producers
         sql += " order by tidpunkt desc, kundhandelse_id"
         return [StoredEvent(p, Event.from_json(json.loads(d)), _from_iso(first))
-                for p, d, first in self.db.execute(sql, params).fetchall()]
+                for p, d, first in self.db.rows(sql, params)]
 
     def event_types(self, party: str, producers: list[str]) -> list[tuple[str, str]]:
         """(producer, type) of every distinct event type stored for the party from these producers.

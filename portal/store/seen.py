@@ -48,8 +48,7 @@ class SeenStore:
                      ] if chunk else []
             if start == 0:  # a party's digits are never empty: '' marks the seen-log's version
                 parts.insert(0, "select '', version from seen_versions where user_handle = ?")
-            rows += self.db.execute(" union all ".join(parts), [user_handle, *chunk] if start == 0 else chunk
-                                    ).fetchall()
+            rows += self.db.rows(" union all ".join(parts), [user_handle, *chunk] if start == 0 else chunk)
         seen = next((v for p, v in rows if p == ""), 0)
         return seen, tuple(sorted((p, v) for p, v in rows if p != ""))
 

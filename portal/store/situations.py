@@ -23,7 +23,7 @@ class SituationsStore:
         if created_by is not None:
             sql += " and created_by = ?"
             params.append(created_by)
-        rows = self.db.execute(sql + " order by created_at", params).fetchall()
+        rows = self.db.rows(sql + " order by created_at", params)
         return [{"id": i, "name": n, "created_at": _from_iso(c), "cases": self.own_situation_cases(i)}
                 for i, n, c in rows]
 
@@ -34,7 +34,7 @@ class SituationsStore:
         if created_by is not None:
             sql += " and created_by = ?"
             params.append(created_by)
-        row = self.db.execute(sql, params).fetchone()
+        row = self.db.row(sql, params)
         if row is None:
             return None
         return {"id": row[0], "name": row[1], "created_at": _from_iso(row[2]), "cases": self.own_situation_cases(row[0])}

@@ -68,3 +68,15 @@ def test_reads_inside_a_transaction_see_its_writes(db):
         db.execute("insert into probe values (?, ?, ?)", [4, "fyra", None])
         assert db.row("select name from probe where n = ?", [4]) == ("fyra",)
     assert db.rows("select count(*) from probe") == [(4,)]
+
+
+def test_only_reads_take_the_drivers_cursor():
+    from portal.store.database import _is_read
+    assert _is_read("select 1") and _is_read("  SELECT n from probe")
+    assert _is_read("with k(n) as (values (?)) select p.n from k join probe p on p.n = k.n")
+    assert _is_read("with k(n) as (values (?)) select deleted_at, updated from k")  # words, not keywords
+    for write in ("insert into probe values (1)", "update probe set n = 2",
+                  "with k(p) as (values (?)) delete from fetch_leases where party = ?",
+                  "with k(n) as (values (?)) insert into probe select n from k"):
+        assert not _is_read(write)
+

@@ -351,11 +351,15 @@ def test_a_page_at_the_same_case_version_reads_no_case_rows_and_a_changed_case_s
     ensure_schema(db)
     store = Store(db)
     statements: list[str] = []
-    execute = db.execute
+    execute, read = db.execute, db._read  # every statement: writes and reads (rows/row/first)
 
     def logged(sql, *args, **kwargs):
         statements.append(sql)
         return execute(sql, *args, **kwargs)
+
+    def logged_read(sql, *args, **kwargs):
+        statements.append(sql)
+        return read(sql, *args, **kwargs)
 
     try:
         party, cfg = own_party(), sync_config()
@@ -368,20 +372,20 @@ def test_a_page_at_the_same_case_version_reads_no_case_rows_and_a_changed_case_s
 
         store.upsert_events(digits, "lansstyrelsen", [ev(LST, "first", T(1), "LST.STRANDSKYDD.MOTTAGEN",
                                                          arende="551-1")[2]])
-        db.execute = logged
+        db.execute, db._read = logged, logged_read
         assert page().other == ["first"]
         assert any("join cases c" in s for s in statements)  # the shown rows, read once
         assert page().other == ["first"]
         assert not any("join cases c" in s for s in statements)  # the same version: nothing read again
-        db.execute = execute
+        db.execute, db._read = execute, read
         store.upsert_events(digits, "lansstyrelsen", [ev(LST, "second", T(2), "LST.STRANDSKYDD.BESLUT",
                                                          arende="551-1", klart=True)[2]])
-        db.execute = logged
+        db.execute, db._read = logged, logged_read
         changed = page()
         assert changed.other == ["second"]  # the case's latest event is the new one
         assert changed.page.other.cases[0].ball_holder is BallHolder.CLOSED
     finally:
-        db.execute = execute
+        db.execute, db._read = execute, read
         store.close()
 
 
