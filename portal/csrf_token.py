@@ -29,9 +29,9 @@ def token() -> str:
     config = current_app.config
     if config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()  # tokens expire: each page's is signed now
+    app_secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     secret = session.get(FIELD)
-    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, secret)
-    signed = _signed.get(key) if isinstance(secret, str) else None
+    signed = _signed.get((app_secret, secret)) if isinstance(secret, str) else None
     if signed is not None:
         setattr(g, FIELD, signed)
         return signed
@@ -40,7 +40,7 @@ def token() -> str:
     if isinstance(secret, str):
         if len(_signed) >= _MAX:
             _signed.clear()
-        _signed[(key[0], secret)] = signed
+        _signed[(app_secret, secret)] = signed
     return signed
 
 

@@ -248,7 +248,7 @@ def _record(store: Store, party: Party, producer, state: SyncState, full: bool, 
                     known = store.stored_index(digits, producer.slug)
                 else:
                     stored = store.stored_rows(digits, producer.slug, [e.kundhandelse_id for e in granted])
-                    known = {i: (columns[1], columns[0]) for i, columns in stored.items()}  # (type, case key)
+                    known = {i: (typ, key) for i, (key, typ, *_) in stored.items()}  # as stored_index gives it
                     granted = changed_events(granted, stored)  # an event sent again as stored is not written again
                     # The cap needs the count only when something new came.
                     count = store.stored_count(digits, producer.slug) if cap and any(

@@ -28,7 +28,7 @@ class AuditStore:
     def last_audit_action(self, user_handle: str, party: str) -> str | None:
         """The action of this user's latest audit row for this party (None: none yet)."""
         row = self.db.row("select action from audit where user_handle = ? and party = ? order by id desc"
-                                   " limit 1", [user_handle, party])
+                          " limit 1", [user_handle, party])
         return row[0] if row else None
 
     def audit_for_party(self, party: str, limit: int = 200, without: tuple[str, ...] = ()) -> list[dict]:

@@ -243,10 +243,9 @@ class Database:
         than most of a warm page's reads themselves, and a page makes eight to a dozen of them (issue 16). A read
         (``select``, or ``with`` ... ``select``) outside a transaction, with nothing listening to statements (the tests
         that count them), runs on the connection's DB-API cursor instead. Should the driver raise there, the read runs
-        once more the usual way:
-        its error, and what a dead connection sets off (that connection and the pool's older ones replaced), are
-        SQLAlchemy's, as for every other statement; a read has no effect to repeat. Writes, and reads inside a
-        transaction (where a failed statement may have ended it), always go through SQLAlchemy.
+        once more the usual way: its error, and what a dead connection sets off (that connection and the pool's older
+        ones replaced), are SQLAlchemy's, as for every other statement; a read has no effect to repeat. Writes, and
+        reads inside a transaction (where a failed statement may have ended it), always go through SQLAlchemy.
         """
         if self._deferred:
             self._run_deferred()

@@ -151,7 +151,7 @@ class NoticesStore:
     def message_triggers(self, key: str) -> list[tuple[str, str, str]]:
         """(party, party name, kind) of every trigger in a message."""
         return self.db.rows("select party, party_name, kind from notice_triggers where message_key = ?"
-                                    " order by party, kind", [key])
+                            " order by party, kind", [key])
 
     # --- the outbox ---------------------------------------------------------
     def queue_confirmation(self, user_handle: str, address: str, language: str, link: str) -> str:
@@ -182,7 +182,7 @@ class NoticesStore:
         if cur.rowcount != 1:
             return None
         row = self.db.row("select key, user_handle, address, kind, language, link, attempts"
-                                   " from notice_messages where key = ?", [key])
+                          " from notice_messages where key = ?", [key])
         return dict(zip(("key", "user_handle", "address", "kind", "language", "link", "attempts"), row))
 
     def finish_message(self, key: str, worker: str, state: str, *, error: str | None = None,
@@ -198,11 +198,11 @@ class NoticesStore:
     def message_states(self, user_handle: str) -> dict[str, int]:
         """How many of the user's messages are in each state (the settings page tells of failures)."""
         return dict(self.db.rows("select state, count(*) from notice_messages where user_handle = ?"
-                                         " group by state", [user_handle]))
+                                 " group by state", [user_handle]))
 
     def last_sent_at(self, user_handle: str) -> dt.datetime | None:
         row = self.db.row("select max(sent_at) from notice_messages where user_handle = ? and state = 'sent'"
-                                   " and kind != 'confirm'", [user_handle])
+                          " and kind != 'confirm'", [user_handle])
         return _from_iso(row[0]) if row else None
 
     # --- what the notifier reads of a party's cache -------------------------

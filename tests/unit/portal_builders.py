@@ -26,6 +26,16 @@ SECRET = "unit-test-secret-key-0123456789abcdef"
 API_KEY = "unit-test-api-key-0123456789abcdef0123456789"
 
 
+def statements_run(store, words: int = 1) -> list[str]:
+    """Every statement the store's connection runs from now on, by its first ``words`` words in lower case (an
+    executemany counts once)."""
+    from sqlalchemy import event
+    seen: list[str] = []
+    event.listen(store.db.connection, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: seen.append(" ".join(statement.split()[:words]).lower()))
+    return seen
+
+
 def person(digits: str = PNR) -> Identity:
     return Identity(digits, PERSONNUMMER)
 

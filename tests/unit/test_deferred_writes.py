@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from builders import PNR, make_event
-from sqlalchemy import event
+from portal_builders import statements_run
 
 from portal.standard.models import Kund
 from portal.store import SyncState
@@ -16,16 +16,8 @@ from portal.store import SyncState
 ME = Kund(PNR, "Personnummer")
 
 
-def _statements(store) -> list[str]:
-    """Every statement the store's connection runs from now on (an executemany counts once)."""
-    seen: list[str] = []
-    event.listen(store.db.connection, "before_cursor_execute",
-                 lambda conn, cursor, statement, params, context, many: seen.append(statement.split()[0].lower()))
-    return seen
-
-
 def test_several_agencies_answers_are_written_with_one_statement_per_kind(store):
-    ran = _statements(store)
+    ran = statements_run(store)
     with store.transaction(), store.deferred_writes():
         for slug in ("skatteverket", "lansstyrelsen", "tanum"):
             store.upsert_events(PNR, slug, [make_event(f"{slug}-1", kund=ME, tidpunkt="2026-09-14T10:00:00+02:00"),

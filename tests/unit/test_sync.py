@@ -17,6 +17,7 @@ from portal_builders import (
     mandate_party,
     own_party,
     signatory_party,
+    statements_run,
     sync_config,
 )
 
@@ -249,22 +250,17 @@ def test_incremental_refresh_merges_and_deletes_nothing(store, clients):
     assert ids(visible_events(store, cfg, party)) == ["new", "old"]
 
 
-def _statements(store) -> list[str]:
-    """Every statement the store's connection runs from now on, by its first words."""
-    from sqlalchemy import event
-    seen: list[str] = []
-    event.listen(store.db.connection, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: seen.append(" ".join(statement.split()[:3]).lower()))
-    return seen
+def _stored_once(store, clients):
+    """Two events of skatteverket stored by a first (full) fetch; -> (config asking every time, party, case version)."""
+    cfg, party = sync_config(fresh_s=0), own_party()
+    clients["skatteverket"].answer_with([E("a", day=1), E("b", day=2, rubrik="Vi behöver mer")])
+    run(store, cfg, clients, party)
+    return cfg, party, store.case_version(PNR)
 
 
 def test_an_incremental_answer_that_repeats_what_is_stored_writes_nothing_but_the_sync_state(store, clients):
-    cfg = sync_config(fresh_s=0)
-    party = own_party()
-    clients["skatteverket"].answer_with([E("a", day=1), E("b", day=2, rubrik="Vi behöver mer")])
-    run(store, cfg, clients, party)
-    version = store.case_version(PNR)
-    ran = _statements(store)
+    cfg, party, version = _stored_once(store, clients)
+    ran = statements_run(store, words=3)
     run(store, cfg, clients, party)  # incremental: the same two events again, as stored
     assert clients["skatteverket"].calls[-1]["since"] is not None
     writes = [s for s in ran if s.split()[0] in ("insert", "update", "delete") and "fetch_leases" not in s]
@@ -275,11 +271,7 @@ def test_an_incremental_answer_that_repeats_what_is_stored_writes_nothing_but_th
 
 
 def test_an_incremental_answer_writes_what_changed_and_what_is_new(store, clients):
-    cfg = sync_config(fresh_s=0)
-    party = own_party()
-    clients["skatteverket"].answer_with([E("a", day=1), E("b", day=2, rubrik="Vi behöver mer")])
-    run(store, cfg, clients, party)
-    version = store.case_version(PNR)
+    cfg, party, version = _stored_once(store, clients)
     # b comes again changed (sent twice: the later one counts), c is new, a is as stored.
     clients["skatteverket"].answer_with([E("a", day=1), E("b", day=2, rubrik="Ändrad"), E("b", day=2, rubrik="Sist"),
                                          E("c", day=3)])
@@ -296,8 +288,8 @@ def test_changed_events_keeps_the_last_of_an_id_unless_it_is_stored_so():
     assert changed_events([a, b1, b2], {}) == [a, b2]
     assert changed_events([a, b1, b2], {"a": event_columns(a), "b": event_columns(b2)}) == []
     assert changed_events([a, b1, b2], {"a": event_columns(a), "b": event_columns(b1)}) == [b2]
-    moved = E("a", rubrik="x")  # anything of the event that is stored differs: written
-    assert changed_events([moved], {"a": event_columns(a)}) == [moved]
+    edited = E("a", rubrik="x")  # anything of the event that is stored differs: written
+    assert changed_events([edited], {"a": event_columns(a)}) == [edited]
 
 
 def test_full_refresh_after_full_refresh_h_deletes_withdrawn_events(store, clients):
